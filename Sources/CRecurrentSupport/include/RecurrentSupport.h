@@ -18,6 +18,11 @@
 #define RECURRENT_HAS_AVX512 0
 #endif
 
+// The vector helpers below are always inlined, so passing 256-bit vectors by value without AVX
+// (a build without -target-cpu native) changes no ABI that matters.
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wpsabi"
+
 /// Vectors of 8 lanes; Swift sees them as `SIMD8<Float>` and `SIMD8<Double>`.
 typedef float recurrent_float8 __attribute__((ext_vector_type(8)));
 typedef double recurrent_double8 __attribute__((ext_vector_type(8)));
@@ -61,5 +66,53 @@ static inline void recurrent_spin_pause(void) {
     __asm__ __volatile__("yield");
 #endif
 }
+
+
+/// c + a * b, fused when the target has FMA (as Swift's `multiplyAdd`), else multiply then add.
+#if RECURRENT_HAS_FMA
+#define RECURRENT_MULADD8(a, b, c) __builtin_elementwise_fma((a), (b), (c))
+#else
+#define RECURRENT_MULADD8(a, b, c) ((a) * (b) + (c))
+#endif
+
+/// tanh of every lane: the rational approximation documented in `Activations.swift` (Eigen's
+/// coefficients), written with vector selects (compare and blend) so it compiles to straight
+/// AVX code; Swift's generic `SIMD.replacing(with:where:)` does not always. NaN stays NaN.
+static inline __attribute__((always_inline)) recurrent_float8 recurrent_tanh_float8(recurrent_float8 x) {
+    const float bound = 7.90531110763549805f;
+    recurrent_float8 v = x > bound ? (recurrent_float8)bound : x;
+    v = v < -bound ? (recurrent_float8)(-bound) : v;
+    recurrent_float8 x2 = v * v;
+    recurrent_float8 p = (recurrent_float8)-2.76076847742355e-16f;
+    p = RECURRENT_MULADD8(p, x2, (recurrent_float8)2.00018790482477e-13f);
+    p = RECURRENT_MULADD8(p, x2, (recurrent_float8)-8.60467152213735e-11f);
+    p = RECURRENT_MULADD8(p, x2, (recurrent_float8)5.12229709037114e-08f);
+    p = RECURRENT_MULADD8(p, x2, (recurrent_float8)1.48572235717979e-05f);
+    p = RECURRENT_MULADD8(p, x2, (recurrent_float8)6.37261928875436e-04f);
+    p = RECURRENT_MULADD8(p, x2, (recurrent_float8)4.89352455891786e-03f);
+    p = p * v;
+    recurrent_float8 q = (recurrent_float8)1.19825839466702e-06f;
+    q = RECURRENT_MULADD8(q, x2, (recurrent_float8)1.18534705686654e-04f);
+    q = RECURRENT_MULADD8(q, x2, (recurrent_float8)2.26843463243900e-03f);
+    q = RECURRENT_MULADD8(q, x2, (recurrent_float8)4.89352518554385e-03f);
+    recurrent_float8 r = p / q;
+    r = ((x < 0.0004f) & (x > -0.0004f)) ? x : r;
+    r = x > 9.0f ? (recurrent_float8)1.0f : r;
+    r = x < -9.0f ? (recurrent_float8)-1.0f : r;
+    return r;
+}
+
+/// The logistic sigmoid of every lane, as 1/2 + tanh(x/2)/2.
+static inline __attribute__((always_inline)) recurrent_float8 recurrent_sigmoid_float8(recurrent_float8 x) {
+    const recurrent_float8 half = (recurrent_float8)0.5f;
+    return RECURRENT_MULADD8(half, recurrent_tanh_float8(half * x), half);
+}
+
+/// max(x, 0) of every lane; NaN stays NaN.
+static inline __attribute__((always_inline)) recurrent_float8 recurrent_relu_float8(recurrent_float8 x) {
+    return x < 0.0f ? (recurrent_float8)0.0f : x;
+}
+
+#pragma clang diagnostic pop
 
 #endif

@@ -1,3 +1,4 @@
+import CRecurrentSupport
 import RealModule
 
 // Activation functions on 8-lane vectors. `Float` uses a rational approximation of tanh (odd
@@ -9,39 +10,17 @@ import RealModule
 // functions. NaN goes in, NaN comes out.
 
 extension Float {
-    /// tanh of every lane by the rational approximation.
+    /// tanh of every lane by the rational approximation (in `RecurrentSupport.h`, with vector
+    /// selects that compile to blends).
     @inline(__always)
     public static func tanh(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let bound: Float = 7.90531110763549805
-        var v = x.replacing(with: bound, where: x .> bound)
-        v.replace(with: -bound, where: v .< -bound)
-        let x2 = v * v
-        var p = SIMD8<Float>(repeating: -2.76076847742355e-16)
-        p = multiplyAdd(p, x2, SIMD8<Float>(repeating: 2.00018790482477e-13))
-        p = multiplyAdd(p, x2, SIMD8<Float>(repeating: -8.60467152213735e-11))
-        p = multiplyAdd(p, x2, SIMD8<Float>(repeating: 5.12229709037114e-08))
-        p = multiplyAdd(p, x2, SIMD8<Float>(repeating: 1.48572235717979e-05))
-        p = multiplyAdd(p, x2, SIMD8<Float>(repeating: 6.37261928875436e-04))
-        p = multiplyAdd(p, x2, SIMD8<Float>(repeating: 4.89352455891786e-03))
-        p = p * v
-        var q = SIMD8<Float>(repeating: 1.19825839466702e-06)
-        q = multiplyAdd(q, x2, SIMD8<Float>(repeating: 1.18534705686654e-04))
-        q = multiplyAdd(q, x2, SIMD8<Float>(repeating: 2.26843463243900e-03))
-        q = multiplyAdd(q, x2, SIMD8<Float>(repeating: 4.89352518554385e-03))
-        var result = p / q
-        // Near zero tanh(x) = x to float precision; the ratio would lose the last bits.
-        result.replace(with: x, where: (x .< 0.0004) .& (x .> -0.0004))
-        // Past ±9, tanh(x) rounds to ±1 (the clamped ratio stops at 1 - 2.4e-7).
-        result.replace(with: 1, where: x .> 9)
-        result.replace(with: -1, where: x .< -9)
-        return result
+        recurrent_tanh_float8(x)
     }
 
     /// The logistic sigmoid of every lane, as 1/2 + tanh(x/2)/2.
     @inline(__always)
     public static func sigmoid(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let half = SIMD8<Float>(repeating: 0.5)
-        return multiplyAdd(half, tanh(half * x), half)
+        recurrent_sigmoid_float8(x)
     }
 }
 
