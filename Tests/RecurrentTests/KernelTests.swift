@@ -282,4 +282,19 @@ struct KernelTests {
         #expect(s[0] == 0.5 && s[1] == 0.5 && s[2] == 1 && s[3] == 0 && s[4].isNaN)
         #expect(s[5] == 0.5 && s[6] == 0.5)
     }
+
+    @Test("A large buffer reuses a freed block of its size, zeroed")
+    func largeBuffersReuseFreedBlocks() {
+        let count = BlockCache.minimumBytes / MemoryLayout<Float>.stride + 17
+        var address: UInt = 0
+        do {
+            let first = Buffer<Float>(count: count)
+            address = UInt(bitPattern: first.base)
+            first.base.update(repeating: .nan, count: count)
+        }
+        let second = Buffer<Float>(count: count)
+        #expect(UInt(bitPattern: second.base) == address)
+        #expect((0..<count).allSatisfy { second.base[$0] == 0 })
+        #expect(Int(bitPattern: second.base) % 64 == 0)
+    }
 }

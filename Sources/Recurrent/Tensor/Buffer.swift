@@ -26,6 +26,50 @@ public enum ScratchMemory {
     static func free(_ n: Int) { current.wrappingSubtract(n, ordering: .relaxed) }
 }
 
+/// Large freed blocks kept for the next buffer of the same size, so a network called again and
+/// again (a training loop, a benchmark, a server) reuses memory the OS has already mapped
+/// instead of taking a page fault on every 4 KB of a fresh block: for a 50 MB input projection
+/// that is 12,000 faults per call. Blocks of at least `minimumBytes` only; at most
+/// `capacityBytes` kept, the oldest released first. Not counted by `ScratchMemory`.
+enum BlockCache {
+    static let minimumBytes = 256 * 1024
+    static let capacityBytes = 512 * 1024 * 1024
+    /// (bytes, address) of the kept blocks, oldest first.
+    private static let blocks = Mutex<[(bytes: Int, address: UInt)]>([])
+
+    /// A 64-byte-aligned block of `byteCount` bytes: a cached one of that size, or a new one.
+    static func take(byteCount: Int) -> UnsafeMutableRawPointer {
+        if byteCount >= minimumBytes {
+            let cached = blocks.withLock { blocks -> UInt? in
+                guard let i = blocks.lastIndex(where: { $0.bytes == byteCount }) else { return nil }
+                return blocks.remove(at: i).address
+            }
+            if let cached, let pointer = UnsafeMutableRawPointer(bitPattern: cached) { return pointer }
+        }
+        return UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
+    }
+
+    /// Returns a block from `take(byteCount:)`: kept when large, else freed.
+    static func give(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
+        guard byteCount >= minimumBytes, byteCount <= capacityBytes else {
+            pointer.deallocate()
+            return
+        }
+        let released = blocks.withLock { blocks -> [UInt] in
+            blocks.append((byteCount, UInt(bitPattern: pointer)))
+            var total = blocks.reduce(0) { $0 + $1.bytes }
+            var released: [UInt] = []
+            while total > capacityBytes {
+                let oldest = blocks.removeFirst()
+                total -= oldest.bytes
+                released.append(oldest.address)
+            }
+            return released
+        }
+        for address in released { UnsafeMutableRawPointer(bitPattern: address)?.deallocate() }
+    }
+}
+
 /// A fixed-size, 64-byte-aligned scratch array of `Scalar`, zero-initialised, freed with the
 /// object. The runners allocate all their buffers before a time loop, never inside it.
 final class Buffer<Scalar: BinaryFloatingPoint>: @unchecked Sendable {
@@ -35,8 +79,7 @@ final class Buffer<Scalar: BinaryFloatingPoint>: @unchecked Sendable {
     init(count: Int) {
         self.count = count
         ScratchMemory.allocate(max(count, 1) * MemoryLayout<Scalar>.stride)
-        let raw = UnsafeMutableRawPointer.allocate(
-            byteCount: max(count, 1) * MemoryLayout<Scalar>.stride, alignment: 64)
+        let raw = BlockCache.take(byteCount: max(count, 1) * MemoryLayout<Scalar>.stride)
         base = raw.bindMemory(to: Scalar.self, capacity: max(count, 1))
         base.initialize(repeating: 0, count: max(count, 1))
     }
@@ -49,7 +92,7 @@ final class Buffer<Scalar: BinaryFloatingPoint>: @unchecked Sendable {
 
     deinit {
         ScratchMemory.free(max(count, 1) * MemoryLayout<Scalar>.stride)
-        base.deallocate()
+        BlockCache.give(UnsafeMutableRawPointer(base), byteCount: max(count, 1) * MemoryLayout<Scalar>.stride)
     }
 
     var array: [Scalar] { Array(UnsafeBufferPointer(start: base, count: count)) }
