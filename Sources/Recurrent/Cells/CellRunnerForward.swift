@@ -42,7 +42,7 @@ struct CellRunner<Scalar: RecurrentScalar>: @unchecked Sendable {
         let g = geometry, B = batch, T = steps
         let H = g.hiddenSize, P = g.outputSize, GH = g.gateRows
         // 1. Input projection of every step, started from the biases.
-        let proj = tape?.gates ?? Buffer<Scalar>(count: T * B * GH)
+        let proj = tape?.gates ?? Buffer<Scalar>(uninitializedCount: T * B * GH)
         let bias = Buffer<Scalar>(count: GH)
         if let b = weights.biasIH { bias.base.update(from: b, count: GH) }
         if g.kind != .gru, let b = weights.biasHH {

@@ -21,12 +21,12 @@ final class CellTape<Scalar: RecurrentScalar>: @unchecked Sendable {
         self.steps = steps
         self.batch = batch
         let tb = steps * batch
-        gates = Buffer(count: tb * g.gateRows)
-        hPrev = Buffer(count: tb * g.outputSize)
-        cPrev = g.kind == .lstm ? Buffer(count: tb * g.hiddenSize) : nil
-        cells = g.kind == .lstm ? Buffer(count: tb * g.hiddenSize) : nil
-        hRaw = g.kind == .lstm && g.projectionSize > 0 ? Buffer(count: tb * g.hiddenSize) : nil
-        ghn = g.kind == .gru ? Buffer(count: tb * g.hiddenSize) : nil
+        gates = Buffer(uninitializedCount: tb * g.gateRows)
+        hPrev = Buffer(uninitializedCount: tb * g.outputSize)
+        cPrev = g.kind == .lstm ? Buffer(uninitializedCount: tb * g.hiddenSize) : nil
+        cells = g.kind == .lstm ? Buffer(uninitializedCount: tb * g.hiddenSize) : nil
+        hRaw = g.kind == .lstm && g.projectionSize > 0 ? Buffer(uninitializedCount: tb * g.hiddenSize) : nil
+        ghn = g.kind == .gru ? Buffer(uninitializedCount: tb * g.hiddenSize) : nil
     }
 
     /// Bytes held, for memory reports.

@@ -44,7 +44,7 @@ struct NetworkLayout: Equatable, Sendable {
         let base = UnsafeMutablePointer(mutating: weights)
         for layer in 0..<cfg.layers {
             let geometry = cfg.geometry(layer: layer)
-            let output = Buffer<Scalar>(count: T * B * D * P)
+            let output = Buffer<Scalar>(uninitializedCount: T * B * D * P)
             let inputView = layer == 0 ? cellInput(tokens, layerInput, rows: T * B, cols: geometry.inputSize)
                 : .rows(MatrixView(layerInput.base, rows: T * B, cols: geometry.inputSize))
             var layerTapes: [CellTape<Scalar>] = []

@@ -84,6 +84,15 @@ final class Buffer<Scalar: BinaryFloatingPoint>: @unchecked Sendable {
         base.initialize(repeating: 0, count: max(count, 1))
     }
 
+    /// A buffer whose elements the caller writes, every one, before any is read (a tape, a
+    /// projection filled from the biases): no zeroing pass over memory about to be overwritten.
+    init(uninitializedCount count: Int) {
+        self.count = count
+        ScratchMemory.allocate(max(count, 1) * MemoryLayout<Scalar>.stride)
+        let raw = BlockCache.take(byteCount: max(count, 1) * MemoryLayout<Scalar>.stride)
+        base = raw.bindMemory(to: Scalar.self, capacity: max(count, 1))
+    }
+
     /// A buffer holding a copy of `source`'s `count` elements, or zeros when `source` is nil.
     convenience init(count: Int, copying source: UnsafePointer<Scalar>?) {
         self.init(count: count)
