@@ -57,6 +57,8 @@ extension RecurrentNetwork {
     /// - Returns: the output sequence `(T, B, D·Hout)` (same layout as the input) and the final
     ///   states in PyTorch's shapes.
     /// - Throws: `RecurrentError` for a wrong shape, a non-finite input or invalid lengths.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(
         _ input: Tensor<Scalar>, initialState: RecurrentState<Scalar>? = nil, lengths: [Int]? = nil,
         layout: SequenceLayout = .sequenceFirst

@@ -42,6 +42,8 @@ public struct RecurrentStream<Scalar: RecurrentScalar>: Sendable {
 
     /// One step: x `(B, X)`, or `(X)` when B = 1; returns h_t `(B, Hout)` or `(Hout)`.
     /// - Throws: `RecurrentError` for a wrong shape or a non-finite input.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public mutating func step(_ x: Tensor<Scalar>) throws -> Tensor<Scalar> {
         let X = network.configuration.inputSize
         let unbatched = x.rank == 1
@@ -55,6 +57,8 @@ public struct RecurrentStream<Scalar: RecurrentScalar>: Sendable {
 
     /// Several steps: x `(T, B, X)`; returns the outputs `(T, B, Hout)`.
     /// - Throws: `RecurrentError` for a wrong shape or a non-finite input.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public mutating func steps(_ x: Tensor<Scalar>) throws -> Tensor<Scalar> {
         guard x.rank == 3, x.shape[1] == batch else {
             throw RecurrentError.shape(

@@ -100,6 +100,8 @@ public struct Tensor<Scalar: RecurrentScalar>: Equatable, Sendable {
 
     /// The tensor with its first two dimensions swapped: `(A, B, ...)` becomes `(B, A, ...)`.
     /// Converts between sequence-first `(T, B, X)` and batch-first `(B, T, X)` layouts.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func swappingFirstTwoAxes() -> Tensor {
         precondition(rank >= 2, "swappingFirstTwoAxes needs rank >= 2")
         let a = shape[0], b = shape[1]
@@ -125,6 +127,8 @@ public struct Tensor<Scalar: RecurrentScalar>: Equatable, Sendable {
 
     /// The largest absolute difference between corresponding elements; infinity when the
     /// shapes differ or either holds a NaN.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func maxAbsoluteDifference(_ other: Tensor) -> Scalar {
         guard shape == other.shape else { return .infinity }
         var worst: Scalar = 0

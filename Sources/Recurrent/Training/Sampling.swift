@@ -14,6 +14,8 @@ extension SequenceModel {
     /// - Returns: the generated tokens (without the prime).
     /// - Throws: `RecurrentError` when the model does not read tokens, the prime is empty or
     ///   holds a token outside the vocabulary, or the temperature is negative.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func generate(prime: [Int32], count: Int, temperature: Double, seed: UInt64) throws -> [Int32] {
         guard let vocabulary = configuration.vocabularySize, configuration.modelOutputSize == vocabulary else {
             throw RecurrentError.unsupported("generation needs a model that reads tokens and predicts the next token")

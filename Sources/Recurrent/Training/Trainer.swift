@@ -66,6 +66,8 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
     }
 
     /// Takes one optimizer step and returns its record.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public mutating func trainStep(clock: Double = 0) throws -> TrainingRecord {
         let batch: TrainingBatch<Scalar> = data.trainingBatch(step: step, batchSize: options.batchSize, seed: options.seed)
         let state = batch.continuesPrevious && carried?.batch == batch.batch ? carried : nil
@@ -88,6 +90,8 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
     /// after every step and `checkpoint` every `checkpointEvery` steps and at the end.
     /// - Returns: whether training stopped on the time limit.
     @discardableResult
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public mutating func run(
         checkpointEvery: Int? = nil, checkpoint: ((Trainer) throws -> Void)? = nil,
         progress: (TrainingProgress) -> Void = { _ in }
@@ -123,6 +127,8 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
 
     /// The model's loss (and accuracy, for classes) on batches, carrying the state between
     /// batches that continue each other.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func evaluate(_ batches: [TrainingBatch<Scalar>]) throws -> LossValue {
         var total = LossValue.zero
         var state: CarriedState<Scalar>?
@@ -136,6 +142,8 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
     }
 
     /// The model's loss on the data's held-out batches, or nil when there are none.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func evaluateHeldOut() throws -> LossValue? {
         let batches: [TrainingBatch<Scalar>] = data.heldOutBatches(batchSize: options.batchSize, seed: options.heldOutSeed)
         return batches.isEmpty ? nil : try evaluate(batches)
