@@ -81,6 +81,17 @@ func gemm<Scalar: RecurrentScalar>(
         if !accumulate { c.base.fillRows(m, cols: n, stride: c.rowStride, with: nil) }
         return
     }
+    if m == 1 && (k * n < GemmPlan.minRowWork || KernelSettings.threadCount == 1) {
+        // The tiny per-step case: no plan, no pool, no scratch, no closure.
+        gemmRow(a.base, a.colStride, b, c.base, panels: 0..<b.panelCount, accumulate: accumulate)
+        return
+    }
+    if k <= GemmPlan.thinK && m * n <= GemmPlan.thinElements {
+        // A few features (a scalar input's projection): packing A for the micro-kernels would
+        // cost more than the product.
+        gemmThin(a, b, c, accumulate: accumulate)
+        return
+    }
     let plan = GemmPlan(m: m, n: n, k: k, threads: KernelSettings.threadCount)
     if m == 1 {
         if plan.threads == 1 {
@@ -140,6 +151,9 @@ struct GemmPlan {
     /// M ≥ 8 near 2·M·N·K = 400 K, and M < 8 near 1 M).
     static let minRowWork = 48 * 1024     // K·N for M = 1
     static let minFlops = 512 * 1024      // 2·M·N·K for M ≥ 8 (twice that below)
+    /// Products with K at most `thinK` and M·N at most `thinElements` take `gemmThin`.
+    static let thinK = 4
+    static let thinElements = 1 << 18
 
     let slivers: SliverPlan
     /// Columns of A per block: K split in near-equal blocks of at most `kcMax`.

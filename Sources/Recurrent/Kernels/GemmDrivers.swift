@@ -32,6 +32,44 @@ func gemmRow<Scalar: RecurrentScalar>(
     }
 }
 
+/// C (+)= A · B for a small K, row by row, 16 columns at a time, on one thread: each element
+/// `c₀ + a₀b₀ + … + a_{K-1}b_{K-1}` in k order, as the contract on `gemm` requires.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func gemmThin<Scalar: RecurrentScalar>(
+    _ a: MatrixView<Scalar>, _ b: PackedMatrix<Scalar>, _ c: MutableMatrixView<Scalar>, accumulate: Bool
+) {
+    typealias V = SIMD8<Scalar>
+    let m = a.rows, k = b.rows, n = b.cols, w = packedPanelWidth
+    var tile = SIMD16<Scalar>()
+    for i in 0..<m {
+        let row = c.base + i * c.rowStride
+        let x = a.base + i * a.rowStride
+        for p in 0..<b.panelCount {
+            let j0 = p * w, cols = min(w, n - j0)
+            let panel = UnsafePointer(b.panel(p))
+            withUnsafeMutableBytes(of: &tile) { raw in
+                let t = raw.baseAddress!.assumingMemoryBound(to: Scalar.self)
+                let out = cols == w ? row + j0 : t
+                var c0 = V(), c1 = V()
+                if cols < w && accumulate {
+                    t.update(repeating: 0, count: w)
+                    t.update(from: row + j0, count: cols)
+                }
+                if accumulate { c0 = V(loading: out); c1 = V(loading: out + 8) }
+                for kk in 0..<k {
+                    let v = V(repeating: x[kk * a.colStride])
+                    c0 = multiplyAdd(v, V(loading: panel + kk * w), c0)
+                    c1 = multiplyAdd(v, V(loading: panel + kk * w + 8), c1)
+                }
+                c0.store(to: out)
+                c1.store(to: out + 8)
+                if cols < w { (row + j0).update(from: t, count: cols) }
+            }
+        }
+    }
+}
+
 /// Rows `slivers` of C, all columns (a chunk in rows mode): per kc block, packs those slivers
 /// of A, then runs them against every panel.
 @_specialize(where Scalar == Float)
