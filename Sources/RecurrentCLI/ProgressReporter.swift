@@ -32,6 +32,19 @@ final class ProgressReporter {
     }
 
     /// Ends the in-place line.
+    /// A held-out measurement, on a line of its own (even when quiet).
+    func validated(_ record: TrainingRecord) {
+        let line = String(format: "step %d  validation loss %.4f  after %@ of training", record.step,
+                          record.validationLoss ?? .nan, Self.duration(record.seconds))
+        if isTerminal && lastLineLength > 0 {
+            print("\r" + line + String(repeating: " ", count: max(0, lastLineLength - line.count)))
+            lastLineLength = 0
+        } else {
+            print(line)
+        }
+        fflush(nil)
+    }
+
     func finish() {
         if isTerminal && !quiet && lastLineLength > 0 { print("") }
     }

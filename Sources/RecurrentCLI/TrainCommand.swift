@@ -27,8 +27,17 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Steps between checkpoints.")
     var checkpointEvery = 200
 
+    @Option(help: ArgumentHelp("Measure and print the held-out loss every N steps (not counted as training time).", valueName: "N"))
+    var validateEvery: Int?
+
     @Flag(help: "Print only the summary.")
     var quiet = false
+
+    func validate() throws {
+        if let validateEvery, validateEvery < 1 {
+            throw ValidationError("--validate-every must be at least 1, got \(validateEvery)")
+        }
+    }
 
     func run() throws {
         try optimization.applyThreads()
@@ -54,6 +63,7 @@ struct TrainCommand: ParsableCommand {
         let stoppedByTime = try trainer.run(
             checkpointEvery: checkpointURL == nil ? nil : checkpointEvery,
             checkpoint: checkpointURL.map { url in { try $0.writeCheckpoint(to: url) } },
+            validateEvery: validateEvery, validated: reporter.validated,
             progress: reporter.report)
         reporter.finish()
         let last = trainer.curve.last

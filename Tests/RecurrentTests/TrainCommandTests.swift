@@ -39,8 +39,9 @@ struct TrainCommandTests {
         let text = dir.appendingPathComponent("t.txt"), model = dir.appendingPathComponent("m.safetensors")
         try String(repeating: "to be or not to be, that is the question. ", count: 30).write(to: text, atomically: true, encoding: .utf8)
         let train = try CLI.run(["train", "--text", text.path, "--hidden", "16", "--seq-len", "8", "--batch-size", "4",
-                                 "--steps", "40", "--output", model.path])
+                                 "--steps", "40", "--validate-every", "20", "--output", model.path])
         #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stdout.contains("step 20  validation loss "))
         let line = try #require(train.stdout.split(separator: "\n").first { $0.hasPrefix("validation loss: ") })
         #expect(Double(line.dropFirst("validation loss: ".count)) != nil)
         let a = try CLI.run(["generate", "--model", model.path, "--prime", "to be", "--length", "30", "--seed", "3"])
@@ -116,6 +117,7 @@ struct TrainCommandTests {
         (["train", "--task", "parity", "--text", "t.txt"], "give one source of data"),
         (["train", "--lr", "-1"], "learning"),
         (["train", "--task", "parity", "--cell", "transformer"], "transformer"),
+        (["train", "--validate-every", "0"], "--validate-every must be at least 1"),
     ])
     func errors(_ arguments: [String], _ expected: String) throws {
         let result = try CLI.run(arguments)

@@ -103,6 +103,21 @@ struct TrainerTests {
         #expect(heldOut.mean < 0.5 * log(vocabulary))
     }
 
+    @Test("Validating every N steps records the held-out loss of that moment and leaves training unchanged")
+    func periodicValidation() throws {
+        var validated = try textTrainer(steps: 12), plain = try textTrainer(steps: 12), upToSix = try textTrainer(steps: 12)
+        var reported: [Int] = []
+        try validated.run(validateEvery: 6, validated: { reported.append($0.step) })
+        try plain.run()
+        for _ in 0..<6 { _ = try upToSix.trainStep() }
+        #expect(bits(validated) == bits(plain))
+        #expect(reported == [6])  // not after the last step: the caller measures that one
+        #expect(validated.curve[5].validationLoss == (try upToSix.evaluateHeldOut())?.mean)
+        #expect(validated.curve.enumerated().allSatisfy { $0.offset == 5 || $0.element.validationLoss == nil })
+        let line = String(decoding: try JSONEncoder().encode(validated.curve[5]), as: UTF8.self)
+        #expect(line.contains("\"validation_loss\""))
+    }
+
     @Test("Data that does not fit the model is refused, naming both sizes")
     func incompatibleData() throws {
         let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 2, hiddenSize: 4), outputSize: 3))

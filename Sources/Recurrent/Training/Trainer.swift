@@ -87,13 +87,17 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
     }
 
     /// Trains until the options' steps are done or their time limit passes, calling `progress`
-    /// after every step and `checkpoint` every `checkpointEvery` steps and at the end.
+    /// after every step, `checkpoint` every `checkpointEvery` steps and at the end, and, every
+    /// `validateEvery` steps (before the last), measuring the held-out loss: stored in the step's
+    /// record and passed to `validated`. Time spent measuring is not training time: it counts
+    /// neither in the records' seconds nor against the time limit.
     /// - Returns: whether training stopped on the time limit.
     @discardableResult
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public mutating func run(
         checkpointEvery: Int? = nil, checkpoint: ((Trainer) throws -> Void)? = nil,
+        validateEvery: Int? = nil, validated: (TrainingRecord) -> Void = { _ in },
         progress: (TrainingProgress) -> Void = { _ in }
     ) throws -> Bool {
         let total = try options.totalSteps(for: data)
@@ -101,10 +105,12 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
         let firstStep = step
         var smoothed: Double?
         var stoppedByTime = false
+        var paused = 0.0
+        func clock() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 - paused }
         while step < total {
-            let before = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let before = clock()
             let record = try trainStep(clock: before)
-            let now = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let now = clock()
             curve[curve.count - 1].seconds = secondsBefore + now
             smoothed = smoothed.map { 0.95 * $0 + 0.05 * record.loss } ?? record.loss
             let done = step - firstStep
@@ -119,8 +125,16 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
                 stoppedByTime = true
                 break
             }
+            if let every = validateEvery, every > 0, step % every == 0, step < total {
+                let pauseStart = DispatchTime.now().uptimeNanoseconds
+                if let loss = try evaluateHeldOut() {
+                    curve[curve.count - 1].validationLoss = loss.mean
+                    validated(curve[curve.count - 1])
+                }
+                paused += Double(DispatchTime.now().uptimeNanoseconds - pauseStart) / 1e9
+            }
         }
-        secondsBefore += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        secondsBefore += clock()
         try checkpoint?(self)
         return stoppedByTime
     }

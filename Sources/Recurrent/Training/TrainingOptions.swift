@@ -64,11 +64,14 @@ public struct TrainingRecord: Equatable, Sendable, Codable {
     public var seconds: Double
     /// The gradients' global norm before clipping, when clipping.
     public var gradientNorm: Double?
+    /// The mean held-out loss after this step, when it was measured (`validateEvery`).
+    public var validationLoss: Double?
 
     enum CodingKeys: String, CodingKey {
         case step, loss, seconds
         case learningRate = "lr"
         case gradientNorm = "grad_norm"
+        case validationLoss = "validation_loss"
     }
 }
 
