@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Recurrent
 
+extension TextSampling: ExpressibleByArgument {}
+
 extension BuiltInTask: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 
@@ -48,6 +50,9 @@ struct TrainingDataOptions: ParsableArguments {
     @Option(help: "Steps per training chunk for --text and --csv (default 64 and 32).")
     var seqLen: Int?
 
+    @Option(help: "With --text: streams (contiguous chunks, state carried between them) or windows (random positions every step, zero initial state).")
+    var sampling: TextSampling?
+
     @Option(parsing: .unconditional, help: "The fraction of the data held out for validation, at its end (default 0.1 for --text and --csv, 0 for .npy).")
     var validationSplit: Double?
 
@@ -68,6 +73,7 @@ struct TrainingDataOptions: ParsableArguments {
         if sources > 1 { throw ValidationError("give one source of data: --task, --text, --csv or --input/--target") }
         if (input == nil) != (target == nil) { throw ValidationError("--input and --target go together") }
         if let loss, !["mse", "ce"].contains(loss) { throw ValidationError("--loss must be mse or ce, got '\(loss)'") }
+        if sampling != nil && text == nil { throw ValidationError("--sampling is for --text only") }
     }
 
     func makeData() throws -> any TrainingData {
@@ -75,8 +81,10 @@ struct TrainingDataOptions: ParsableArguments {
         case .task(let t):
             return try t.data(length: length)
         case .text:
-            return try TextCorpus(contentsOf: URL(fileURLWithPath: text!), sequenceLength: seqLen ?? 64,
-                                  validationFraction: validationSplit ?? 0.1)
+            var corpus = try TextCorpus(contentsOf: URL(fileURLWithPath: text!), sequenceLength: seqLen ?? 64,
+                                        validationFraction: validationSplit ?? 0.1)
+            corpus.sampling = sampling ?? corpus.sampling
+            return corpus
         case .csv:
             return try TimeSeriesCSV(contentsOf: URL(fileURLWithPath: csv!), sequenceLength: seqLen ?? 32,
                                      validationFraction: validationSplit ?? 0.1,

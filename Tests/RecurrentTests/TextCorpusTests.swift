@@ -89,6 +89,29 @@ struct TextCorpusTests {
         }
     }
 
+    @Test("windows sampling: B random windows of the training part per step, zero state, a pure function of (step, seed)")
+    func windowBatches() throws {
+        var corpus = try TextCorpus(text: sample, sequenceLength: 7, validationFraction: 0.2)
+        corpus.sampling = .windows
+        let tokens = corpus.tokens, n = corpus.trainingCount, B = 5, L = 7
+        var starts = Set<Int>()
+        for step in 0..<40 {
+            let batch: TrainingBatch<Float> = corpus.trainingBatch(step: step, batchSize: B, seed: 3)
+            #expect(batch.steps == L && batch.batch == B && !batch.continuesPrevious)
+            #expect(batch == corpus.trainingBatch(step: step, batchSize: B, seed: 3))
+            #expect(batch != corpus.trainingBatch(step: step, batchSize: B, seed: 4))
+            for b in 0..<B {
+                let inputs = (0..<L).map { batch.tokenInputs[$0 * B + b] }
+                let targets = (0..<L).map { batch.classTargets[$0 * B + b] }
+                // The window's place in the training part (the last target at most the last training character).
+                let start = try #require((0...(n - L - 1)).first { Array(tokens[$0..<($0 + L)]) == inputs && tokens[$0 + L] == targets[L - 1] })
+                #expect(Array(targets.dropLast()) == Array(inputs.dropFirst()))
+                starts.insert(start)
+            }
+        }
+        #expect(starts.count > (n - L) / 2)  // spread over the text, not a few fixed places
+    }
+
     @Test("held-out batches cover every held-out character exactly once, for batch sizes that do and do not divide it", arguments: [1, 4, 5, 7, 40])
     func heldOut(batchSize B: Int) throws {
         let corpus = try TextCorpus(text: sample, sequenceLength: 3, validationFraction: 0.25)

@@ -118,6 +118,8 @@ struct TrainCommandTests {
         (["train", "--lr", "-1"], "learning"),
         (["train", "--task", "parity", "--cell", "transformer"], "transformer"),
         (["train", "--validate-every", "0"], "--validate-every must be at least 1"),
+        (["train", "--sampling", "windows"], "--sampling is for --text only"),
+        (["train", "--text", "t.txt", "--sampling", "shuffled"], "shuffled"),
     ])
     func errors(_ arguments: [String], _ expected: String) throws {
         let result = try CLI.run(arguments)

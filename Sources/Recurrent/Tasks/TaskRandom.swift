@@ -11,6 +11,8 @@ enum TaskRandom {
         case heldOutSequence = 0x4845_4C44_4F55_5453
         /// The order of an epoch of finite data: index (epoch).
         case epochOrder = 0x4550_4F43_484F_5244
+        /// The window positions of a text's training batch: index (step).
+        case textWindow = 0x5445_5854_5749_4E44
     }
 
     /// The SplitMix64 finaliser: a bijection on 64-bit values whose output bits each depend

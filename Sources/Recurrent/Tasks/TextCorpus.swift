@@ -43,6 +43,8 @@ public struct TextCorpus: TrainingData {
     /// What the text is called in messages and the summary: a file path or "text".
     public let name: String
     private let ids: [Unicode.Scalar: Int32]
+    /// How training batches are drawn from the training part.
+    public var sampling: TextSampling = .streams
 
     /// The number of distinct characters.
     public var vocabularySize: Int { vocabulary.count }
@@ -190,6 +192,22 @@ public struct TextCorpus: TrainingData {
         precondition(batchSize >= 1 && chunks >= 1,
                      "\(name): too short for \(batchSize) streams of \(sequenceLength) characters (see validate(batchSize:))")
         let m = streamLength(batchSize: batchSize), length = sequenceLength
+        if sampling == .windows {
+            var random = TaskRandom.generator(seed: seed, .textWindow, step)
+            var inputs = [Int32](repeating: 0, count: length * batchSize)
+            var targets = [Int32](repeating: 0, count: length * batchSize)
+            tokens.withUnsafeBufferPointer { tokens in
+                for b in 0..<batchSize {
+                    let start = random.below(trainingCount - length)
+                    for t in 0..<length {
+                        inputs[t * batchSize + b] = tokens[start + t]
+                        targets[t * batchSize + b] = tokens[start + t + 1]
+                    }
+                }
+            }
+            return TrainingBatch(steps: length, batch: batchSize, inputs: .tokens(inputs),
+                                 targets: .classes(targets, positions: .everyStep), continuesPrevious: false)
+        }
         let chunk = step % chunks
         var inputs = [Int32](repeating: 0, count: length * batchSize)
         var targets = [Int32](repeating: 0, count: length * batchSize)
@@ -233,4 +251,14 @@ public struct TextCorpus: TrainingData {
                                  targets: .classes(targets, positions: .everyStep), continuesPrevious: first > 0)
         }
     }
+}
+
+/// How a `TextCorpus` draws its training batches.
+public enum TextSampling: String, Sendable, CaseIterable, Codable {
+    /// B contiguous streams read chunk after chunk, the state carried from one chunk to the next
+    /// (truncated backpropagation through time over the whole text), the same order every epoch.
+    case streams
+    /// B windows of L + 1 characters at independent uniformly random positions of the training
+    /// part at every step, each starting from a zero state.
+    case windows
 }
