@@ -59,23 +59,39 @@ extension CellRunner {
                          MutableMatrixView(dhRaw.base, rows: B, cols: H), accumulate: false)
                     dhr = dhRaw.base
                 }
-                LSTMMath.backward(gates: a, cPrev: tape.cPrev!.base + t * B * H, c: tape.cells!.base + t * B * H,
-                                  dh: dhr, dc: dc.base, dGates: da, batch: B, hidden: H)
+                let (cPrev, cells, dcBase) = (tape.cPrev!.base + t * B * H, tape.cells!.base + t * B * H, dc.base)
+                forEachRowBlock(B, elementsPerRow: GH) { r in
+                    let o = r.lowerBound
+                    LSTMMath.backward(gates: a + o * GH, cPrev: cPrev + o * H, c: cells + o * H, dh: dhr + o * H,
+                                      dc: dcBase + o * H, dGates: da + o * GH, batch: r.count, hidden: H)
+                }
                 gemm(MatrixView(da, rows: B, cols: GH), whh,
                      MutableMatrixView(dhPrev.base, rows: B, cols: P), accumulate: false)
             case .gru:
-                GRUMath.backward(gates: a, ghn: tape.ghn!.base + t * B * H, hPrev: hp, dh: dh.base,
-                                 dGi: da, dGh: dah, dhPrev: dhPrev.base, batch: B, hidden: H)
+                let (ghn, dhBase, dhPrevBase) = (tape.ghn!.base + t * B * H, dh.base, dhPrev.base)
+                forEachRowBlock(B, elementsPerRow: GH) { r in
+                    let o = r.lowerBound
+                    GRUMath.backward(gates: a + o * GH, ghn: ghn + o * H, hPrev: hp + o * H, dh: dhBase + o * H,
+                                     dGi: da + o * GH, dGh: dah + o * GH, dhPrev: dhPrevBase + o * H, batch: r.count, hidden: H)
+                }
                 gemm(MatrixView(dah, rows: B, cols: GH), whh,
                      MutableMatrixView(dhPrev.base, rows: B, cols: P), accumulate: true)
             case .gated:
-                GatedRNNMath.backward(gates: a, sPrev: hp, ds: dh.base, dGates: da, dsPrev: dhPrev.base,
-                                      batch: B, hidden: H)
+                let (dsBase, dsPrevBase) = (dh.base, dhPrev.base)
+                forEachRowBlock(B, elementsPerRow: GH) { r in
+                    let o = r.lowerBound
+                    GatedRNNMath.backward(gates: a + o * GH, sPrev: hp + o * H, ds: dsBase + o * H, dGates: da + o * GH,
+                                          dsPrev: dsPrevBase + o * H, batch: r.count, hidden: H)
+                }
                 gemm(MatrixView(da, rows: B, cols: GH), whh,
                      MutableMatrixView(dhPrev.base, rows: B, cols: P), accumulate: true)
             case .rnn:
-                SimpleRNNMath.backward(gates: a, ds: dh.base, dGates: da, batch: B, hidden: H,
-                                       nonlinearity: g.nonlinearity)
+                let dsBase = dh.base
+                forEachRowBlock(B, elementsPerRow: GH) { r in
+                    let o = r.lowerBound
+                    SimpleRNNMath.backward(gates: a + o * GH, ds: dsBase + o * H, dGates: da + o * GH, batch: r.count,
+                                           hidden: H, nonlinearity: g.nonlinearity)
+                }
                 gemm(MatrixView(da, rows: B, cols: GH), whh,
                      MutableMatrixView(dhPrev.base, rows: B, cols: P), accumulate: false)
             }

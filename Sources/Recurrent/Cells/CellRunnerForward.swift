@@ -89,7 +89,11 @@ struct CellRunner<Scalar: RecurrentScalar>: @unchecked Sendable {
                 gemm(hView, whh, MutableMatrixView(a, rows: B, cols: GH), accumulate: true)
                 let cOut = tape.map { $0.cells!.base + t * B * H } ?? cNext.base
                 let hRaw = tape?.hRaw.map { $0.base + t * B * H } ?? hRawStep?.base ?? hNext.base
-                LSTMMath.forward(gates: a, cPrev: c.base, c: cOut, h: hRaw, batch: B, hidden: H)
+                let cPrev = c.base
+                forEachRowBlock(B, elementsPerRow: GH) { r in
+                    LSTMMath.forward(gates: a + r.lowerBound * GH, cPrev: cPrev + r.lowerBound * H,
+                                     c: cOut + r.lowerBound * H, h: hRaw + r.lowerBound * H, batch: r.count, hidden: H)
+                }
                 if cOut != cNext.base { cNext.base.update(from: cOut, count: B * H) }
                 if let whr {
                     gemm(MatrixView(hRaw, rows: B, cols: H), whr,
@@ -98,14 +102,27 @@ struct CellRunner<Scalar: RecurrentScalar>: @unchecked Sendable {
             case .gru:
                 gh!.base.fillRows(B, cols: GH, with: weights.biasHH)
                 gemm(hView, whh, MutableMatrixView(gh!.base, rows: B, cols: GH), accumulate: true)
-                GRUMath.forward(gi: a, gh: gh!.base, hPrev: h.base, h: hNext.base,
-                                ghn: tape.map { $0.ghn!.base + t * B * H }, batch: B, hidden: H)
+                let (ghBase, hPrev, hOut) = (gh!.base, h.base, hNext.base)
+                let ghn = tape.map { $0.ghn!.base + t * B * H }
+                forEachRowBlock(B, elementsPerRow: GH) { r in
+                    let o = r.lowerBound
+                    GRUMath.forward(gi: a + o * GH, gh: ghBase + o * GH, hPrev: hPrev + o * H, h: hOut + o * H,
+                                    ghn: ghn.map { $0 + o * H }, batch: r.count, hidden: H)
+                }
             case .gated:
                 gemm(hView, whh, MutableMatrixView(a, rows: B, cols: GH), accumulate: true)
-                GatedRNNMath.forward(gates: a, sPrev: h.base, s: hNext.base, batch: B, hidden: H)
+                let (sPrev, sOut) = (h.base, hNext.base)
+                forEachRowBlock(B, elementsPerRow: GH) { r in
+                    let o = r.lowerBound
+                    GatedRNNMath.forward(gates: a + o * GH, sPrev: sPrev + o * H, s: sOut + o * H, batch: r.count, hidden: H)
+                }
             case .rnn:
                 gemm(hView, whh, MutableMatrixView(a, rows: B, cols: GH), accumulate: true)
-                SimpleRNNMath.forward(gates: a, s: hNext.base, batch: B, hidden: H, nonlinearity: g.nonlinearity)
+                let sOut = hNext.base
+                forEachRowBlock(B, elementsPerRow: GH) { r in
+                    SimpleRNNMath.forward(gates: a + r.lowerBound * GH, s: sOut + r.lowerBound * H, batch: r.count,
+                                          hidden: H, nonlinearity: g.nonlinearity)
+                }
             }
             let everyRowActive = mask.allActive(at: t)
             for b in 0..<B {

@@ -202,3 +202,21 @@ final class KernelThreadPool: @unchecked Sendable {
         }
     }
 }
+
+/// Below this many elements (rows × elements per row) element-wise work stays on one thread:
+/// a pool job costs about a microsecond, the time of some 4,000 gate activations.
+let minParallelElements = 16 * 1024
+
+/// Runs `body` over `0..<rows` in contiguous blocks, one per thread (up to
+/// `KernelSettings.threadCount`) when the work is large enough to pay for a pool job, else in
+/// one call. For element-wise work (a cell's gates): the split changes no result.
+func forEachRowBlock(_ rows: Int, elementsPerRow: Int, _ body: (Range<Int>) -> Void) {
+    let threads = min(KernelSettings.threadCount, rows)
+    guard threads > 1, rows * elementsPerRow >= minParallelElements else {
+        body(0..<rows)
+        return
+    }
+    KernelThreadPool.shared.run(threads, chunks: threads) { chunk, _ in
+        body((chunk * rows / threads)..<((chunk + 1) * rows / threads))
+    }
+}

@@ -10,6 +10,8 @@ struct BackwardResult<Scalar: RecurrentScalar> {
 
 extension RecurrentNetwork {
     /// Backpropagation through time with the network's own parameters (see `NetworkLayout`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func backward(
         tape: NetworkTape<Scalar>, dOutput: UnsafePointer<Scalar>?, dhN: UnsafePointer<Scalar>?,
         dcN: UnsafePointer<Scalar>?, grads: UnsafeMutablePointer<Scalar>, wantInputGradient: Bool

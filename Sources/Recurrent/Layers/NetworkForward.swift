@@ -35,6 +35,8 @@ struct ForwardResult<Scalar: RecurrentScalar> {
 
 extension RecurrentNetwork {
     /// Runs the network on a sequence-first batch `(T·B, X)` with its own parameters.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func forward(
         input: UnsafePointer<Scalar>, steps T: Int, batch B: Int, lengths: [Int]?,
         h0: UnsafePointer<Scalar>?, c0: UnsafePointer<Scalar>?, recordTape: Bool

@@ -24,6 +24,8 @@ public struct RecurrentNetwork<Scalar: RecurrentScalar>: Equatable, Sendable {
 
     /// A network with every parameter zero.
     /// - Throws: `RecurrentError` for an invalid configuration.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public init(_ configuration: RecurrentConfiguration) throws {
         try configuration.validate()
         var store = ParameterStore<Scalar>()
@@ -33,12 +35,16 @@ public struct RecurrentNetwork<Scalar: RecurrentScalar>: Equatable, Sendable {
 
     /// A network initialised as PyTorch does by default: every parameter drawn from
     /// U(-1/√H, 1/√H), from a generator seeded with `seed`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public init(_ configuration: RecurrentConfiguration, seed: UInt64) throws {
         var generator = SeededGenerator(seed: seed)
         try self.init(configuration, generator: &generator)
     }
 
     /// A network initialised as PyTorch does by default, U(-1/√H, 1/√H), drawing from `generator`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public init(_ configuration: RecurrentConfiguration, generator: inout SeededGenerator) throws {
         try self.init(configuration)
         let bound = 1 / Scalar(configuration.hiddenSize).squareRoot()
@@ -50,6 +56,8 @@ public struct RecurrentNetwork<Scalar: RecurrentScalar>: Equatable, Sendable {
     /// A network with the given parameters, which must have exactly the configuration's names
     /// and shapes (in any order).
     /// - Throws: `RecurrentError` naming a missing, unexpected or misshapen tensor.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public init(_ configuration: RecurrentConfiguration, parameters: ParameterStore<Scalar>) throws {
         try configuration.validate()
         let expected = configuration.parameterShapes

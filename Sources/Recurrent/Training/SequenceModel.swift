@@ -94,6 +94,8 @@ public struct SequenceModel<Scalar: RecurrentScalar>: Sendable {
     let headOffset: Int?
 
     /// A model with zero parameters.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public init(_ configuration: SequenceModelConfiguration) throws {
         try configuration.validate()
         var store = ParameterStore<Scalar>()
@@ -102,6 +104,8 @@ public struct SequenceModel<Scalar: RecurrentScalar>: Sendable {
     }
 
     /// A model with the given parameters (exactly the configuration's names and shapes).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public init(_ configuration: SequenceModelConfiguration, parameters: ParameterStore<Scalar>) throws {
         try configuration.validate()
         var ordered = ParameterStore<Scalar>()
@@ -125,6 +129,8 @@ public struct SequenceModel<Scalar: RecurrentScalar>: Sendable {
     }
 
     /// A new model initialised from `seed` (PyTorch's defaults unless `initialization` says otherwise).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public init(_ configuration: SequenceModelConfiguration, initialization: Initialization = .pytorch, seed: UInt64) throws {
         try self.init(configuration)
         var g = SeededGenerator(seed: seed)
@@ -133,6 +139,8 @@ public struct SequenceModel<Scalar: RecurrentScalar>: Sendable {
 
     /// A model around a recurrent network (no embedding, no head), with its tensors named
     /// `prefix` + PyTorch's names, as when fine-tuning a PyTorch module.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public init(network: RecurrentNetwork<Scalar>, prefix: String = "") throws {
         try self.init(SequenceModelConfiguration(recurrent: network.configuration, recurrentPrefix: prefix),
                       parameters: network.parameters.prefixed(prefix))
