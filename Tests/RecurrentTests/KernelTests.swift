@@ -48,10 +48,18 @@ struct KernelTests {
         return out
     }
 
-    /// Runs `gemm` on a C with rows `ldc` apart (sentinels in the padding) and checks it against
-    /// the contract (bit for bit) and against a Double triple loop (to rounding).
-    static func check<S: RecurrentScalar>(_: S.Type, m: Int, n: Int, k: Int, layout: ALayout, accumulate: Bool,
+    /// Runs `gemm` with every register tile on a C with rows `ldc` apart (sentinels in the
+    /// padding) and checks it against the contract (bit for bit) and against a Double triple
+    /// loop (to rounding).
+    static func check<S: RecurrentScalar>(_ type: S.Type, m: Int, n: Int, k: Int, layout: ALayout, accumulate: Bool,
                                           packed: Bool = true) {
+        for tile in GemmTile.allCases {
+            check(type, m: m, n: n, k: k, layout: layout, accumulate: accumulate, packed: packed, tile: tile)
+        }
+    }
+
+    static func check<S: RecurrentScalar>(_: S.Type, m: Int, n: Int, k: Int, layout: ALayout, accumulate: Bool,
+                                          packed: Bool, tile: GemmTile) {
         let a = Operand<S>(rows: m, cols: k, layout: layout, seed: UInt64(m * 10_000 + k * 100 + n))
         let b = Operand<S>(rows: k, cols: n, layout: .rowMajor, seed: UInt64(n * 10_000 + k))
         let ldc = n + 5, sentinel: S = 12345
@@ -63,13 +71,13 @@ struct KernelTests {
         c.withUnsafeMutableBufferPointer { cp in
             let cv = MutableMatrixView(cp.baseAddress!, rows: m, cols: n, rowStride: ldc)
             if packed {
-                gemm(a.view, PackedMatrix(b.view), cv, accumulate: accumulate)
+                gemm(a.view, PackedMatrix(b.view), cv, accumulate: accumulate, tile: tile)
             } else {
-                gemm(a.view, b.view, cv, accumulate: accumulate)
+                gemm(a.view, b.view, cv, accumulate: accumulate, tile: tile)
             }
         }
         defer { withExtendedLifetime((a, b)) {} }
-        let label = "\(S.self) M=\(m) N=\(n) K=\(k) \(layout) accumulate=\(accumulate)"
+        let label = "\(S.self) M=\(m) N=\(n) K=\(k) \(layout) accumulate=\(accumulate) \(tile) tile"
         #expect(mismatches(c, expected) == [], "\(label): not the contract's sum order")
         var worst = 0.0
         for i in 0..<m {
@@ -149,7 +157,8 @@ struct KernelTests {
     }
 
     /// `gemm` of a fixed large product with `threads` threads, C starting from fixed values.
-    static func product(m: Int, n: Int, k: Int, layout: ALayout, threads: Int) -> [Float] {
+    static func product(m: Int, n: Int, k: Int, layout: ALayout, threads: Int,
+                        tile: GemmTile = .preferred(for: Float.self)) -> [Float] {
         let a = Operand<Float>(rows: m, cols: k, layout: layout, seed: 1)
         let bOperand = Operand<Float>(rows: k, cols: n, layout: .rowMajor, seed: 2)
         let b = PackedMatrix(bOperand.view)
@@ -158,23 +167,26 @@ struct KernelTests {
         KernelSettings.threadCount = threads
         defer { KernelSettings.threadCount = saved }
         c.withUnsafeMutableBufferPointer { cp in
-            gemm(a.view, b, MutableMatrixView(cp.baseAddress!, rows: m, cols: n), accumulate: true)
+            gemm(a.view, b, MutableMatrixView(cp.baseAddress!, rows: m, cols: n), accumulate: true, tile: tile)
         }
         withExtendedLifetime((a, bOperand)) {}
         return c
     }
 
-    @Test("Bit-identical results with 1, 2, 3 and 4 threads (split over N and over M)",
-          arguments: [(64, 520, 40), (150, 100, 130), (1, 1024, 64), (1, 130, 300)])
+    @Test("Bit-identical results with 1, 2, 3 and 4 threads (split over N and over M), either tile",
+          arguments: [(64, 520, 40), (150, 100, 130), (1, 1024, 64), (1, 130, 300), (37, 2048, 600)])
     func threadCountDoesNotMatter(_ shape: (Int, Int, Int)) {
         let (m, n, k) = shape
         for layout in [ALayout.rowMajor, .transposed] {
-            let single = Self.product(m: m, n: n, k: k, layout: layout, threads: 1)
-            for threads in 2...4 {
-                // Repeated: another test may hold the pool, and then gemm runs on its own thread.
-                for _ in 0..<3 {
-                    #expect(Self.mismatches(Self.product(m: m, n: n, k: k, layout: layout, threads: threads), single) == [],
-                            "M=\(m) N=\(n) K=\(k) \(layout), \(threads) threads")
+            let single = Self.product(m: m, n: n, k: k, layout: layout, threads: 1, tile: .narrow)
+            for tile in GemmTile.allCases {
+                for threads in 1...4 {
+                    // Repeated: another test may hold the pool, and then gemm runs on its own thread.
+                    for _ in 0..<(threads == 1 ? 1 : 3) {
+                        let product = Self.product(m: m, n: n, k: k, layout: layout, threads: threads, tile: tile)
+                        #expect(Self.mismatches(product, single) == [],
+                                "M=\(m) N=\(n) K=\(k) \(layout), \(threads) threads, \(tile) tile")
+                    }
                 }
             }
         }

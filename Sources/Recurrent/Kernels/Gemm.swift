@@ -62,17 +62,19 @@ struct PackedMatrix<Scalar: RecurrentScalar>: @unchecked Sendable {
 /// multiply-adds when the build targets FMA), with `c₀` the old C (or 0). So the result does
 /// not depend on M, on N, on the blocking, on how the work is split, or on the thread count.
 ///
-/// M = 1 (a batch-1 time step) takes a row kernel that reads A in place, four panels of B at a
-/// time. Larger M packs A into slivers of 6 and 4 rows (see `SliverPlan`), in blocks of at most
-/// `GemmPlan.kcMax` columns, and runs the 6 × 16 and 4 × 16 micro-kernels on every (sliver,
-/// panel) tile; partial sums go through C, unchanged, from one block to the next. Products
+/// M = 1 (a batch-1 time step) takes a row kernel that reads A in place, four (narrow tile) or
+/// eight (wide tile) panels of B at a time. Larger M packs A into slivers of 6 or 8 rows and 4
+/// rows (see `SliverPlan`), in blocks of at most `GemmPlan.kcMax` columns, and runs the
+/// micro-kernels of `tile` (see `GemmTile`) on every (sliver, panel) tile; partial sums go
+/// through C, unchanged, from one block to the next. Products
 /// large enough are shared between up to `KernelSettings.threadCount` threads, by panels of N
 /// (small M) or by slivers of M (see `GemmPlan`). Nothing is allocated per call (the packing
 /// scratch belongs to the thread pool), so a time loop can call it at every step.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 func gemm<Scalar: RecurrentScalar>(
-    _ a: MatrixView<Scalar>, _ b: PackedMatrix<Scalar>, _ c: MutableMatrixView<Scalar>, accumulate: Bool
+    _ a: MatrixView<Scalar>, _ b: PackedMatrix<Scalar>, _ c: MutableMatrixView<Scalar>, accumulate: Bool,
+    tile: GemmTile = .preferred(for: Scalar.self)
 ) {
     precondition(a.cols == b.rows && a.rows == c.rows && b.cols == c.cols, "gemm shape mismatch")
     let m = a.rows, k = b.rows, n = b.cols
@@ -83,7 +85,7 @@ func gemm<Scalar: RecurrentScalar>(
     }
     if m == 1 && (k * n < GemmPlan.minRowWork || KernelSettings.threadCount == 1) {
         // The tiny per-step case: no plan, no pool, no scratch, no closure.
-        gemmRow(a.base, a.colStride, b, c.base, panels: 0..<b.panelCount, accumulate: accumulate)
+        gemmRow(a.base, a.colStride, b, c.base, panels: 0..<b.panelCount, accumulate: accumulate, tile: tile)
         return
     }
     if k <= GemmPlan.thinK && m * n <= GemmPlan.thinElements {
@@ -92,17 +94,18 @@ func gemm<Scalar: RecurrentScalar>(
         gemmThin(a, b, c, accumulate: accumulate)
         return
     }
-    let plan = GemmPlan(m: m, n: n, k: k, threads: KernelSettings.threadCount)
+    let plan = GemmPlan(m: m, n: n, k: k, threads: KernelSettings.threadCount, tile: tile)
     if m == 1 {
         if plan.threads == 1 {
             // The tiny per-step case: no pool, no scratch, no closure.
-            gemmRow(a.base, a.colStride, b, c.base, panels: 0..<b.panelCount, accumulate: accumulate)
+            gemmRow(a.base, a.colStride, b, c.base, panels: 0..<b.panelCount, accumulate: accumulate, tile: tile)
         } else {
-            // Chunks of four panels (one kernel call each); each thread's home range stays the
-            // same from call to call, and so in its core's cache.
+            // Chunks of one row-kernel call each; each thread's home range stays the same from
+            // call to call, and so in its core's cache.
+            let per = tile.panelsPerRow
             KernelThreadPool.shared.run(plan.threads, chunks: plan.chunks) { chunk, _ in
-                gemmRow(a.base, a.colStride, b, c.base, panels: 4 * chunk..<min(4 * chunk + 4, b.panelCount),
-                        accumulate: accumulate)
+                gemmRow(a.base, a.colStride, b, c.base, panels: per * chunk..<min(per * chunk + per, b.panelCount),
+                        accumulate: accumulate, tile: tile)
             }
         }
         return
@@ -122,16 +125,17 @@ func gemm<Scalar: RecurrentScalar>(
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 func gemm<Scalar: RecurrentScalar>(
-    _ a: MatrixView<Scalar>, _ b: MatrixView<Scalar>, _ c: MutableMatrixView<Scalar>, accumulate: Bool
+    _ a: MatrixView<Scalar>, _ b: MatrixView<Scalar>, _ c: MutableMatrixView<Scalar>, accumulate: Bool,
+    tile: GemmTile = .preferred(for: Scalar.self)
 ) {
-    gemm(a, PackedMatrix(b), c, accumulate: accumulate)
+    gemm(a, PackedMatrix(b), c, accumulate: accumulate, tile: tile)
 }
 
 /// How one product is blocked and shared between threads.
 ///
 /// The packed path works on one kc block of K at a time (in order, partial sums kept in C).
-/// Within a block, a sliver of A (6 × kc, 12 KB in Float, in L1) runs along `ncPanels` panels of
-/// B (8 × 16 × kc, 256 KB, in L2) and along its rows of C, then the next sliver runs along the
+/// Within a block, a sliver of A (6 or 8 × kc, 12 or 16 KB in Float, in L1) runs along `ncPanels`
+/// panels of B (8 × 16 × kc, 256 KB, in L2) and along its rows of C, then the next sliver runs along the
 /// same panels. The work is shared out in `chunks`, each a contiguous range of
 ///  - panels of N ("panels" mode, small M: the per-step products), every participant packing all
 ///    of A once, or
@@ -139,9 +143,9 @@ func gemm<Scalar: RecurrentScalar>(
 struct GemmPlan {
     /// The most columns of A (rows of B) in one block.
     static let kcMax = 512
-    /// Slivers in one chunk of rows (288 rows): every chunk reads all of B once per kc block,
-    /// so larger chunks read B less often.
-    static let sliversPerBlock = 48
+    /// Rows of A in one chunk of rows: every chunk reads all of B once per kc block, so larger
+    /// chunks read B less often.
+    static let rowsPerBlock = 288
     /// Panels mode only while every participant's copy of packed A stays this small (elements).
     static let maxPackedA = 192 * 1024
     /// Panels of B a sliver of A runs along before the next sliver.
@@ -155,6 +159,7 @@ struct GemmPlan {
     static let thinK = 4
     static let thinElements = 1 << 18
 
+    let tile: GemmTile
     let slivers: SliverPlan
     /// Columns of A per block: K split in near-equal blocks of at most `kcMax`.
     let kc: Int
@@ -162,11 +167,13 @@ struct GemmPlan {
     let threads: Int
     /// Rows mode (else panels mode, or the row kernel when M = 1).
     let overRows: Bool
-    /// Chunks of work: panel groups of 4 when M = 1, else ranges given by `range(_:of:)`.
+    /// Chunks of work: panel groups of `tile.panelsPerRow` when M = 1, else ranges given by
+    /// `range(_:of:)`.
     let chunks: Int
 
-    init(m: Int, n: Int, k: Int, threads wanted: Int) {
-        slivers = SliverPlan(rows: m)
+    init(m: Int, n: Int, k: Int, threads wanted: Int, tile: GemmTile) {
+        self.tile = tile
+        slivers = SliverPlan(rows: m, tile: tile)
         let blocks = (k + Self.kcMax - 1) / Self.kcMax
         kc = (k + blocks - 1) / blocks
         let panels = (n + packedPanelWidth - 1) / packedPanelWidth
@@ -174,19 +181,20 @@ struct GemmPlan {
         let t = big ? wanted : 1
         if m == 1 {
             overRows = false
-            threads = max(1, min(t, panels / 4))
-            chunks = threads == 1 ? 1 : (panels + 3) / 4
+            let per = tile.panelsPerRow
+            threads = max(1, min(t, panels / per))
+            chunks = threads == 1 ? 1 : (panels + per - 1) / per
         } else {
             // Sharing panels means every participant packs all of A: only while A is small.
-            let paddedRows = 6 * slivers.count6 + 4 * slivers.count4
-            overRows = slivers.count > Self.sliversPerBlock || paddedRows * k > Self.maxPackedA
+            let sliversPerBlock = Self.rowsPerBlock / slivers.tall
+            overRows = slivers.count > sliversPerBlock || slivers.paddedRows * k > Self.maxPackedA
             let units = overRows ? slivers.count : panels
             threads = max(1, min(t, units / 2))
             if overRows {
                 // Blocks of at most `sliversPerBlock`, their count a multiple of the threads; when
                 // B is small (cheap to read again), at least 4 per thread (of at least 8 slivers),
                 // so a thread slowed down by others is helped out.
-                let blockCount = (slivers.count + Self.sliversPerBlock - 1) / Self.sliversPerBlock
+                let blockCount = (slivers.count + sliversPerBlock - 1) / sliversPerBlock
                 let balanced = k * n <= 1 << 20 ? min(4 * threads, slivers.count / 8) : 0
                 chunks = (max(blockCount, balanced) + threads - 1) / threads * threads
             } else {

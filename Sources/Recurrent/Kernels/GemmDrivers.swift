@@ -1,16 +1,27 @@
 // The loops of `gemm` around the micro-kernels: the row path (M = 1) and the packed path,
 // shared out by rows or by panels (see `GemmPlan`).
 
-/// One row of C (M = 1) over `panels`: c (+)= x · B, with `x[k]` at `x + k·xs`.
+/// Elements of the edge-tile buffer at the start of a participant's scratch: the tallest
+/// sliver (8 rows) by two panels.
+let edgeTileElements = 8 * 2 * packedPanelWidth
+
+/// One row of C (M = 1) over `panels`: c (+)= x · B, with `x[k]` at `x + k·xs`; `tile.panelsPerRow`
+/// panels per kernel call.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 func gemmRow<Scalar: RecurrentScalar>(
     _ x: UnsafePointer<Scalar>, _ xs: Int, _ b: PackedMatrix<Scalar>, _ c: UnsafeMutablePointer<Scalar>,
-    panels: Range<Int>, accumulate: Bool
+    panels: Range<Int>, accumulate: Bool, tile: GemmTile
 ) {
     let k = b.rows, n = b.cols, w = packedPanelWidth
     let fullPanels = min(panels.upperBound, n / w)
     var p = panels.lowerBound
+    if tile == .wide {
+        while p + 8 <= fullPanels {
+            kernel1x128(k, x, xs, b.panel(p), k * w, c + p * w, accumulate)
+            p += 8
+        }
+    }
     while p + 4 <= fullPanels {
         kernel1x64(k, x, xs, b.panel(p), k * w, c + p * w, accumulate)
         p += 4
@@ -79,14 +90,14 @@ func gemmRows<Scalar: RecurrentScalar>(
     plan: GemmPlan, slivers: Range<Int>, scratch: KernelScratch
 ) {
     let k = b.rows, kc = plan.kc
-    let buffer = scratch.elements(6 * packedPanelWidth + 6 * slivers.count * kc, of: Scalar.self)
-    let packedA = buffer + 6 * packedPanelWidth
+    let buffer = scratch.elements(edgeTileElements + plan.slivers.tall * slivers.count * kc, of: Scalar.self)
+    let packedA = buffer + edgeTileElements
     var k0 = 0
     while k0 < k {
         let kl = min(kc, k - k0)
         packSlivers(a, plan.slivers, slivers, k0: k0, kc: kl, into: packedA)
         gemmTiles(b, c, plan.slivers, slivers, packedA, k0: k0, kl: kl, panels: 0..<b.panelCount,
-                  load: accumulate || k0 > 0, tile: buffer)
+                  load: accumulate || k0 > 0, tile: buffer, kind: plan.tile)
         k0 += kl
     }
 }
@@ -100,9 +111,9 @@ func gemmPanels<Scalar: RecurrentScalar>(
     _ a: MatrixView<Scalar>, _ b: PackedMatrix<Scalar>, _ c: MutableMatrixView<Scalar>, accumulate: Bool,
     plan: GemmPlan, panels: Range<Int>, scratch: KernelScratch
 ) {
-    let k = b.rows, kc = plan.kc, rows = 6 * plan.slivers.count6 + 4 * plan.slivers.count4
-    let buffer = scratch.elements(6 * packedPanelWidth + rows * k, of: Scalar.self)
-    let packedA = buffer + 6 * packedPanelWidth
+    let k = b.rows, kc = plan.kc, rows = plan.slivers.paddedRows
+    let buffer = scratch.elements(edgeTileElements + rows * k, of: Scalar.self)
+    let packedA = buffer + edgeTileElements
     if !scratch.prepared {
         var k0 = 0
         while k0 < k {
@@ -116,46 +127,65 @@ func gemmPanels<Scalar: RecurrentScalar>(
     while k0 < k {
         let kl = min(kc, k - k0)
         gemmTiles(b, c, plan.slivers, 0..<plan.slivers.count, packedA + rows * k0, k0: k0, kl: kl,
-                  panels: panels, load: accumulate || k0 > 0, tile: buffer)
+                  panels: panels, load: accumulate || k0 > 0, tile: buffer, kind: plan.tile)
         k0 += kl
     }
 }
 
 /// Every (sliver, panel) tile of one kc block, `ncPanels` panels at a time, each sliver along
-/// them in turn: `packedA` holds the slivers' columns `k0 ..< k0 + kl` one after the other;
-/// `tile` is a 6 × 16 buffer for edge tiles (rows past M or columns past N).
+/// them in turn (two panels per kernel call with the wide tile): `packedA` holds the slivers'
+/// columns `k0 ..< k0 + kl` one after the other; `tile` is a buffer of `tallHeight × 32` for
+/// edge tiles (rows past M or columns past N).
 @inline(__always)
 func gemmTiles<Scalar: RecurrentScalar>(
     _ b: PackedMatrix<Scalar>, _ c: MutableMatrixView<Scalar>, _ plan: SliverPlan, _ slivers: Range<Int>,
     _ packedA: UnsafeMutablePointer<Scalar>, k0: Int, kl: Int, panels: Range<Int>, load: Bool,
-    tile: UnsafeMutablePointer<Scalar>
+    tile: UnsafeMutablePointer<Scalar>, kind: GemmTile
 ) {
     let m = c.rows, n = b.cols, w = packedPanelWidth, ldc = c.rowStride
+    let panelStride = b.rows * w
+    /// Sliver s against `count` (1 or 2) panels from p.
     @inline(__always)
-    func run(_ s: Int, _ pa: UnsafePointer<Scalar>, _ p: Int) {
+    func run(_ s: Int, _ pa: UnsafePointer<Scalar>, _ p: Int, _ count: Int) {
         let bp = UnsafePointer(b.panel(p) + k0 * w)
-        let j0 = p * w, cols = min(w, n - j0)
+        let j0 = p * w, cols = min(count * w, n - j0)
         let h = plan.height(s), i0 = plan.row(s), rows = min(h, m - i0)
-        let cp = c.base + i0 * ldc + j0
-        if rows == h && cols == w {
-            if h == 6 { kernel6x16(kl, pa, bp, cp, ldc, load) } else { kernel4x16(kl, pa, bp, cp, ldc, load) }
-        } else {
-            // An edge tile, through the buffer; zeros outside C's part, so no stale
-            // denormal or NaN slows the kernel.
-            if load {
-                tile.update(repeating: 0, count: 6 * w)
-                for r in 0..<rows { (tile + r * w).update(from: cp + r * ldc, count: cols) }
+        @inline(__always)
+        func kernel(_ out: UnsafeMutablePointer<Scalar>, _ ld: Int) {
+            switch (h, count) {
+            case (8, 2): kernel8x32(kl, pa, bp, panelStride, out, ld, load)
+            case (4, 2): kernel4x32(kl, pa, bp, panelStride, out, ld, load)
+            case (8, _): kernel8x16(kl, pa, bp, out, ld, load)
+            case (6, _): kernel6x16(kl, pa, bp, out, ld, load)
+            default: kernel4x16(kl, pa, bp, out, ld, load)
             }
-            if h == 6 { kernel6x16(kl, pa, bp, tile, w, load) } else { kernel4x16(kl, pa, bp, tile, w, load) }
-            for r in 0..<rows { (cp + r * ldc).update(from: tile + r * w, count: cols) }
+        }
+        if rows == h && cols == count * w {
+            kernel(c.base + i0 * ldc + j0, ldc)
+        } else {
+            // An edge tile, through the buffer (rows 32 apart); zeros outside C's part, so no
+            // stale denormal or NaN slows the kernel.
+            let cp = c.base + i0 * ldc + j0
+            if load {
+                tile.update(repeating: 0, count: h * 2 * w)
+                for r in 0..<rows { (tile + r * 2 * w).update(from: cp + r * ldc, count: cols) }
+            }
+            kernel(tile, 2 * w)
+            for r in 0..<rows { (cp + r * ldc).update(from: tile + r * 2 * w, count: cols) }
         }
     }
+    let step = kind.panelsPerTile
     var p0 = panels.lowerBound
     while p0 < panels.upperBound {
         let p1 = min(p0 + GemmPlan.ncPanels, panels.upperBound)
         var offset = 0
         for s in slivers {
-            for p in p0..<p1 { run(s, packedA + offset, p) }
+            var p = p0
+            while p < p1 {
+                let count = min(step, p1 - p)
+                run(s, packedA + offset, p, count)
+                p += count
+            }
             offset += plan.height(s) * kl
         }
         p0 = p1
