@@ -31,11 +31,15 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per configuration.")
     var json = false
 
+    @Flag(help: "Time the kernels instead: the matrix products the networks use, the micro-kernels, the activations and the thread pool.")
+    var kernels = false
+
     func run() throws {
         if let threads {
             guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
             KernelSettings.threadCount = threads
         }
+        if kernels { return runKernels() }
         var configurations = Benchmark.Configuration.standard
         if !config.isEmpty {
             configurations = try config.map { text in
@@ -70,5 +74,28 @@ struct BenchCommand: ParsableCommand {
             }
             fflush(nil)
         }
+    }
+
+    /// `--kernels`: GFLOP/s of each product shape on one thread and on all, and the rest.
+    func runKernels() {
+        let all = KernelSettings.threadCount
+        typealias K = _KernelBenchmark
+        print("register tile: \(K.usesWideTile ? "wide (8 x 32, AVX-512)" : "narrow (6 x 16)")")
+        print(String(format: "micro-kernel in L1: narrow %.1f GFLOP/s, wide %.1f GFLOP/s",
+                     K.microKernelGFLOPS(wide: false), K.microKernelGFLOPS(wide: true)))
+        print(String(format: "%-44@ %6@ %6@ %6@  %9@ %9@", "product" as NSString, "M" as NSString, "K" as NSString,
+                     "N" as NSString, "1 thread" as NSString, "\(all) threads" as NSString))
+        for shape in K.shapes {
+            let one = K.gemmGFLOPS(shape, threads: 1), many = K.gemmGFLOPS(shape, threads: all)
+            print(String(format: "%-44@ %6d %6d %6d  %9.1f %9.1f", shape.name as NSString, shape.m, shape.k, shape.n, one, many))
+        }
+        for (k, n) in [(256, 1024), (512, 2048), (32, 128)] {
+            print(String(format: "batch-1 step in row blocks, K = %d, N = %d: %.2f µs on 1 thread, %.2f µs on %d",
+                         k, n, K.rowBlockMicroseconds(k: k, n: n, threads: 1), K.rowBlockMicroseconds(k: k, n: n, threads: all), all))
+        }
+        let (tanh, sigmoid) = K.activationNanoseconds()
+        print(String(format: "tanh %.2f ns, sigmoid %.2f ns per element", tanh, sigmoid))
+        print(String(format: "thread pool: %.0f ns per empty job (%d threads)", K.poolOverheadNanoseconds(threads: all, chunks: all), all))
+        print(String(format: "step barrier: %.0f ns per meeting (%d threads)", K.barrierNanoseconds(threads: all), all))
     }
 }

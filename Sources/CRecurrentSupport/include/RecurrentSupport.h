@@ -68,7 +68,8 @@ static inline void recurrent_spin_pause(void) {
 }
 
 
-/// c + a * b, fused when the target has FMA (as Swift's `multiplyAdd`), else multiply then add.
+/// c + a * b for vectors of any width, fused when the target has FMA (as Swift's `multiplyAdd`),
+/// else multiply then add.
 #if RECURRENT_HAS_FMA
 #define RECURRENT_MULADD8(a, b, c) __builtin_elementwise_fma((a), (b), (c))
 #else
@@ -111,6 +112,53 @@ static inline __attribute__((always_inline)) recurrent_float8 recurrent_sigmoid_
 /// max(x, 0) of every lane; NaN stays NaN.
 static inline __attribute__((always_inline)) recurrent_float8 recurrent_relu_float8(recurrent_float8 x) {
     return x < 0.0f ? (recurrent_float8)0.0f : x;
+}
+
+
+/// Vectors of 16 lanes (one AVX-512 register of floats, two AVX2 ones).
+typedef float recurrent_float16 __attribute__((ext_vector_type(16)));
+
+/// `c[0 ..< 16·V] += Σ_k x[k] · b[16V·k ..< 16V·k + 16V]` for `V` (1 to 8, a constant after
+/// inlining) vectors of 16 lanes: one running sum per element, k upwards, one multiply-add per k
+/// (fused with FMA), as the contract on `gemm` requires. `b` holds the rows of a `K × 16V` block
+/// one after the other, so the whole block streams in order.
+///
+/// The k loop is kept rolled on purpose: measured on Zen 5, streaming 512 KB from L2 this way
+/// runs at 254 GB/s, unrolled four times (what LLVM does to the same loop in Swift) at 134 GB/s.
+static inline __attribute__((always_inline)) void recurrent_row_block_f32_n(
+    long k, const float *x, const float *b, const int V, float *c) {
+    recurrent_float16 acc[8];
+#pragma unroll
+    for (int v = 0; v < 8; v++) if (v < V) __builtin_memcpy(&acc[v], c + 16 * v, sizeof(recurrent_float16));
+#pragma clang loop unroll(disable)
+    for (long i = 0; i < k; i++) {
+        const recurrent_float16 xv = (recurrent_float16)x[i];
+#pragma unroll
+        for (int v = 0; v < 8; v++) {
+            if (v < V) {
+                recurrent_float16 bv;
+                __builtin_memcpy(&bv, b + 16 * v, sizeof(bv));
+                acc[v] = RECURRENT_MULADD8(xv, bv, acc[v]);
+            }
+        }
+        b += 16 * V;
+    }
+#pragma unroll
+    for (int v = 0; v < 8; v++) if (v < V) __builtin_memcpy(c + 16 * v, &acc[v], sizeof(recurrent_float16));
+}
+
+/// `recurrent_row_block_f32_n` for a `vectors` known only at run time (1 to 8).
+static inline void recurrent_row_block_f32(long k, const float *x, const float *b, long vectors, float *c) {
+    switch (vectors) {
+    case 1: recurrent_row_block_f32_n(k, x, b, 1, c); break;
+    case 2: recurrent_row_block_f32_n(k, x, b, 2, c); break;
+    case 3: recurrent_row_block_f32_n(k, x, b, 3, c); break;
+    case 4: recurrent_row_block_f32_n(k, x, b, 4, c); break;
+    case 5: recurrent_row_block_f32_n(k, x, b, 5, c); break;
+    case 6: recurrent_row_block_f32_n(k, x, b, 6, c); break;
+    case 7: recurrent_row_block_f32_n(k, x, b, 7, c); break;
+    default: recurrent_row_block_f32_n(k, x, b, 8, c); break;
+    }
 }
 
 #pragma clang diagnostic pop

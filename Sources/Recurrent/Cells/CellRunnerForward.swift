@@ -64,6 +64,13 @@ struct CellRunner<Scalar: RecurrentScalar>: @unchecked Sendable {
             }
         }
 
+        if usesRowPath {
+            // One sequence: row blocks, each thread finishing its own hidden units.
+            recurRows(proj: proj.base, h0: h0, c0: c0, output: output, outputStride: outputStride, hN: hN, cN: cN,
+                      tape: tape)
+            return
+        }
+
         // 2. Recurrent weights, packed once for every step.
         let whh = PackedMatrix(MatrixView(weights.weightHH, rows: GH, cols: P).transposed)
         let whr = weights.weightHR.map { PackedMatrix(MatrixView($0, rows: P, cols: H).transposed) }

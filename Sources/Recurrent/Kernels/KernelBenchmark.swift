@@ -54,18 +54,26 @@ public enum _KernelBenchmark {
         return 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9
     }
 
-    /// Median GFLOP/s of the 6 × 16 Float micro-kernel alone, over `kc` steps on operands in L1:
-    /// the ceiling of the packed path.
-    public static func microKernelGFLOPS(kc: Int = 256, samples: Int = 7) -> Double {
-        let a = Buffer<Float>(count: 6 * kc), b = Buffer<Float>(count: 16 * kc), c = Buffer<Float>(count: 96)
-        for i in 0..<6 * kc { a.base[i] = 1e-3 }
-        for i in 0..<16 * kc { b.base[i] = 1e-3 }
+    /// Median GFLOP/s of the Float micro-kernel of `tile` alone (6 × 16 or 8 × 32), over `kc`
+    /// steps on operands in L1: the ceiling of the packed path.
+    public static func microKernelGFLOPS(wide: Bool, kc: Int = 256, samples: Int = 7) -> Double {
+        let rows = wide ? 8 : 6, cols = wide ? 32 : 16
+        let a = Buffer<Float>(count: rows * kc), b = Buffer<Float>(count: cols * kc), c = Buffer<Float>(count: rows * cols)
+        for i in 0..<rows * kc { a.base[i] = 1e-3 }
+        for i in 0..<cols * kc { b.base[i] = 1e-3 }
         let seconds = medianSeconds(samples: samples, minimumSeconds: 0.05) {
-            kernel6x16(kc, a.base, b.base, c.base, 16, true)
+            if wide {
+                kernel8x32(kc, a.base, b.base, 16 * kc, c.base, cols, true)
+            } else {
+                kernel6x16(kc, a.base, b.base, c.base, cols, true)
+            }
         }
         withExtendedLifetime((a, b, c)) {}
-        return 2 * 96 * Double(kc) / seconds / 1e9
+        return 2 * Double(rows * cols * kc) / seconds / 1e9
     }
+
+    /// Whether this build uses the wide (AVX-512) register tile for Float.
+    public static var usesWideTile: Bool { GemmTile.preferred(for: Float.self) == .wide }
 
     /// Median nanoseconds per element of `Float.tanh` and `Float.sigmoid` on SIMD8 vectors
     /// (a 4096-element array, in L1).
@@ -91,6 +99,34 @@ public enum _KernelBenchmark {
         defer { withExtendedLifetime(data) {} }
         let b = transposed ? MatrixView(data.base, rows: n, cols: k).transposed : MatrixView(data.base, rows: k, cols: n)
         return medianSeconds(samples: samples, minimumSeconds: 0.05) { _ = PackedMatrix(b) } * 1e6
+    }
+
+    /// Median microseconds of one batch-1 step's product `x (1 × K) · B (K × N)` in row blocks of
+    /// 128 columns, the blocks shared between `threads` threads as the row path of a cell does
+    /// (each thread the same blocks every call, one pool job per call).
+    public static func rowBlockMicroseconds(k: Int, n: Int, threads: Int, samples: Int = 7) -> Double {
+        let w = Buffer<Float>(count: n * k), x = Buffer<Float>(count: k)
+        for i in 0..<n * k { w.base[i] = 1e-3 }
+        for i in 0..<k { x.base[i] = 1 }
+        let blocks = (n + 127) / 128
+        let matrix = RowBlockMatrix(MatrixView(w.base, rows: n, cols: k).transposed, blocks: blocks, width: 128) { q, s in
+            q * 128 + s < n ? q * 128 + s : nil
+        }
+        let out = Buffer<Float>(count: blocks * 128)
+        let (xp, op) = (UnsafePointer(x.base), out.base)
+        let t = max(1, min(threads, blocks))
+        defer { withExtendedLifetime((w, x, out)) {} }
+        return medianSeconds(samples: samples, minimumSeconds: 0.05) {
+            if t == 1 {
+                for q in 0..<blocks { matrix.accumulate(block: q, x: xp, into: op + q * 128) }
+            } else {
+                KernelThreadPool.shared.run(t, chunks: t) { chunk, _ in
+                    for q in (chunk * blocks / t)..<((chunk + 1) * blocks / t) {
+                        matrix.accumulate(block: q, x: xp, into: op + q * 128)
+                    }
+                }
+            }
+        } * 1e6
     }
 
     /// Median nanoseconds of one empty `KernelThreadPool` job of `chunks` chunks on `threads` threads.
@@ -124,5 +160,16 @@ public enum _KernelBenchmark {
 
     private static func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+}
+extension _KernelBenchmark {
+    /// Median nanoseconds per meeting of `threads` participants at a `StepBarrier`.
+    public static func barrierNanoseconds(threads: Int = 2, meetings: Int = 10_000) -> Double {
+        medianSeconds(samples: 5, minimumSeconds: 0.05) {
+            let barrier = StepBarrier(participants: threads)
+            _ = KernelThreadPool.shared.runTogether(threads) { p, _ in
+                for s in 0..<meetings { barrier.arrive(p, step: s) }
+            }
+        } / Double(meetings) * 1e9
     }
 }

@@ -1,0 +1,85 @@
+import CRecurrentSupport
+
+/// The right operand of row-times-matrix products (M = 1, a batch-1 time step), `K × N`,
+/// repacked into column blocks that each stream in order: block q holds its `width` columns
+/// row after row, `B[k, column(q, s)]` at `base[(q · K + k) · width + s]`, zero where a slot has
+/// no column. `width` is a multiple of 16, at most 128.
+///
+/// The columns of a block are chosen by the caller, so a block can hold every gate of a few
+/// hidden units (i, f, g, o of units j₀ ..< j₀ + n): one product then gives all a cell needs to
+/// finish those units, and threads can share out the blocks with no step between them.
+struct RowBlockMatrix<Scalar: RecurrentScalar>: @unchecked Sendable {
+    /// K, the shared dimension.
+    let rows: Int
+    /// Columns per block (a multiple of 16).
+    let width: Int
+    let blockCount: Int
+    let storage: Buffer<Scalar>
+
+    /// Packs `b` (`K × N`, any strides); slot s of block q holds column `column(q, s)`, or zeros
+    /// for nil.
+    init(_ b: MatrixView<Scalar>, blocks: Int, width: Int, column: (_ block: Int, _ slot: Int) -> Int?) {
+        precondition(width % 16 == 0 && width <= 128, "row block width \(width)")
+        rows = b.rows
+        self.width = width
+        blockCount = blocks
+        storage = Buffer(count: blocks * b.rows * width)
+        let k = b.rows
+        if b.rowStride == 1 {
+            // Columns contiguous (Wᵀ of a row-major W): k outer, slots inner, so the block's
+            // columns are read 16 k at a time from L1 and each row of the block written once.
+            let zeros = Buffer<Scalar>(count: k)
+            var sources = [UnsafePointer<Scalar>](repeating: UnsafePointer(zeros.base), count: width)
+            for q in 0..<blocks {
+                for s in 0..<width { sources[s] = column(q, s).map { b.base + $0 * b.colStride } ?? UnsafePointer(zeros.base) }
+                var dst = storage.base + q * k * width
+                sources.withUnsafeBufferPointer { src in
+                    for kk in 0..<k {
+                        for s in 0..<width { dst[s] = src[s][kk] }
+                        dst += width
+                    }
+                }
+            }
+            withExtendedLifetime(zeros) {}
+            return
+        }
+        for q in 0..<blocks {
+            let block = storage.base + q * k * width
+            for s in 0..<width {
+                guard let j = column(q, s) else { continue }
+                var src = b.base + j * b.colStride, dst = block + s
+                for _ in 0..<k {
+                    dst.pointee = src.pointee
+                    src += b.rowStride
+                    dst += width
+                }
+            }
+        }
+    }
+
+    /// `tile[0 ..< width] += x · B[:, block q]`: every element `c₀ + x₀b₀ + … + x_{K-1}b_{K-1}` in
+    /// k order, as the contract on `gemm` requires, so the result is bit-identical to `gemm`'s.
+    @inline(__always)
+    func accumulate(block q: Int, x: UnsafePointer<Scalar>, into tile: UnsafeMutablePointer<Scalar>) {
+        let b = UnsafePointer(storage.base + q * rows * width)
+        if Scalar.self == Float.self {
+            recurrent_row_block_f32(rows, UnsafeRawPointer(x).assumingMemoryBound(to: Float.self),
+                                    UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), width / 16,
+                                    UnsafeMutableRawPointer(tile).assumingMemoryBound(to: Float.self))
+        } else {
+            rowBlockGeneric(rows, x, b, width, tile)
+        }
+    }
+}
+
+/// The same product in plain Swift (the `Double` reference path), 8 lanes at a time.
+@_specialize(where Scalar == Double)
+func rowBlockGeneric<Scalar: RecurrentScalar>(
+    _ k: Int, _ x: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>, _ width: Int, _ tile: UnsafeMutablePointer<Scalar>
+) {
+    for j in stride(from: 0, to: width, by: 8) {
+        var acc = SIMD8<Scalar>(loading: tile + j)
+        for kk in 0..<k { acc = multiplyAdd(SIMD8(repeating: x[kk]), SIMD8(loading: b + kk * width + j), acc) }
+        acc.store(to: tile + j)
+    }
+}
