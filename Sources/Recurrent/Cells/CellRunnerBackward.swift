@@ -34,77 +34,82 @@ extension CellRunner {
         let dc = Buffer<Scalar>(count: hasC ? B * H : 0, copying: hasC ? dcN : nil)
         let dcSaved = Buffer<Scalar>(count: hasC ? B * H : 0)
         let dhRaw = weights.weightHR != nil ? Buffer<Scalar>(count: B * H) : nil
-        let whh = PackedMatrix(MatrixView(weights.weightHH, rows: GH, cols: P))
-        let whr = weights.weightHR.map { PackedMatrix(MatrixView($0, rows: P, cols: H)) }
-
-        for s in stride(from: T - 1, through: 0, by: -1) {
-            let t = time(ofStep: s)
-            let everyRowActive = mask.allActive(at: t)
-            if let dOutput {
-                for b in 0..<B where everyRowActive || mask.isActive(b, at: t) {
-                    let src = dOutput + (t * B + b) * dOutputStride, dst = dh.base + b * P
-                    for j in 0..<P { dst[j] += src[j] }
+        if usesRowPath {
+            // One sequence: row blocks, each thread its own hidden units (see `backRows`).
+            backRows(tape: tape, dOutput: dOutput, dOutputStride: dOutputStride, dA: dA.base, dAh: dAh.base,
+                     dh: dh.base, dc: dc.base)
+        } else {
+            let whh = PackedMatrix(MatrixView(weights.weightHH, rows: GH, cols: P))
+            let whr = weights.weightHR.map { PackedMatrix(MatrixView($0, rows: P, cols: H)) }
+            for s in stride(from: T - 1, through: 0, by: -1) {
+                let t = time(ofStep: s)
+                let everyRowActive = mask.allActive(at: t)
+                if let dOutput {
+                    for b in 0..<B where everyRowActive || mask.isActive(b, at: t) {
+                        let src = dOutput + (t * B + b) * dOutputStride, dst = dh.base + b * P
+                        for j in 0..<P { dst[j] += src[j] }
+                    }
                 }
+                if hasC && !everyRowActive { dcSaved.base.update(from: dc.base, count: B * H) }
+                let a = tape.gates.base + t * B * GH
+                let da = dA.base + t * B * GH, dah = dAh.base + t * B * GH
+                let hp = tape.hPrev.base + t * B * P
+                switch g.kind {
+                case .lstm:
+                    var dhr = dh.base
+                    if let whr, let dhRaw, let dHAll {
+                        (dHAll.base + t * B * P).update(from: dh.base, count: B * P)
+                        gemm(MatrixView(dh.base, rows: B, cols: P), whr,
+                             MutableMatrixView(dhRaw.base, rows: B, cols: H), accumulate: false)
+                        dhr = dhRaw.base
+                    }
+                    let (cPrev, cells, dcBase) = (tape.cPrev!.base + t * B * H, tape.cells!.base + t * B * H, dc.base)
+                    forEachRowBlock(B, elementsPerRow: GH) { r in
+                        let o = r.lowerBound
+                        LSTMMath.backward(gates: a + o * GH, cPrev: cPrev + o * H, c: cells + o * H, dh: dhr + o * H,
+                                          dc: dcBase + o * H, dGates: da + o * GH, batch: r.count, hidden: H)
+                    }
+                    gemm(MatrixView(da, rows: B, cols: GH), whh,
+                         MutableMatrixView(dhPrev.base, rows: B, cols: P), accumulate: false)
+                case .gru:
+                    let (ghn, dhBase, dhPrevBase) = (tape.ghn!.base + t * B * H, dh.base, dhPrev.base)
+                    forEachRowBlock(B, elementsPerRow: GH) { r in
+                        let o = r.lowerBound
+                        GRUMath.backward(gates: a + o * GH, ghn: ghn + o * H, hPrev: hp + o * H, dh: dhBase + o * H,
+                                         dGi: da + o * GH, dGh: dah + o * GH, dhPrev: dhPrevBase + o * H, batch: r.count, hidden: H)
+                    }
+                    gemm(MatrixView(dah, rows: B, cols: GH), whh,
+                         MutableMatrixView(dhPrev.base, rows: B, cols: P), accumulate: true)
+                case .gated:
+                    let (dsBase, dsPrevBase) = (dh.base, dhPrev.base)
+                    forEachRowBlock(B, elementsPerRow: GH) { r in
+                        let o = r.lowerBound
+                        GatedRNNMath.backward(gates: a + o * GH, sPrev: hp + o * H, ds: dsBase + o * H, dGates: da + o * GH,
+                                              dsPrev: dsPrevBase + o * H, batch: r.count, hidden: H)
+                    }
+                    gemm(MatrixView(da, rows: B, cols: GH), whh,
+                         MutableMatrixView(dhPrev.base, rows: B, cols: P), accumulate: true)
+                case .rnn:
+                    let dsBase = dh.base
+                    forEachRowBlock(B, elementsPerRow: GH) { r in
+                        let o = r.lowerBound
+                        SimpleRNNMath.backward(gates: a + o * GH, ds: dsBase + o * H, dGates: da + o * GH, batch: r.count,
+                                               hidden: H, nonlinearity: g.nonlinearity)
+                    }
+                    gemm(MatrixView(da, rows: B, cols: GH), whh,
+                         MutableMatrixView(dhPrev.base, rows: B, cols: P), accumulate: false)
+                }
+                if !everyRowActive {
+                    for b in 0..<B where !mask.isActive(b, at: t) {
+                        (da + b * GH).update(repeating: 0, count: GH)
+                        if dah != da { (dah + b * GH).update(repeating: 0, count: GH) }
+                        if let dHAll { (dHAll.base + (t * B + b) * P).update(repeating: 0, count: P) }
+                        (dhPrev.base + b * P).update(from: dh.base + b * P, count: P)
+                        if hasC { (dc.base + b * H).update(from: dcSaved.base + b * H, count: H) }
+                    }
+                }
+                swap(&dh, &dhPrev)
             }
-            if hasC && !everyRowActive { dcSaved.base.update(from: dc.base, count: B * H) }
-            let a = tape.gates.base + t * B * GH
-            let da = dA.base + t * B * GH, dah = dAh.base + t * B * GH
-            let hp = tape.hPrev.base + t * B * P
-            switch g.kind {
-            case .lstm:
-                var dhr = dh.base
-                if let whr, let dhRaw, let dHAll {
-                    (dHAll.base + t * B * P).update(from: dh.base, count: B * P)
-                    gemm(MatrixView(dh.base, rows: B, cols: P), whr,
-                         MutableMatrixView(dhRaw.base, rows: B, cols: H), accumulate: false)
-                    dhr = dhRaw.base
-                }
-                let (cPrev, cells, dcBase) = (tape.cPrev!.base + t * B * H, tape.cells!.base + t * B * H, dc.base)
-                forEachRowBlock(B, elementsPerRow: GH) { r in
-                    let o = r.lowerBound
-                    LSTMMath.backward(gates: a + o * GH, cPrev: cPrev + o * H, c: cells + o * H, dh: dhr + o * H,
-                                      dc: dcBase + o * H, dGates: da + o * GH, batch: r.count, hidden: H)
-                }
-                gemm(MatrixView(da, rows: B, cols: GH), whh,
-                     MutableMatrixView(dhPrev.base, rows: B, cols: P), accumulate: false)
-            case .gru:
-                let (ghn, dhBase, dhPrevBase) = (tape.ghn!.base + t * B * H, dh.base, dhPrev.base)
-                forEachRowBlock(B, elementsPerRow: GH) { r in
-                    let o = r.lowerBound
-                    GRUMath.backward(gates: a + o * GH, ghn: ghn + o * H, hPrev: hp + o * H, dh: dhBase + o * H,
-                                     dGi: da + o * GH, dGh: dah + o * GH, dhPrev: dhPrevBase + o * H, batch: r.count, hidden: H)
-                }
-                gemm(MatrixView(dah, rows: B, cols: GH), whh,
-                     MutableMatrixView(dhPrev.base, rows: B, cols: P), accumulate: true)
-            case .gated:
-                let (dsBase, dsPrevBase) = (dh.base, dhPrev.base)
-                forEachRowBlock(B, elementsPerRow: GH) { r in
-                    let o = r.lowerBound
-                    GatedRNNMath.backward(gates: a + o * GH, sPrev: hp + o * H, ds: dsBase + o * H, dGates: da + o * GH,
-                                          dsPrev: dsPrevBase + o * H, batch: r.count, hidden: H)
-                }
-                gemm(MatrixView(da, rows: B, cols: GH), whh,
-                     MutableMatrixView(dhPrev.base, rows: B, cols: P), accumulate: true)
-            case .rnn:
-                let dsBase = dh.base
-                forEachRowBlock(B, elementsPerRow: GH) { r in
-                    let o = r.lowerBound
-                    SimpleRNNMath.backward(gates: a + o * GH, ds: dsBase + o * H, dGates: da + o * GH, batch: r.count,
-                                           hidden: H, nonlinearity: g.nonlinearity)
-                }
-                gemm(MatrixView(da, rows: B, cols: GH), whh,
-                     MutableMatrixView(dhPrev.base, rows: B, cols: P), accumulate: false)
-            }
-            if !everyRowActive {
-                for b in 0..<B where !mask.isActive(b, at: t) {
-                    (da + b * GH).update(repeating: 0, count: GH)
-                    if dah != da { (dah + b * GH).update(repeating: 0, count: GH) }
-                    if let dHAll { (dHAll.base + (t * B + b) * P).update(repeating: 0, count: P) }
-                    (dhPrev.base + b * P).update(from: dh.base + b * P, count: P)
-                    if hasC { (dc.base + b * H).update(from: dcSaved.base + b * H, count: H) }
-                }
-            }
-            swap(&dh, &dhPrev)
         }
         if let dh0 { dh0.update(from: dh.base, count: B * P) }
         if hasC, let dc0 { dc0.update(from: dc.base, count: B * H) }

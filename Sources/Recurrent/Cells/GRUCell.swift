@@ -85,19 +85,20 @@ enum GRUMath<Scalar: RecurrentScalar> {
     /// Backward. Given the activations (r, z, n) in `gates` (B, 3H), `ghn` (B, H), `hPrev` and
     /// `dh` = ∂L/∂h_t (B, H): writes ∂L/∂(W_ih x + b_ih) to `dGi` (B, 3H), ∂L/∂(W_hh h + b_hh)
     /// to `dGh` (B, 3H), and the direct part z ⊙ dh of ∂L/∂h_{t-1} to `dhPrev` (B, H).
+    /// With `units`, only units 0 ..< units of each row (the gate blocks stay `hidden` apart).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     static func backward(
         gates: UnsafePointer<Scalar>, ghn: UnsafePointer<Scalar>, hPrev: UnsafePointer<Scalar>,
         dh: UnsafePointer<Scalar>, dGi: UnsafeMutablePointer<Scalar>, dGh: UnsafeMutablePointer<Scalar>,
-        dhPrev: UnsafeMutablePointer<Scalar>, batch: Int, hidden: Int
+        dhPrev: UnsafeMutablePointer<Scalar>, batch: Int, hidden: Int, units: Int? = nil
     ) {
         let H = hidden
         let one = SIMD8<Scalar>(repeating: 1)
         for b in 0..<batch {
             let a = gates + b * 3 * H, di = dGi + b * 3 * H, dhh = dGh + b * 3 * H
             let ghb = ghn + b * H, hp = hPrev + b * H, dhb = dh + b * H, dpb = dhPrev + b * H
-            forEachLaneChunk(H) { j, n in
+            forEachLaneChunk(units ?? H) { j, n in
                 let r = load8(a + j, n), z = load8(a + H + j, n), cand = load8(a + 2 * H + j, n)
                 let dhv = load8(dhb + j, n)
                 let dn = dhv * (one - z) * (one - cand * cand)

@@ -91,18 +91,20 @@ enum GatedRNNMath<Scalar: RecurrentScalar> {
     /// Backward. Given the activations (g, s̃) in `gates` (B, 2H), `sPrev` and `ds` = ∂L/∂s_t
     /// (B, H): writes ∂L/∂a (B, 2H) to `dGates` and the direct part (1 - g) ⊙ ds of
     /// ∂L/∂s_{t-1} to `dsPrev`.
+    /// With `units`, only units 0 ..< units of each row (the gate blocks stay `hidden` apart).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     static func backward(
         gates: UnsafePointer<Scalar>, sPrev: UnsafePointer<Scalar>, ds: UnsafePointer<Scalar>,
-        dGates: UnsafeMutablePointer<Scalar>, dsPrev: UnsafeMutablePointer<Scalar>, batch: Int, hidden: Int
+        dGates: UnsafeMutablePointer<Scalar>, dsPrev: UnsafeMutablePointer<Scalar>, batch: Int, hidden: Int,
+        units: Int? = nil
     ) {
         let H = hidden
         let one = SIMD8<Scalar>(repeating: 1)
         for b in 0..<batch {
             let a = gates + b * 2 * H, da = dGates + b * 2 * H
             let sp = sPrev + b * H, dsb = ds + b * H, dp = dsPrev + b * H
-            forEachLaneChunk(H) { j, n in
+            forEachLaneChunk(units ?? H) { j, n in
                 let g = load8(a + j, n), cand = load8(a + H + j, n), dsv = load8(dsb + j, n)
                 store8(dsv * (cand - load8(sp + j, n)) * g * (one - g), da + j, n)
                 store8(dsv * g * (one - cand * cand), da + H + j, n)

@@ -124,19 +124,20 @@ enum LSTMMath<Scalar: RecurrentScalar> {
     /// Backward. Given the activations (i, f, g, o) in `gates` (B, 4H), `cPrev` and `c` (B, H),
     /// and `dh` = ∂L/∂(o ⊙ tanh c_t) (B, H): writes ∂L/∂a (B, 4H) to `dGates`, and turns `dc`
     /// (B, H) from ∂L/∂c_t (the part through c_{t+1}) into ∂L/∂c_{t-1}.
+    /// With `units`, only units 0 ..< units of each row (the gate blocks stay `hidden` apart).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     static func backward(
         gates: UnsafePointer<Scalar>, cPrev: UnsafePointer<Scalar>, c: UnsafePointer<Scalar>,
         dh: UnsafePointer<Scalar>, dc: UnsafeMutablePointer<Scalar>, dGates: UnsafeMutablePointer<Scalar>,
-        batch: Int, hidden: Int
+        batch: Int, hidden: Int, units: Int? = nil
     ) {
         let H = hidden
         let one = SIMD8<Scalar>(repeating: 1)
         for b in 0..<batch {
             let a = gates + b * 4 * H, da = dGates + b * 4 * H
             let cp = cPrev + b * H, cb = c + b * H, dhb = dh + b * H, dcb = dc + b * H
-            forEachLaneChunk(H) { j, n in
+            forEachLaneChunk(units ?? H) { j, n in
                 let i = load8(a + j, n), f = load8(a + H + j, n)
                 let g = load8(a + 2 * H + j, n), o = load8(a + 3 * H + j, n)
                 let tc = Scalar.tanh(load8(cb + j, n))

@@ -43,6 +43,19 @@ struct RowBlockMatrix<Scalar: RecurrentScalar>: @unchecked Sendable {
             withExtendedLifetime(zeros) {}
             return
         }
+        if b.colStride == 1 {
+            // Rows contiguous (a row-major W as B): each row of the block from one row of B.
+            for q in 0..<blocks {
+                let slots = (0..<width).compactMap { s in column(q, s).map { (s, $0) } }
+                var dst = storage.base + q * k * width
+                for kk in 0..<k {
+                    let row = b.base + kk * b.rowStride
+                    for (s, j) in slots { dst[s] = row[j] }
+                    dst += width
+                }
+            }
+            return
+        }
         for q in 0..<blocks {
             let block = storage.base + q * k * width
             for s in 0..<width {

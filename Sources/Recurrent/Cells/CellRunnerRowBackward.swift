@@ -1,0 +1,126 @@
+/// Backpropagation through time for a batch of one, the mirror of `recurRows`.
+///
+/// Participant p owns a contiguous range of hidden units for the whole sequence. Per step, in
+/// two phases:
+///   1. the cell's element-wise backward for its units: ∂L/∂A_t of their gates (and ∂L/∂c_{t-1}
+///      of their cells), from ∂L/∂h_t of its own units only;
+///   — the participants meet (∂A_t is complete) —
+///   2. ∂L/∂h_{t-1} of its units = (direct part) + ∂A_t · W_hh[:, units], W_hh in row blocks
+///      of hidden units, so each thread reads only its columns, from its own cache.
+/// Phase 1 of the next step needs only what phase 2 of this one wrote for the same units, so
+/// one meeting per step suffices. Sums and element-wise code are the general path's, so the
+/// numbers are bit-identical to it.
+extension CellRunner {
+    /// Hidden units (columns of W_hh) per row block of the backward product: 128 (wide tile) or
+    /// 64, or H rounded up to 16 when smaller.
+    static func backwardBlockWidth(hidden: Int, tile: GemmTile) -> Int {
+        min(tile == .wide ? 128 : 64, (hidden + 15) / 16 * 16)
+    }
+
+    /// The time loop of `backward` for a batch of one: fills `dA` (and `dAh`, the GRU's
+    /// recurrent part) for every step, turns `dh` (∂L/∂h_T in) into ∂L/∂h_0 and `dc` likewise.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    func backRows(
+        tape: CellTape<Scalar>, dOutput: UnsafePointer<Scalar>?, dOutputStride: Int,
+        dA: UnsafeMutablePointer<Scalar>, dAh: UnsafeMutablePointer<Scalar>,
+        dh: UnsafeMutablePointer<Scalar>, dc: UnsafeMutablePointer<Scalar>
+    ) {
+        let g = geometry, T = steps, H = g.hiddenSize, GH = g.gateRows
+        let w = Self.backwardBlockWidth(hidden: H, tile: .preferred(for: Scalar.self))
+        let blocks = (H + w - 1) / w
+        let whh = RowBlockMatrix(MatrixView(weights.weightHH, rows: GH, cols: H), blocks: blocks, width: w) { q, s in
+            q * w + s < H ? q * w + s : nil
+        }
+        // ∂L/∂h of the step being processed in dhs[s % 2], of the one before in the other half.
+        let dhs = Buffer<Scalar>(count: 2 * H, copying: dh)
+
+        func run(_ blockRange: Range<Int>, participant: Int, barrier: StepBarrier?, tile: UnsafeMutablePointer<Scalar>) {
+            let j0 = blockRange.lowerBound * w, units = min(H, blockRange.upperBound * w) - j0
+            for s in 0..<T {
+                let t = time(ofStep: T - 1 - s)
+                let d = dhs.base + (s & 1) * H + j0, dPrev = dhs.base + ((s + 1) & 1) * H + j0
+                let active = mask.isActive(0, at: t)
+                // Phase 1: ∂A_t of these units' gates.
+                if active {
+                    if let dOutput { addLanes(d, dOutput + t * dOutputStride + j0, units) }
+                    elementwiseBackward(tape, t: t, j0: j0, units: units, dh: d, dc: dc + j0, dA: dA + t * GH,
+                                        dAh: dAh + t * GH, dhPrev: dPrev)
+                } else {
+                    // Past the sequence's end: nothing flows into the step's parameters.
+                    for gate in 0..<g.kind.gateCount {
+                        (dA + t * GH + gate * H + j0).update(repeating: 0, count: units)
+                        if dAh != dA { (dAh + t * GH + gate * H + j0).update(repeating: 0, count: units) }
+                    }
+                }
+                barrier?.arrive(participant, step: s)
+                // Phase 2: ∂L/∂h_{t-1} of these units.
+                guard active else {
+                    copyLanes(dPrev, d, units)
+                    continue
+                }
+                let x = UnsafePointer(dAh + t * GH)
+                for q in blockRange {
+                    let n = min(w, H - q * w), out = dPrev + (q - blockRange.lowerBound) * w
+                    let target = n == w ? out : tile
+                    if g.kind == .lstm || g.kind == .rnn {
+                        target.update(repeating: 0, count: w)
+                    } else if n < w {
+                        copyLanes(tile, out, n)
+                    }
+                    whh.accumulate(block: q, x: x, into: target)
+                    if n < w { copyLanes(out, tile, n) }
+                }
+            }
+        }
+
+        let threads = H * GH >= GemmPlan.minRowWork ? max(1, min(KernelSettings.threadCount, blocks)) : 1
+        var done = false
+        if threads > 1 {
+            let barrier = StepBarrier(participants: threads)
+            done = KernelThreadPool.shared.runTogether(threads) { p, scratch in
+                run((p * blocks / threads)..<((p + 1) * blocks / threads), participant: p, barrier: barrier,
+                    tile: scratch.elements(w, of: Scalar.self))
+            }
+        }
+        if !done {
+            let tile = Buffer<Scalar>(count: w)
+            run(0..<blocks, participant: 0, barrier: nil, tile: tile.base)
+        }
+        dh.update(from: dhs.base + (T & 1) * H, count: H)
+    }
+
+    /// The cell's element-wise backward at step t for units `j0 ..< j0 + units` (pointers `dh`,
+    /// `dc`, `dhPrev` already at unit j0; `dA`, `dAh` at step t's row): ∂A of their gates, the
+    /// direct part of ∂L/∂h_{t-1} for the GRU and the gated RNN, ∂L/∂c_{t-1} for the LSTM.
+    @inline(__always)
+    func elementwiseBackward(
+        _ tape: CellTape<Scalar>, t: Int, j0: Int, units: Int, dh: UnsafeMutablePointer<Scalar>,
+        dc: UnsafeMutablePointer<Scalar>, dA: UnsafeMutablePointer<Scalar>, dAh: UnsafeMutablePointer<Scalar>,
+        dhPrev: UnsafeMutablePointer<Scalar>
+    ) {
+        let g = geometry, H = g.hiddenSize
+        let a = UnsafePointer(tape.gates.base + t * g.gateRows + j0), state = t * H + j0
+        let hp = UnsafePointer(tape.hPrev.base + state)
+        switch g.kind {
+        case .lstm:
+            LSTMMath.backward(gates: a, cPrev: tape.cPrev!.base + state, c: tape.cells!.base + state, dh: dh, dc: dc,
+                              dGates: dA + j0, batch: 1, hidden: H, units: units)
+        case .gru:
+            GRUMath.backward(gates: a, ghn: tape.ghn!.base + state, hPrev: hp, dh: dh, dGi: dA + j0, dGh: dAh + j0,
+                             dhPrev: dhPrev, batch: 1, hidden: H, units: units)
+        case .gated:
+            GatedRNNMath.backward(gates: a, sPrev: hp, ds: dh, dGates: dA + j0, dsPrev: dhPrev, batch: 1, hidden: H,
+                                  units: units)
+        case .rnn:
+            SimpleRNNMath.backward(gates: a, ds: dh, dGates: dA + j0, batch: 1, hidden: units,
+                                   nonlinearity: g.nonlinearity)
+        }
+    }
+}
+
+/// `dst[0 ..< n] += src[0 ..< n]`, 8 lanes at a time.
+@inline(__always)
+func addLanes<S: RecurrentScalar>(_ dst: UnsafeMutablePointer<S>, _ src: UnsafePointer<S>, _ n: Int) {
+    forEachLaneChunk(n) { j, count in store8(load8(dst + j, count) + load8(src + j, count), dst + j, count) }
+}
