@@ -31,6 +31,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per configuration.")
     var json = false
 
+    @Flag(help: "Measure inference only (for profiling).")
+    var inferenceOnly = false
+
     @Flag(help: "Time the kernels instead: the matrix products the networks use, the micro-kernels, the activations and the thread pool.")
     var kernels = false
 
@@ -56,7 +59,7 @@ struct BenchCommand: ParsableCommand {
             print("config      B     T     X     H  L    infer ms   GFLOP/s    train ms   GFLOP/s   train scratch")
         }
         for c in configurations {
-            let r = try Benchmark.run(c, repeats: repeats)
+            let r = try Benchmark.run(c, repeats: repeats, training: !inferenceOnly)
             if json {
                 let object: [String: Any] = [
                     "name": c.name, "batch": c.batch, "steps": c.steps, "input": c.input, "hidden": c.hidden,
@@ -92,6 +95,10 @@ struct BenchCommand: ParsableCommand {
         for (k, n) in [(256, 1024), (512, 2048), (32, 128)] {
             print(String(format: "batch-1 step in row blocks, K = %d, N = %d: %.2f µs on 1 thread, %.2f µs on %d",
                          k, n, K.rowBlockMicroseconds(k: k, n: n, threads: 1), K.rowBlockMicroseconds(k: k, n: n, threads: all), all))
+        }
+        for (k, n) in [(512, 2048), (256, 1024)] {
+            print(String(format: "packing W (%d x %d) for the micro-kernels: %.0f µs", n, k,
+                         K.packMicroseconds(k: k, n: n, transposed: true)))
         }
         let (tanh, sigmoid) = K.activationNanoseconds()
         print(String(format: "tanh %.2f ns, sigmoid %.2f ns per element", tanh, sigmoid))

@@ -71,52 +71,59 @@ static inline void recurrent_spin_pause(void) {
 /// c + a * b for vectors of any width, fused when the target has FMA (as Swift's `multiplyAdd`),
 /// else multiply then add.
 #if RECURRENT_HAS_FMA
-#define RECURRENT_MULADD8(a, b, c) __builtin_elementwise_fma((a), (b), (c))
+#define RECURRENT_MULADD(a, b, c) __builtin_elementwise_fma((a), (b), (c))
 #else
-#define RECURRENT_MULADD8(a, b, c) ((a) * (b) + (c))
+#define RECURRENT_MULADD(a, b, c) ((a) * (b) + (c))
 #endif
+
+/// Vectors of 16 lanes (one AVX-512 register of floats, two AVX2 ones).
+typedef float recurrent_float16 __attribute__((ext_vector_type(16)));
 
 /// tanh of every lane: the rational approximation documented in `Activations.swift` (Eigen's
 /// coefficients), written with vector selects (compare and blend) so it compiles to straight
-/// AVX code; Swift's generic `SIMD.replacing(with:where:)` does not always. NaN stays NaN.
-static inline __attribute__((always_inline)) recurrent_float8 recurrent_tanh_float8(recurrent_float8 x) {
-    const float bound = 7.90531110763549805f;
-    recurrent_float8 v = x > bound ? (recurrent_float8)bound : x;
-    v = v < -bound ? (recurrent_float8)(-bound) : v;
-    recurrent_float8 x2 = v * v;
-    recurrent_float8 p = (recurrent_float8)-2.76076847742355e-16f;
-    p = RECURRENT_MULADD8(p, x2, (recurrent_float8)2.00018790482477e-13f);
-    p = RECURRENT_MULADD8(p, x2, (recurrent_float8)-8.60467152213735e-11f);
-    p = RECURRENT_MULADD8(p, x2, (recurrent_float8)5.12229709037114e-08f);
-    p = RECURRENT_MULADD8(p, x2, (recurrent_float8)1.48572235717979e-05f);
-    p = RECURRENT_MULADD8(p, x2, (recurrent_float8)6.37261928875436e-04f);
-    p = RECURRENT_MULADD8(p, x2, (recurrent_float8)4.89352455891786e-03f);
-    p = p * v;
-    recurrent_float8 q = (recurrent_float8)1.19825839466702e-06f;
-    q = RECURRENT_MULADD8(q, x2, (recurrent_float8)1.18534705686654e-04f);
-    q = RECURRENT_MULADD8(q, x2, (recurrent_float8)2.26843463243900e-03f);
-    q = RECURRENT_MULADD8(q, x2, (recurrent_float8)4.89352518554385e-03f);
-    recurrent_float8 r = p / q;
-    r = ((x < 0.0004f) & (x > -0.0004f)) ? x : r;
-    r = x > 9.0f ? (recurrent_float8)1.0f : r;
-    r = x < -9.0f ? (recurrent_float8)-1.0f : r;
-    return r;
+/// vector code; Swift's generic `SIMD.replacing(with:where:)` does not always. NaN stays NaN.
+/// One body for both widths, so 8 and 16 lanes give the same result lane by lane.
+#define RECURRENT_DEFINE_TANH_SIGMOID(V, NAME)                                                         \
+static inline __attribute__((always_inline)) V recurrent_tanh_##NAME(V x) {                           \
+    const float bound = 7.90531110763549805f;                                                         \
+    V v = x > bound ? (V)bound : x;                                                                   \
+    v = v < -bound ? (V)(-bound) : v;                                                                 \
+    V x2 = v * v;                                                                                     \
+    V p = (V)-2.76076847742355e-16f;                                                                  \
+    p = RECURRENT_MULADD(p, x2, (V)2.00018790482477e-13f);                                           \
+    p = RECURRENT_MULADD(p, x2, (V)-8.60467152213735e-11f);                                          \
+    p = RECURRENT_MULADD(p, x2, (V)5.12229709037114e-08f);                                           \
+    p = RECURRENT_MULADD(p, x2, (V)1.48572235717979e-05f);                                           \
+    p = RECURRENT_MULADD(p, x2, (V)6.37261928875436e-04f);                                           \
+    p = RECURRENT_MULADD(p, x2, (V)4.89352455891786e-03f);                                           \
+    p = p * v;                                                                                        \
+    V q = (V)1.19825839466702e-06f;                                                                   \
+    q = RECURRENT_MULADD(q, x2, (V)1.18534705686654e-04f);                                           \
+    q = RECURRENT_MULADD(q, x2, (V)2.26843463243900e-03f);                                           \
+    q = RECURRENT_MULADD(q, x2, (V)4.89352518554385e-03f);                                           \
+    V r = p / q;                                                                                      \
+    r = ((x < 0.0004f) & (x > -0.0004f)) ? x : r;                                                    \
+    r = x > 9.0f ? (V)1.0f : r;                                                                       \
+    r = x < -9.0f ? (V)-1.0f : r;                                                                     \
+    return r;                                                                                         \
+}                                                                                                     \
+/** The logistic sigmoid of every lane, as 1/2 + tanh(x/2)/2. */                                     \
+static inline __attribute__((always_inline)) V recurrent_sigmoid_##NAME(V x) {                        \
+    const V half = (V)0.5f;                                                                           \
+    return RECURRENT_MULADD(half, recurrent_tanh_##NAME(half * x), half);                            \
 }
 
-/// The logistic sigmoid of every lane, as 1/2 + tanh(x/2)/2.
-static inline __attribute__((always_inline)) recurrent_float8 recurrent_sigmoid_float8(recurrent_float8 x) {
-    const recurrent_float8 half = (recurrent_float8)0.5f;
-    return RECURRENT_MULADD8(half, recurrent_tanh_float8(half * x), half);
-}
+RECURRENT_DEFINE_TANH_SIGMOID(recurrent_float8, float8)
+RECURRENT_DEFINE_TANH_SIGMOID(recurrent_float16, float16)
 
 /// max(x, 0) of every lane; NaN stays NaN.
 static inline __attribute__((always_inline)) recurrent_float8 recurrent_relu_float8(recurrent_float8 x) {
     return x < 0.0f ? (recurrent_float8)0.0f : x;
 }
+static inline __attribute__((always_inline)) recurrent_float16 recurrent_relu_float16(recurrent_float16 x) {
+    return x < 0.0f ? (recurrent_float16)0.0f : x;
+}
 
-
-/// Vectors of 16 lanes (one AVX-512 register of floats, two AVX2 ones).
-typedef float recurrent_float16 __attribute__((ext_vector_type(16)));
 
 /// `c[0 ..< 16·V] += Σ_k x[k] · b[16V·k ..< 16V·k + 16V]` for `V` (1 to 8, a constant after
 /// inlining) vectors of 16 lanes: one running sum per element, k upwards, one multiply-add per k
@@ -138,7 +145,7 @@ static inline __attribute__((always_inline)) void recurrent_row_block_f32_n(
             if (v < V) {
                 recurrent_float16 bv;
                 __builtin_memcpy(&bv, b + 16 * v, sizeof(bv));
-                acc[v] = RECURRENT_MULADD8(xv, bv, acc[v]);
+                acc[v] = RECURRENT_MULADD(xv, bv, acc[v]);
             }
         }
         b += 16 * V;

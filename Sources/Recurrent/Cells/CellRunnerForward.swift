@@ -75,8 +75,12 @@ struct CellRunner<Scalar: RecurrentScalar>: @unchecked Sendable {
         let whh = PackedMatrix(MatrixView(weights.weightHH, rows: GH, cols: P).transposed)
         let whr = weights.weightHR.map { PackedMatrix(MatrixView($0, rows: P, cols: H).transposed) }
 
-        var h = Buffer<Scalar>(count: B * P, copying: h0)
-        var hNext = Buffer<Scalar>(count: B * P)
+        // h_t goes straight into the output rows when they are contiguous and no sequence ends
+        // early; else into one of two buffers in turn, then copied. `h` is h_{t-1}, wherever it is.
+        let direct = outputStride == P && mask.lengths == nil
+        let hStart = Buffer<Scalar>(count: B * P, copying: h0)
+        let hOther = Buffer<Scalar>(count: direct ? 0 : B * P)
+        var h = hStart.base
         let hasC = g.kind == .lstm
         var c = Buffer<Scalar>(count: hasC ? B * H : 0, copying: hasC ? c0 : nil)
         var cNext = Buffer<Scalar>(count: hasC ? B * H : 0)
@@ -86,16 +90,17 @@ struct CellRunner<Scalar: RecurrentScalar>: @unchecked Sendable {
         for s in 0..<T {
             let t = time(ofStep: s)
             let a = proj.base + t * B * GH
-            let hView = MatrixView(h.base, rows: B, cols: P)
+            let hNext = direct ? output + t * B * P : h == hStart.base ? hOther.base : hStart.base
+            let hView = MatrixView(h, rows: B, cols: P)
             if let tape {
-                (tape.hPrev.base + t * B * P).update(from: h.base, count: B * P)
+                (tape.hPrev.base + t * B * P).update(from: h, count: B * P)
                 if hasC { (tape.cPrev!.base + t * B * H).update(from: c.base, count: B * H) }
             }
             switch g.kind {
             case .lstm:
                 gemm(hView, whh, MutableMatrixView(a, rows: B, cols: GH), accumulate: true)
                 let cOut = tape.map { $0.cells!.base + t * B * H } ?? cNext.base
-                let hRaw = tape?.hRaw.map { $0.base + t * B * H } ?? hRawStep?.base ?? hNext.base
+                let hRaw = tape?.hRaw.map { $0.base + t * B * H } ?? hRawStep?.base ?? hNext
                 let cPrev = c.base
                 forEachRowBlock(B, elementsPerRow: GH) { r in
                     LSTMMath.forward(gates: a + r.lowerBound * GH, cPrev: cPrev + r.lowerBound * H,
@@ -104,12 +109,12 @@ struct CellRunner<Scalar: RecurrentScalar>: @unchecked Sendable {
                 if cOut != cNext.base { cNext.base.update(from: cOut, count: B * H) }
                 if let whr {
                     gemm(MatrixView(hRaw, rows: B, cols: H), whr,
-                         MutableMatrixView(hNext.base, rows: B, cols: P), accumulate: false)
+                         MutableMatrixView(hNext, rows: B, cols: P), accumulate: false)
                 }
             case .gru:
                 gh!.base.fillRows(B, cols: GH, with: weights.biasHH)
                 gemm(hView, whh, MutableMatrixView(gh!.base, rows: B, cols: GH), accumulate: true)
-                let (ghBase, hPrev, hOut) = (gh!.base, h.base, hNext.base)
+                let (ghBase, hPrev, hOut) = (gh!.base, UnsafePointer(h), hNext)
                 let ghn = tape.map { $0.ghn!.base + t * B * H }
                 forEachRowBlock(B, elementsPerRow: GH) { r in
                     let o = r.lowerBound
@@ -118,35 +123,37 @@ struct CellRunner<Scalar: RecurrentScalar>: @unchecked Sendable {
                 }
             case .gated:
                 gemm(hView, whh, MutableMatrixView(a, rows: B, cols: GH), accumulate: true)
-                let (sPrev, sOut) = (h.base, hNext.base)
+                let (sPrev, sOut) = (UnsafePointer(h), hNext)
                 forEachRowBlock(B, elementsPerRow: GH) { r in
                     let o = r.lowerBound
                     GatedRNNMath.forward(gates: a + o * GH, sPrev: sPrev + o * H, s: sOut + o * H, batch: r.count, hidden: H)
                 }
             case .rnn:
                 gemm(hView, whh, MutableMatrixView(a, rows: B, cols: GH), accumulate: true)
-                let sOut = hNext.base
+                let sOut = hNext
                 forEachRowBlock(B, elementsPerRow: GH) { r in
                     SimpleRNNMath.forward(gates: a + r.lowerBound * GH, s: sOut + r.lowerBound * H, batch: r.count,
                                           hidden: H, nonlinearity: g.nonlinearity)
                 }
             }
-            let everyRowActive = mask.allActive(at: t)
-            for b in 0..<B {
-                let out = output + (t * B + b) * outputStride
-                if everyRowActive || mask.isActive(b, at: t) {
-                    out.update(from: hNext.base + b * P, count: P)
-                } else {
-                    // Past this sequence's end: the state is carried, the output is zero.
-                    (hNext.base + b * P).update(from: h.base + b * P, count: P)
-                    if hasC { (cNext.base + b * H).update(from: c.base + b * H, count: H) }
-                    out.update(repeating: 0, count: P)
+            if !direct {
+                let everyRowActive = mask.allActive(at: t)
+                for b in 0..<B {
+                    let out = output + (t * B + b) * outputStride
+                    if everyRowActive || mask.isActive(b, at: t) {
+                        out.update(from: hNext + b * P, count: P)
+                    } else {
+                        // Past this sequence's end: the state is carried, the output is zero.
+                        (hNext + b * P).update(from: h + b * P, count: P)
+                        if hasC { (cNext.base + b * H).update(from: c.base + b * H, count: H) }
+                        out.update(repeating: 0, count: P)
+                    }
                 }
             }
-            swap(&h, &hNext)
+            h = hNext
             swap(&c, &cNext)
         }
-        hN.update(from: h.base, count: B * P)
+        hN.update(from: h, count: B * P)
         if hasC, let cN { cN.update(from: c.base, count: B * H) }
     }
 }

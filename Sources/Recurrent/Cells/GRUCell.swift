@@ -68,16 +68,16 @@ enum GRUMath<Scalar: RecurrentScalar> {
         let H = hidden
         for b in 0..<batch {
             let a = gi + b * 3 * H, ah = gh + b * 3 * H, hp = hPrev + b * H, hn = h + b * H
-            forEachLaneChunk(H) { j, n in
-                let r = Scalar.sigmoid(load8(a + j, n) + load8(ah + j, n))
-                let z = Scalar.sigmoid(load8(a + H + j, n) + load8(ah + H + j, n))
-                let hnGate = load8(ah + 2 * H + j, n)
-                let cand = Scalar.tanh(multiplyAdd(r, hnGate, load8(a + 2 * H + j, n)))
-                store8(r, a + j, n)
-                store8(z, a + H + j, n)
-                store8(cand, a + 2 * H + j, n)
-                if let ghn { store8(hnGate, ghn + b * H + j, n) }
-                store8(multiplyAdd(z, load8(hp + j, n) - cand, cand), hn + j, n)
+            forEachLaneChunk16(H) { j, n in
+                let r = Scalar.sigmoid(load16(a + j, n) + load16(ah + j, n))
+                let z = Scalar.sigmoid(load16(a + H + j, n) + load16(ah + H + j, n))
+                let hnGate = load16(ah + 2 * H + j, n)
+                let cand = Scalar.tanh(multiplyAdd(r, hnGate, load16(a + 2 * H + j, n)))
+                store16(r, a + j, n)
+                store16(z, a + H + j, n)
+                store16(cand, a + 2 * H + j, n)
+                if let ghn { store16(hnGate, ghn + b * H + j, n) }
+                store16(multiplyAdd(z, load16(hp + j, n) - cand, cand), hn + j, n)
             }
         }
     }
@@ -94,23 +94,23 @@ enum GRUMath<Scalar: RecurrentScalar> {
         dhPrev: UnsafeMutablePointer<Scalar>, batch: Int, hidden: Int, units: Int? = nil
     ) {
         let H = hidden
-        let one = SIMD8<Scalar>(repeating: 1)
+        let one = SIMD16<Scalar>(repeating: 1)
         for b in 0..<batch {
             let a = gates + b * 3 * H, di = dGi + b * 3 * H, dhh = dGh + b * 3 * H
             let ghb = ghn + b * H, hp = hPrev + b * H, dhb = dh + b * H, dpb = dhPrev + b * H
-            forEachLaneChunk(units ?? H) { j, n in
-                let r = load8(a + j, n), z = load8(a + H + j, n), cand = load8(a + 2 * H + j, n)
-                let dhv = load8(dhb + j, n)
+            forEachLaneChunk16(units ?? H) { j, n in
+                let r = load16(a + j, n), z = load16(a + H + j, n), cand = load16(a + 2 * H + j, n)
+                let dhv = load16(dhb + j, n)
                 let dn = dhv * (one - z) * (one - cand * cand)
-                let dz = dhv * (load8(hp + j, n) - cand) * z * (one - z)
-                let dr = dn * load8(ghb + j, n) * r * (one - r)
-                store8(dr, di + j, n)
-                store8(dz, di + H + j, n)
-                store8(dn, di + 2 * H + j, n)
-                store8(dr, dhh + j, n)
-                store8(dz, dhh + H + j, n)
-                store8(dn * r, dhh + 2 * H + j, n)
-                store8(dhv * z, dpb + j, n)
+                let dz = dhv * (load16(hp + j, n) - cand) * z * (one - z)
+                let dr = dn * load16(ghb + j, n) * r * (one - r)
+                store16(dr, di + j, n)
+                store16(dz, di + H + j, n)
+                store16(dn, di + 2 * H + j, n)
+                store16(dr, dhh + j, n)
+                store16(dz, dhh + H + j, n)
+                store16(dn * r, dhh + 2 * H + j, n)
+                store16(dhv * z, dpb + j, n)
             }
         }
     }

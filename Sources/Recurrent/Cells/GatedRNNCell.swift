@@ -75,15 +75,15 @@ enum GatedRNNMath<Scalar: RecurrentScalar> {
         batch: Int, hidden: Int
     ) {
         let H = hidden
-        let one = SIMD8<Scalar>(repeating: 1)
+        let one = SIMD16<Scalar>(repeating: 1)
         for b in 0..<batch {
             let a = gates + b * 2 * H, sp = sPrev + b * H, sn = s + b * H
-            forEachLaneChunk(H) { j, n in
-                let g = Scalar.sigmoid(load8(a + j, n))
-                let cand = Scalar.tanh(load8(a + H + j, n))
-                store8(g, a + j, n)
-                store8(cand, a + H + j, n)
-                store8(multiplyAdd(g, cand, (one - g) * load8(sp + j, n)), sn + j, n)
+            forEachLaneChunk16(H) { j, n in
+                let g = Scalar.sigmoid(load16(a + j, n))
+                let cand = Scalar.tanh(load16(a + H + j, n))
+                store16(g, a + j, n)
+                store16(cand, a + H + j, n)
+                store16(multiplyAdd(g, cand, (one - g) * load16(sp + j, n)), sn + j, n)
             }
         }
     }
@@ -100,15 +100,15 @@ enum GatedRNNMath<Scalar: RecurrentScalar> {
         units: Int? = nil
     ) {
         let H = hidden
-        let one = SIMD8<Scalar>(repeating: 1)
+        let one = SIMD16<Scalar>(repeating: 1)
         for b in 0..<batch {
             let a = gates + b * 2 * H, da = dGates + b * 2 * H
             let sp = sPrev + b * H, dsb = ds + b * H, dp = dsPrev + b * H
-            forEachLaneChunk(units ?? H) { j, n in
-                let g = load8(a + j, n), cand = load8(a + H + j, n), dsv = load8(dsb + j, n)
-                store8(dsv * (cand - load8(sp + j, n)) * g * (one - g), da + j, n)
-                store8(dsv * g * (one - cand * cand), da + H + j, n)
-                store8(dsv * (one - g), dp + j, n)
+            forEachLaneChunk16(units ?? H) { j, n in
+                let g = load16(a + j, n), cand = load16(a + H + j, n), dsv = load16(dsb + j, n)
+                store16(dsv * (cand - load16(sp + j, n)) * g * (one - g), da + j, n)
+                store16(dsv * g * (one - cand * cand), da + H + j, n)
+                store16(dsv * (one - g), dp + j, n)
             }
         }
     }

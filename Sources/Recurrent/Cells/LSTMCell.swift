@@ -105,18 +105,18 @@ enum LSTMMath<Scalar: RecurrentScalar> {
         let H = hidden
         for b in 0..<batch {
             let a = gates + b * 4 * H, cp = cPrev + b * H, cn = c + b * H, hn = h + b * H
-            forEachLaneChunk(H) { j, n in
-                let i = Scalar.sigmoid(load8(a + j, n))
-                let f = Scalar.sigmoid(load8(a + H + j, n))
-                let g = Scalar.tanh(load8(a + 2 * H + j, n))
-                let o = Scalar.sigmoid(load8(a + 3 * H + j, n))
-                let cNew = multiplyAdd(f, load8(cp + j, n), i * g)
-                store8(i, a + j, n)
-                store8(f, a + H + j, n)
-                store8(g, a + 2 * H + j, n)
-                store8(o, a + 3 * H + j, n)
-                store8(cNew, cn + j, n)
-                store8(o * Scalar.tanh(cNew), hn + j, n)
+            forEachLaneChunk16(H) { j, n in
+                let i = Scalar.sigmoid(load16(a + j, n))
+                let f = Scalar.sigmoid(load16(a + H + j, n))
+                let g = Scalar.tanh(load16(a + 2 * H + j, n))
+                let o = Scalar.sigmoid(load16(a + 3 * H + j, n))
+                let cNew = multiplyAdd(f, load16(cp + j, n), i * g)
+                store16(i, a + j, n)
+                store16(f, a + H + j, n)
+                store16(g, a + 2 * H + j, n)
+                store16(o, a + 3 * H + j, n)
+                store16(cNew, cn + j, n)
+                store16(o * Scalar.tanh(cNew), hn + j, n)
             }
         }
     }
@@ -133,21 +133,21 @@ enum LSTMMath<Scalar: RecurrentScalar> {
         batch: Int, hidden: Int, units: Int? = nil
     ) {
         let H = hidden
-        let one = SIMD8<Scalar>(repeating: 1)
+        let one = SIMD16<Scalar>(repeating: 1)
         for b in 0..<batch {
             let a = gates + b * 4 * H, da = dGates + b * 4 * H
             let cp = cPrev + b * H, cb = c + b * H, dhb = dh + b * H, dcb = dc + b * H
-            forEachLaneChunk(units ?? H) { j, n in
-                let i = load8(a + j, n), f = load8(a + H + j, n)
-                let g = load8(a + 2 * H + j, n), o = load8(a + 3 * H + j, n)
-                let tc = Scalar.tanh(load8(cb + j, n))
-                let dhv = load8(dhb + j, n)
-                let dct = load8(dcb + j, n) + dhv * o * (one - tc * tc)
-                store8(dct * g * i * (one - i), da + j, n)
-                store8(dct * load8(cp + j, n) * f * (one - f), da + H + j, n)
-                store8(dct * i * (one - g * g), da + 2 * H + j, n)
-                store8(dhv * tc * o * (one - o), da + 3 * H + j, n)
-                store8(dct * f, dcb + j, n)
+            forEachLaneChunk16(units ?? H) { j, n in
+                let i = load16(a + j, n), f = load16(a + H + j, n)
+                let g = load16(a + 2 * H + j, n), o = load16(a + 3 * H + j, n)
+                let tc = Scalar.tanh(load16(cb + j, n))
+                let dhv = load16(dhb + j, n)
+                let dct = load16(dcb + j, n) + dhv * o * (one - tc * tc)
+                store16(dct * g * i * (one - i), da + j, n)
+                store16(dct * load16(cp + j, n) * f * (one - f), da + H + j, n)
+                store16(dct * i * (one - g * g), da + 2 * H + j, n)
+                store16(dhv * tc * o * (one - o), da + 3 * H + j, n)
+                store16(dct * f, dcb + j, n)
             }
         }
     }

@@ -58,11 +58,11 @@ enum SimpleRNNMath<Scalar: RecurrentScalar> {
         nonlinearity: Nonlinearity
     ) {
         let count = batch * hidden
-        forEachLaneChunk(count) { j, n in
-            let a = load8(gates + j, n)
+        forEachLaneChunk16(count) { j, n in
+            let a = load16(gates + j, n)
             let v = nonlinearity == .tanh ? Scalar.tanh(a) : Scalar.relu(a)
-            store8(v, gates + j, n)
-            store8(v, s + j, n)
+            store16(v, gates + j, n)
+            store16(v, s + j, n)
         }
     }
 
@@ -75,11 +75,11 @@ enum SimpleRNNMath<Scalar: RecurrentScalar> {
         batch: Int, hidden: Int, nonlinearity: Nonlinearity
     ) {
         let count = batch * hidden
-        let one = SIMD8<Scalar>(repeating: 1)
-        forEachLaneChunk(count) { j, n in
-            let s = load8(gates + j, n), d = load8(ds + j, n)
+        let one = SIMD16<Scalar>(repeating: 1)
+        forEachLaneChunk16(count) { j, n in
+            let s = load16(gates + j, n), d = load16(ds + j, n)
             let da = nonlinearity == .tanh ? d * (one - s * s) : d.replacing(with: 0, where: s .<= 0)
-            store8(da, dGates + j, n)
+            store16(da, dGates + j, n)
         }
     }
 }

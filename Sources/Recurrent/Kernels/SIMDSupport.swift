@@ -60,11 +60,54 @@ extension SIMD16 where Scalar: BinaryFloatingPoint {
         self = UnsafeRawPointer(pointer).loadUnaligned(as: SIMD16<Scalar>.self)
     }
 
+    /// Loads the first `count` (< 16) lanes from `pointer`; the other lanes are zero.
+    @inline(__always)
+    init(loading pointer: UnsafePointer<Scalar>, count: Int) {
+        self.init()
+        for lane in 0..<count { self[lane] = pointer[lane] }
+    }
+
     /// Stores all 16 lanes to `pointer`.
     @inline(__always)
     func store(to pointer: UnsafeMutablePointer<Scalar>) {
         UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: SIMD16<Scalar>.self)
     }
+
+    /// Stores the first `count` (< 16) lanes to `pointer`.
+    @inline(__always)
+    func store(to pointer: UnsafeMutablePointer<Scalar>, count: Int) {
+        for lane in 0..<count { pointer[lane] = self[lane] }
+    }
+}
+
+/// Runs `body(offset, count)` over `0..<n` in chunks of 16 lanes; the last chunk may be
+/// shorter (`count < 16`), and its body must then load and store partially. The cells'
+/// element-wise steps use it: one AVX-512 register per chunk.
+@inline(__always)
+func forEachLaneChunk16(_ n: Int, _ body: (_ offset: Int, _ count: Int) -> Void) {
+    var j = 0
+    while j + 16 <= n {
+        body(j, 16)
+        j += 16
+    }
+    if j < n { body(j, n - j) }
+}
+
+/// Loads `count` (1...16) lanes; a full load when `count == 16`.
+@inline(__always)
+func load16<S: BinaryFloatingPoint & SIMDScalar>(_ p: UnsafePointer<S>, _ count: Int) -> SIMD16<S> {
+    count == 16 ? SIMD16(loading: p) : SIMD16(loading: p, count: count)
+}
+
+@inline(__always)
+func load16<S: BinaryFloatingPoint & SIMDScalar>(_ p: UnsafeMutablePointer<S>, _ count: Int) -> SIMD16<S> {
+    load16(UnsafePointer(p), count)
+}
+
+/// Stores `count` (1...16) lanes; a full store when `count == 16`.
+@inline(__always)
+func store16<S: BinaryFloatingPoint & SIMDScalar>(_ v: SIMD16<S>, _ p: UnsafeMutablePointer<S>, _ count: Int) {
+    if count == 16 { v.store(to: p) } else { v.store(to: p, count: count) }
 }
 
 /// Runs `body(offset, count)` over `0..<n` in chunks of 8 lanes; the last chunk may be

@@ -24,7 +24,7 @@ final class NetworkTape<Scalar: RecurrentScalar>: @unchecked Sendable {
 
 /// The result of a forward pass over sequence-first buffers.
 struct ForwardResult<Scalar: RecurrentScalar> {
-    /// `(T·B, D·Hout)`.
+    /// `(T·B, D·Hout)`; empty when the pass wrote it to the caller's `finalOutput`.
     let output: Buffer<Scalar>
     /// `(L·D, B, Hout)`.
     let hN: Buffer<Scalar>
@@ -34,16 +34,18 @@ struct ForwardResult<Scalar: RecurrentScalar> {
 }
 
 extension RecurrentNetwork {
-    /// Runs the network on a sequence-first batch `(T·B, X)` with its own parameters.
+    /// Runs the network on a sequence-first batch `(T·B, X)` with its own parameters; the output
+    /// goes to `finalOutput` when given (`(T·B, D·Hout)`), else to the result's buffer.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     func forward(
         input: UnsafePointer<Scalar>, steps T: Int, batch B: Int, lengths: [Int]?,
-        h0: UnsafePointer<Scalar>?, c0: UnsafePointer<Scalar>?, recordTape: Bool
+        h0: UnsafePointer<Scalar>?, c0: UnsafePointer<Scalar>?, recordTape: Bool,
+        finalOutput: UnsafeMutablePointer<Scalar>? = nil
     ) -> ForwardResult<Scalar> {
         parameters.storage.withUnsafeBufferPointer { params in
             layout.forward(weights: params.baseAddress!, input: input, steps: T, batch: B, lengths: lengths,
-                           h0: h0, c0: c0, recordTape: recordTape)
+                           h0: h0, c0: c0, recordTape: recordTape, finalOutput: finalOutput)
         }
     }
 
@@ -68,16 +70,22 @@ extension RecurrentNetwork {
         let batch = try SequenceBatch(input, layout: layout, inputSize: configuration.inputSize)
         try batch.validate(lengths: lengths)
         let (h0, c0) = try validatedState(initialState, batch: batch)
-        let result = batch.sequenceFirst.withUnsafeBufferPointer { x in
-            h0.withUnsafeBufferPointer { h in
-                c0.withUnsafeBufferPointer { c in
-                    forward(input: x.baseAddress!, steps: batch.steps, batch: batch.batch, lengths: lengths,
-                            h0: h.isEmpty ? nil : h.baseAddress, c0: c.isEmpty ? nil : c.baseAddress,
-                            recordTape: false)
+        // The last layer writes straight into the output's storage.
+        let count = batch.steps * batch.batch * configuration.outputSize
+        var result: ForwardResult<Scalar>?
+        let flat = [Scalar](unsafeUninitializedCapacity: count) { out, initialized in
+            result = batch.sequenceFirst.withUnsafeBufferPointer { x in
+                h0.withUnsafeBufferPointer { h in
+                    c0.withUnsafeBufferPointer { c in
+                        forward(input: x.baseAddress!, steps: batch.steps, batch: batch.batch, lengths: lengths,
+                                h0: h.isEmpty ? nil : h.baseAddress, c0: c.isEmpty ? nil : c.baseAddress,
+                                recordTape: false, finalOutput: out.baseAddress)
+                    }
                 }
             }
+            initialized = count
         }
-        return (batch.output(result.output, size: configuration.outputSize), state(result, batch: batch))
+        return (batch.output(flat, size: configuration.outputSize), state(result!, batch: batch))
     }
 
     /// The initial states as flat `(L·D, B, ·)` arrays (empty for zeros), checked against PyTorch's shapes.

@@ -30,7 +30,8 @@ struct NetworkLayout: Equatable, Sendable {
     func forward<Scalar: RecurrentScalar>(
         weights: UnsafePointer<Scalar>, input: UnsafePointer<Scalar>?, tokens: TokenInput<Scalar>? = nil,
         steps T: Int, batch B: Int, lengths: [Int]?,
-        h0: UnsafePointer<Scalar>?, c0: UnsafePointer<Scalar>?, recordTape: Bool
+        h0: UnsafePointer<Scalar>?, c0: UnsafePointer<Scalar>?, recordTape: Bool,
+        finalOutput: UnsafeMutablePointer<Scalar>? = nil
     ) -> ForwardResult<Scalar> {
         let cfg = configuration, D = cfg.directions, P = cfg.stateSize, H = cfg.hiddenSize
         let hasC = cfg.cell == .lstm
@@ -38,15 +39,21 @@ struct NetworkLayout: Equatable, Sendable {
         let cN = hasC ? Buffer<Scalar>(count: cfg.layers * D * B * H) : nil
         let tape = recordTape ? NetworkTape<Scalar>(steps: T, batch: B, lengths: lengths) : nil
         let mask = StepMask(lengths: lengths)
-        // With tokens, layer 0's input is never materialised (nor kept for the backward pass).
-        var layerInput = Buffer<Scalar>(count: tokens == nil ? T * B * cfg.inputSize : 0, copying: input)
-        tape?.sequences.append(layerInput)
+        // With tokens, layer 0's input is never materialised (nor kept for the backward pass);
+        // without a tape, it is read where it is.
+        let copied = tokens == nil && recordTape ? Buffer<Scalar>(count: T * B * cfg.inputSize, copying: input) : nil
+        if let tape { tape.sequences.append(copied ?? Buffer<Scalar>(count: 0)) }
+        var layerInput = copied.map { UnsafePointer($0.base) } ?? input
+        var lastOutput: Buffer<Scalar>?
         let base = UnsafeMutablePointer(mutating: weights)
         for layer in 0..<cfg.layers {
             let geometry = cfg.geometry(layer: layer)
-            let output = Buffer<Scalar>(uninitializedCount: T * B * D * P)
-            let inputView = layer == 0 ? cellInput(tokens, layerInput, rows: T * B, cols: geometry.inputSize)
-                : .rows(MatrixView(layerInput.base, rows: T * B, cols: geometry.inputSize))
+            // The last layer writes to `finalOutput` when given (the caller's memory).
+            let output = layer == cfg.layers - 1 && finalOutput != nil
+                ? nil : Buffer<Scalar>(uninitializedCount: T * B * D * P)
+            let outputBase = output?.base ?? finalOutput!
+            let inputView = layer == 0 && tokens != nil ? cellInput(tokens!, rows: T * B, cols: geometry.inputSize)
+                : .rows(MatrixView(layerInput!, rows: T * B, cols: geometry.inputSize))
             var layerTapes: [CellTape<Scalar>] = []
             for d in 0..<D {
                 let runner = CellRunner(geometry: geometry, weights: CellPointers(base, slots[layer][d]),
@@ -55,15 +62,16 @@ struct NetworkLayout: Equatable, Sendable {
                 let row = layer * D + d
                 runner.forward(
                     input: inputView, h0: h0.map { $0 + row * B * P }, c0: c0.map { $0 + row * B * H },
-                    output: output.base + d * P, outputStride: D * P,
+                    output: outputBase + d * P, outputStride: D * P,
                     hN: hN.base + row * B * P, cN: cN.map { $0.base + row * B * H }, tape: cellTape)
                 if let cellTape { layerTapes.append(cellTape) }
             }
             tape?.cells.append(layerTapes)
-            tape?.sequences.append(output)
-            layerInput = output
+            if let output { tape?.sequences.append(output) }
+            layerInput = UnsafePointer(outputBase)
+            lastOutput = output
         }
-        return ForwardResult(output: layerInput, hN: hN, cN: cN, tape: tape)
+        return ForwardResult(output: lastOutput ?? Buffer(count: 0), hN: hN, cN: cN, tape: tape)
     }
 
     /// Backpropagation through time through every layer and direction of a forward pass
@@ -92,7 +100,7 @@ struct NetworkLayout: Equatable, Sendable {
             let needInput = layer > 0 || wantInputGradient
             let inputRows = layer == 0 && tokens != nil ? tokens!.vocabulary : T * B
             let dLayerInput = needInput ? Buffer<Scalar>(count: inputRows * geometry.inputSize) : nil
-            let inputView = layer == 0 ? cellInput(tokens, tape.sequences[0], rows: T * B, cols: geometry.inputSize)
+            let inputView = layer == 0 && tokens != nil ? cellInput(tokens!, rows: T * B, cols: geometry.inputSize)
                 : .rows(MatrixView(tape.sequences[layer].base, rows: T * B, cols: geometry.inputSize))
             for d in 0..<D {
                 let row = layer * D + d
@@ -115,13 +123,8 @@ struct NetworkLayout: Equatable, Sendable {
     }
 
     /// Layer 0's input: the token lookup, or the rows of `buffer`.
-    private func cellInput<Scalar: RecurrentScalar>(
-        _ tokens: TokenInput<Scalar>?, _ buffer: Buffer<Scalar>, rows: Int, cols: Int
-    ) -> CellInput<Scalar> {
-        if let tokens {
-            return .tokens(ids: tokens.ids, embedding: MatrixView(tokens.embedding, rows: tokens.vocabulary, cols: cols))
-        }
-        return .rows(MatrixView(buffer.base, rows: rows, cols: cols))
+    private func cellInput<Scalar: RecurrentScalar>(_ tokens: TokenInput<Scalar>, rows: Int, cols: Int) -> CellInput<Scalar> {
+        .tokens(ids: tokens.ids, embedding: MatrixView(tokens.embedding, rows: tokens.vocabulary, cols: cols))
     }
 }
 

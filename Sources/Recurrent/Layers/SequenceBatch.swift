@@ -41,7 +41,7 @@ struct SequenceBatch<Scalar: RecurrentScalar> {
             throw RecurrentError.shape(
                 "input: expected rank 3 (T, B, X) or rank 2 (T, X), got shape \(describeShape(input.shape))")
         }
-        if let bad = sequenceFirst.firstIndex(where: { !$0.isFinite }) {
+        if !allFinite(sequenceFirst), let bad = sequenceFirst.firstIndex(where: { !$0.isFinite }) {
             throw RecurrentError.value("input contains \(sequenceFirst[bad]) (element \(bad) in sequence-first order)")
         }
     }
@@ -57,9 +57,8 @@ struct SequenceBatch<Scalar: RecurrentScalar> {
         }
     }
 
-    /// A sequence-first `(T·B, size)` buffer as a tensor in this batch's layout.
-    func output(_ buffer: Buffer<Scalar>, size: Int) -> Tensor<Scalar> {
-        let flat = buffer.array
+    /// Sequence-first `(T·B, size)` elements as a tensor in this batch's layout.
+    func output(_ flat: [Scalar], size: Int) -> Tensor<Scalar> {
         guard isBatched else { return Tensor(uncheckedShape: [steps, size], scalars: flat) }
         let seqFirst = Tensor(uncheckedShape: [steps, batch, size], scalars: flat)
         return layout == .sequenceFirst ? seqFirst : seqFirst.swappingFirstTwoAxes()

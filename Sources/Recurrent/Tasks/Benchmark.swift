@@ -68,13 +68,18 @@ public enum Benchmark {
     }
 
     /// Measures a configuration: `repeats` timed runs (at least, and until about half a second
-    /// has passed, at most 1000) after one warm-up, median of each.
-    public static func run(_ c: Configuration, repeats: Int = 5, seed: UInt64 = 0) throws -> Result {
+    /// has passed, at most 1000) after one warm-up, median of each. Without `training`, only
+    /// inference (the training fields are then 0), for profiling.
+    public static func run(_ c: Configuration, repeats: Int = 5, seed: UInt64 = 0, training: Bool = true) throws -> Result {
         let network = try RecurrentNetwork<Float>(c.recurrent, seed: seed)
         var g = SeededGenerator(seed: seed &+ 1)
         let x = try Tensor<Float>(shape: [c.steps, c.batch, c.input],
                                   scalars: (0..<(c.steps * c.batch * c.input)).map { _ in g.uniform(-1, 1) })
         let infer = try median(repeats: repeats) { _ = try network(x) }
+        guard training else {
+            return Result(configuration: c, inferMilliseconds: infer, trainMilliseconds: 0, trainScratchBytes: 0,
+                          parameterBytes: network.parameterCount * MemoryLayout<Float>.stride)
+        }
         let ones = [Float](repeating: 1, count: c.steps * c.batch * c.recurrent.outputSize)
         var grads = [Float](repeating: 0, count: network.parameterCount)
         var peak = 0

@@ -95,8 +95,12 @@ final class Buffer<Scalar: BinaryFloatingPoint>: @unchecked Sendable {
 
     /// A buffer holding a copy of `source`'s `count` elements, or zeros when `source` is nil.
     convenience init(count: Int, copying source: UnsafePointer<Scalar>?) {
-        self.init(count: count)
-        if let source { base.update(from: source, count: count) }
+        if let source {
+            self.init(uninitializedCount: count)
+            base.initialize(from: source, count: count)
+        } else {
+            self.init(count: count)
+        }
     }
 
     deinit {

@@ -15,6 +15,10 @@ where RawSignificand: FixedWidthInteger, RawExponent: FixedWidthInteger {
     static func tanh(_ x: SIMD8<Self>) -> SIMD8<Self>
     /// The logistic sigmoid 1 / (1 + e^-x) of every lane.
     static func sigmoid(_ x: SIMD8<Self>) -> SIMD8<Self>
+    /// tanh of every lane, lane by lane the same as on 8 lanes.
+    static func tanh(_ x: SIMD16<Self>) -> SIMD16<Self>
+    /// The logistic sigmoid of every lane, lane by lane the same as on 8 lanes.
+    static func sigmoid(_ x: SIMD16<Self>) -> SIMD16<Self>
 }
 
 extension Float: RecurrentScalar {
