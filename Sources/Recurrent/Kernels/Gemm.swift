@@ -115,7 +115,7 @@ func gemm<Scalar: RecurrentScalar>(
             gemmRows(a, b, c, accumulate: accumulate, plan: plan, slivers: plan.range(chunk, of: plan.slivers.count),
                      scratch: scratch)
         } else {
-            gemmPanels(a, b, c, accumulate: accumulate, plan: plan, panels: plan.range(chunk, of: b.panelCount),
+            gemmPanels(a, b, c, accumulate: accumulate, plan: plan, panels: plan.panelRange(chunk, of: b.panelCount),
                        scratch: scratch)
         }
     }
@@ -188,7 +188,9 @@ struct GemmPlan {
             // Sharing panels means every participant packs all of A: only while A is small.
             let sliversPerBlock = Self.rowsPerBlock / slivers.tall
             overRows = slivers.count > sliversPerBlock || slivers.paddedRows * k > Self.maxPackedA
-            let units = overRows ? slivers.count : panels
+            // Panels are shared out in whole tiles (pairs with the wide tile).
+            let tileColumns = (panels + tile.panelsPerTile - 1) / tile.panelsPerTile
+            let units = overRows ? slivers.count : tileColumns
             threads = max(1, min(t, units / 2))
             if overRows {
                 // Blocks of at most `sliversPerBlock`, their count a multiple of the threads; when
@@ -198,7 +200,7 @@ struct GemmPlan {
                 let balanced = k * n <= 1 << 20 ? min(4 * threads, slivers.count / 8) : 0
                 chunks = (max(blockCount, balanced) + threads - 1) / threads * threads
             } else {
-                chunks = threads == 1 ? 1 : min(panels, 8 * threads)
+                chunks = threads == 1 ? 1 : min(tileColumns, 8 * threads)
             }
         }
     }
@@ -207,5 +209,13 @@ struct GemmPlan {
     @inline(__always)
     func range(_ i: Int, of count: Int) -> Range<Int> {
         (i * count / chunks)..<((i + 1) * count / chunks)
+    }
+
+    /// Chunk i's panels in panels mode: its part of the tile columns (`tile.panelsPerTile`
+    /// panels each), so no chunk splits a tile.
+    @inline(__always)
+    func panelRange(_ i: Int, of panels: Int) -> Range<Int> {
+        let per = tile.panelsPerTile, columns = range(i, of: (panels + per - 1) / per)
+        return min(panels, columns.lowerBound * per)..<min(panels, columns.upperBound * per)
     }
 }
