@@ -29,11 +29,9 @@ extension CellRunner {
         // The GRU's recurrent part has its own gradient (n's is scaled by r); others share dA.
         let dAh = g.kind == .gru ? Buffer<Scalar>(count: TB * GH) : dA
         let dHAll = weights.weightHR != nil ? Buffer<Scalar>(count: TB * P) : nil
-        var dh = Buffer<Scalar>(count: B * P, copying: dhN)
-        var dhPrev = Buffer<Scalar>(count: B * P)
+        // ∂L/∂h_T and ∂L/∂c_T in, ∂L/∂h_0 and ∂L/∂c_0 out.
+        let dh = Buffer<Scalar>(count: B * P, copying: dhN)
         let dc = Buffer<Scalar>(count: hasC ? B * H : 0, copying: hasC ? dcN : nil)
-        let dcSaved = Buffer<Scalar>(count: hasC ? B * H : 0)
-        let dhRaw = weights.weightHR != nil ? Buffer<Scalar>(count: B * H) : nil
         if usesRowPath {
             // One sequence: row blocks, each thread its own hidden units (see `backRows`).
             backRows(tape: tape, dOutput: dOutput, dOutputStride: dOutputStride, dA: dA.base, dAh: dAh.base,
@@ -41,74 +39,17 @@ extension CellRunner {
         } else {
             let whh = PackedMatrix(MatrixView(weights.weightHH, rows: GH, cols: P))
             let whr = weights.weightHR.map { PackedMatrix(MatrixView($0, rows: P, cols: H)) }
-            for s in stride(from: T - 1, through: 0, by: -1) {
-                let t = time(ofStep: s)
-                let everyRowActive = mask.allActive(at: t)
-                if let dOutput {
-                    for b in 0..<B where everyRowActive || mask.isActive(b, at: t) {
-                        let src = dOutput + (t * B + b) * dOutputStride, dst = dh.base + b * P
-                        for j in 0..<P { dst[j] += src[j] }
-                    }
+            let split = batchSplit
+            if split > 1 {
+                // Sequences are independent: each thread runs back through its own rows.
+                KernelThreadPool.shared.run(split, chunks: split) { chunk, scratch in
+                    backRecur(rows: (chunk * B / split)..<((chunk + 1) * B / split), tape: tape, dOutput: dOutput,
+                              dOutputStride: dOutputStride, dA: dA.base, dAh: dAh.base, dHAll: dHAll?.base,
+                              dh: dh.base, dc: dc.base, whh: whh, whr: whr, scratch: scratch)
                 }
-                if hasC && !everyRowActive { dcSaved.base.update(from: dc.base, count: B * H) }
-                let a = tape.gates.base + t * B * GH
-                let da = dA.base + t * B * GH, dah = dAh.base + t * B * GH
-                let hp = tape.hPrev.base + t * B * P
-                switch g.kind {
-                case .lstm:
-                    var dhr = dh.base
-                    if let whr, let dhRaw, let dHAll {
-                        (dHAll.base + t * B * P).update(from: dh.base, count: B * P)
-                        gemm(MatrixView(dh.base, rows: B, cols: P), whr,
-                             MutableMatrixView(dhRaw.base, rows: B, cols: H), accumulate: false)
-                        dhr = dhRaw.base
-                    }
-                    let (cPrev, cells, dcBase) = (tape.cPrev!.base + t * B * H, tape.cells!.base + t * B * H, dc.base)
-                    forEachRowBlock(B, elementsPerRow: GH) { r in
-                        let o = r.lowerBound
-                        LSTMMath.backward(gates: a + o * GH, cPrev: cPrev + o * H, c: cells + o * H, dh: dhr + o * H,
-                                          dc: dcBase + o * H, dGates: da + o * GH, batch: r.count, hidden: H)
-                    }
-                    gemm(MatrixView(da, rows: B, cols: GH), whh,
-                         MutableMatrixView(dhPrev.base, rows: B, cols: P), accumulate: false)
-                case .gru:
-                    let (ghn, dhBase, dhPrevBase) = (tape.ghn!.base + t * B * H, dh.base, dhPrev.base)
-                    forEachRowBlock(B, elementsPerRow: GH) { r in
-                        let o = r.lowerBound
-                        GRUMath.backward(gates: a + o * GH, ghn: ghn + o * H, hPrev: hp + o * H, dh: dhBase + o * H,
-                                         dGi: da + o * GH, dGh: dah + o * GH, dhPrev: dhPrevBase + o * H, batch: r.count, hidden: H)
-                    }
-                    gemm(MatrixView(dah, rows: B, cols: GH), whh,
-                         MutableMatrixView(dhPrev.base, rows: B, cols: P), accumulate: true)
-                case .gated:
-                    let (dsBase, dsPrevBase) = (dh.base, dhPrev.base)
-                    forEachRowBlock(B, elementsPerRow: GH) { r in
-                        let o = r.lowerBound
-                        GatedRNNMath.backward(gates: a + o * GH, sPrev: hp + o * H, ds: dsBase + o * H, dGates: da + o * GH,
-                                              dsPrev: dsPrevBase + o * H, batch: r.count, hidden: H)
-                    }
-                    gemm(MatrixView(da, rows: B, cols: GH), whh,
-                         MutableMatrixView(dhPrev.base, rows: B, cols: P), accumulate: true)
-                case .rnn:
-                    let dsBase = dh.base
-                    forEachRowBlock(B, elementsPerRow: GH) { r in
-                        let o = r.lowerBound
-                        SimpleRNNMath.backward(gates: a + o * GH, ds: dsBase + o * H, dGates: da + o * GH, batch: r.count,
-                                               hidden: H, nonlinearity: g.nonlinearity)
-                    }
-                    gemm(MatrixView(da, rows: B, cols: GH), whh,
-                         MutableMatrixView(dhPrev.base, rows: B, cols: P), accumulate: false)
-                }
-                if !everyRowActive {
-                    for b in 0..<B where !mask.isActive(b, at: t) {
-                        (da + b * GH).update(repeating: 0, count: GH)
-                        if dah != da { (dah + b * GH).update(repeating: 0, count: GH) }
-                        if let dHAll { (dHAll.base + (t * B + b) * P).update(repeating: 0, count: P) }
-                        (dhPrev.base + b * P).update(from: dh.base + b * P, count: P)
-                        if hasC { (dc.base + b * H).update(from: dcSaved.base + b * H, count: H) }
-                    }
-                }
-                swap(&dh, &dhPrev)
+            } else {
+                backRecur(rows: 0..<B, tape: tape, dOutput: dOutput, dOutputStride: dOutputStride, dA: dA.base,
+                          dAh: dAh.base, dHAll: dHAll?.base, dh: dh.base, dc: dc.base, whh: whh, whr: whr, scratch: nil)
             }
         }
         if let dh0 { dh0.update(from: dh.base, count: B * P) }
@@ -148,6 +89,106 @@ extension CellRunner {
             gemm(MatrixView(dHAll.base, rows: TB, cols: P).transposed, MatrixView(hRaw.base, rows: TB, cols: H),
                  MutableMatrixView(gr, rows: P, cols: H), accumulate: true)
         }
+    }
+}
+
+extension CellRunner {
+    /// The time loop of `backward` for batch rows `rows` (all of them, or one thread's share):
+    /// fills their rows of `dA`, `dAh` (and `dHAll`) at every step, and turns their rows of `dh`
+    /// and `dc` from ∂L/∂(final states) into ∂L/∂(initial states). With `scratch`, everything
+    /// runs on the calling thread; without, products and element-wise steps are shared.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    func backRecur(
+        rows: Range<Int>, tape: CellTape<Scalar>, dOutput: UnsafePointer<Scalar>?, dOutputStride: Int,
+        dA: UnsafeMutablePointer<Scalar>, dAh: UnsafeMutablePointer<Scalar>, dHAll: UnsafeMutablePointer<Scalar>?,
+        dh dhState: UnsafeMutablePointer<Scalar>, dc dcState: UnsafeMutablePointer<Scalar>,
+        whh: PackedMatrix<Scalar>, whr: PackedMatrix<Scalar>?, scratch: KernelScratch?
+    ) {
+        let g = geometry, B = batch, T = steps, R = rows.count, r0 = rows.lowerBound
+        let H = g.hiddenSize, P = g.outputSize, GH = g.gateRows
+        let hasC = g.kind == .lstm
+        guard R > 0 else { return }
+        func elementwise(_ body: (Range<Int>) -> Void) {
+            if scratch != nil { body(0..<R) } else { forEachRowBlock(R, elementsPerRow: GH, body) }
+        }
+        var dh = Buffer<Scalar>(count: R * P, copying: dhState + r0 * P)
+        var dhPrev = Buffer<Scalar>(count: R * P)
+        let dc = dcState + r0 * H
+        let dcSaved = Buffer<Scalar>(count: hasC ? R * H : 0)
+        let dhRaw = whr != nil ? Buffer<Scalar>(count: R * H) : nil
+        for s in stride(from: T - 1, through: 0, by: -1) {
+            let t = time(ofStep: s)
+            let first = t * B + r0  // this step's first row in (T·B, ·) arrays
+            let everyRowActive = (0..<R).allSatisfy { mask.isActive(r0 + $0, at: t) }
+            if let dOutput {
+                for b in 0..<R where mask.isActive(r0 + b, at: t) {
+                    let src = dOutput + (first + b) * dOutputStride, dst = dh.base + b * P
+                    for j in 0..<P { dst[j] += src[j] }
+                }
+            }
+            if hasC && !everyRowActive { dcSaved.base.update(from: dc, count: R * H) }
+            let a = tape.gates.base + first * GH
+            let da = dA + first * GH, dah = dAh + first * GH
+            let hp = tape.hPrev.base + first * P
+            switch g.kind {
+            case .lstm:
+                var dhr = dh.base
+                if let whr, let dhRaw, let dHAll {
+                    (dHAll + first * P).update(from: dh.base, count: R * P)
+                    gemm(MatrixView(dh.base, rows: R, cols: P), whr,
+                         MutableMatrixView(dhRaw.base, rows: R, cols: H), accumulate: false, scratch: scratch)
+                    dhr = dhRaw.base
+                }
+                let (cPrev, cells) = (tape.cPrev!.base + first * H, tape.cells!.base + first * H)
+                elementwise { r in
+                    let o = r.lowerBound
+                    LSTMMath.backward(gates: a + o * GH, cPrev: cPrev + o * H, c: cells + o * H, dh: dhr + o * H,
+                                      dc: dc + o * H, dGates: da + o * GH, batch: r.count, hidden: H)
+                }
+                gemm(MatrixView(da, rows: R, cols: GH), whh,
+                     MutableMatrixView(dhPrev.base, rows: R, cols: P), accumulate: false, scratch: scratch)
+            case .gru:
+                let (ghn, dhBase, dhPrevBase) = (tape.ghn!.base + first * H, dh.base, dhPrev.base)
+                elementwise { r in
+                    let o = r.lowerBound
+                    GRUMath.backward(gates: a + o * GH, ghn: ghn + o * H, hPrev: hp + o * H, dh: dhBase + o * H,
+                                     dGi: da + o * GH, dGh: dah + o * GH, dhPrev: dhPrevBase + o * H, batch: r.count, hidden: H)
+                }
+                gemm(MatrixView(dah, rows: R, cols: GH), whh,
+                     MutableMatrixView(dhPrev.base, rows: R, cols: P), accumulate: true, scratch: scratch)
+            case .gated:
+                let (dsBase, dsPrevBase) = (dh.base, dhPrev.base)
+                elementwise { r in
+                    let o = r.lowerBound
+                    GatedRNNMath.backward(gates: a + o * GH, sPrev: hp + o * H, ds: dsBase + o * H, dGates: da + o * GH,
+                                          dsPrev: dsPrevBase + o * H, batch: r.count, hidden: H)
+                }
+                gemm(MatrixView(da, rows: R, cols: GH), whh,
+                     MutableMatrixView(dhPrev.base, rows: R, cols: P), accumulate: true, scratch: scratch)
+            case .rnn:
+                let dsBase = dh.base
+                elementwise { r in
+                    let o = r.lowerBound
+                    SimpleRNNMath.backward(gates: a + o * GH, ds: dsBase + o * H, dGates: da + o * GH, batch: r.count,
+                                           hidden: H, nonlinearity: g.nonlinearity)
+                }
+                gemm(MatrixView(da, rows: R, cols: GH), whh,
+                     MutableMatrixView(dhPrev.base, rows: R, cols: P), accumulate: false, scratch: scratch)
+            }
+            if !everyRowActive {
+                // Past a sequence's end: the state gradient passes through, nothing else flows.
+                for b in 0..<R where !mask.isActive(r0 + b, at: t) {
+                    (da + b * GH).update(repeating: 0, count: GH)
+                    if dah != da { (dah + b * GH).update(repeating: 0, count: GH) }
+                    if let dHAll { (dHAll + (first + b) * P).update(repeating: 0, count: P) }
+                    (dhPrev.base + b * P).update(from: dh.base + b * P, count: P)
+                    if hasC { (dc + b * H).update(from: dcSaved.base + b * H, count: H) }
+                }
+            }
+            swap(&dh, &dhPrev)
+        }
+        (dhState + r0 * P).update(from: dh.base, count: R * P)
     }
 }
 

@@ -74,73 +74,116 @@ struct CellRunner<Scalar: RecurrentScalar>: @unchecked Sendable {
         // 2. Recurrent weights, packed once for every step.
         let whh = PackedMatrix(MatrixView(weights.weightHH, rows: GH, cols: P).transposed)
         let whr = weights.weightHR.map { PackedMatrix(MatrixView($0, rows: P, cols: H).transposed) }
+        let split = batchSplit
+        if split > 1 {
+            // Sequences are independent: each thread runs the whole recurrence of its own rows.
+            KernelThreadPool.shared.run(split, chunks: split) { chunk, scratch in
+                recur(rows: (chunk * B / split)..<((chunk + 1) * B / split), proj: proj.base, whh: whh, whr: whr,
+                      h0: h0, c0: c0, output: output, outputStride: outputStride, hN: hN, cN: cN, tape: tape,
+                      scratch: scratch)
+            }
+        } else {
+            recur(rows: 0..<B, proj: proj.base, whh: whh, whr: whr, h0: h0, c0: c0, output: output,
+                  outputStride: outputStride, hN: hN, cN: cN, tape: tape, scratch: nil)
+        }
+    }
 
+    /// How many threads run the recurrence side by side, each on its own rows of the batch: at
+    /// least 16 rows each (8 when W_hh fits in a core's cache), so every thread's per-step
+    /// product still runs whole slivers and W_hh is read no more than a shared product would.
+    var batchSplit: Int {
+        let threads = KernelSettings.threadCount
+        guard threads > 1 else { return 1 }
+        let small = geometry.gateRows * geometry.outputSize * MemoryLayout<Scalar>.stride <= 1 << 20
+        let rowsEach = small ? 8 : 16
+        return max(1, min(threads, batch / rowsEach))
+    }
+
+    /// The time loop of `forward` for batch rows `rows` (all of them, or one thread's share),
+    /// from the input projections in `proj` `(T·B, G·H)`. With `scratch`, everything runs on the
+    /// calling thread; without, products and element-wise steps are shared between threads.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    func recur(
+        rows: Range<Int>, proj: UnsafeMutablePointer<Scalar>, whh: PackedMatrix<Scalar>, whr: PackedMatrix<Scalar>?,
+        h0: UnsafePointer<Scalar>?, c0: UnsafePointer<Scalar>?,
+        output: UnsafeMutablePointer<Scalar>, outputStride: Int,
+        hN: UnsafeMutablePointer<Scalar>, cN: UnsafeMutablePointer<Scalar>?, tape: CellTape<Scalar>?,
+        scratch: KernelScratch?
+    ) {
+        let g = geometry, B = batch, T = steps, R = rows.count, r0 = rows.lowerBound
+        let H = g.hiddenSize, P = g.outputSize, GH = g.gateRows
+        guard R > 0 else { return }
+        /// Rows `r` (of these R) of the element-wise step, shared between threads unless `scratch`.
+        func elementwise(_ body: (Range<Int>) -> Void) {
+            if scratch != nil { body(0..<R) } else { forEachRowBlock(R, elementsPerRow: GH, body) }
+        }
         // h_t goes straight into the output rows when they are contiguous and no sequence ends
         // early; else into one of two buffers in turn, then copied. `h` is h_{t-1}, wherever it is.
         let direct = outputStride == P && mask.lengths == nil
-        let hStart = Buffer<Scalar>(count: B * P, copying: h0)
-        let hOther = Buffer<Scalar>(count: direct ? 0 : B * P)
+        let hStart = Buffer<Scalar>(count: R * P, copying: h0.map { $0 + r0 * P })
+        let hOther = Buffer<Scalar>(count: direct ? 0 : R * P)
         var h = hStart.base
         let hasC = g.kind == .lstm
-        var c = Buffer<Scalar>(count: hasC ? B * H : 0, copying: hasC ? c0 : nil)
-        var cNext = Buffer<Scalar>(count: hasC ? B * H : 0)
-        let hRawStep = whr != nil && tape == nil ? Buffer<Scalar>(count: B * H) : nil
-        let gh = g.kind == .gru ? Buffer<Scalar>(count: B * GH) : nil
+        var c = Buffer<Scalar>(count: hasC ? R * H : 0, copying: hasC ? c0.map { $0 + r0 * H } : nil)
+        var cNext = Buffer<Scalar>(count: hasC ? R * H : 0)
+        let hRawStep = whr != nil && tape == nil ? Buffer<Scalar>(count: R * H) : nil
+        let gh = g.kind == .gru ? Buffer<Scalar>(count: R * GH) : nil
 
         for s in 0..<T {
             let t = time(ofStep: s)
-            let a = proj.base + t * B * GH
-            let hNext = direct ? output + t * B * P : h == hStart.base ? hOther.base : hStart.base
-            let hView = MatrixView(h, rows: B, cols: P)
+            let first = t * B + r0  // this step's first row in (T·B, ·) arrays
+            let a = proj + first * GH
+            let hNext = direct ? output + first * P : h == hStart.base ? hOther.base : hStart.base
+            let hView = MatrixView(h, rows: R, cols: P)
             if let tape {
-                (tape.hPrev.base + t * B * P).update(from: h, count: B * P)
-                if hasC { (tape.cPrev!.base + t * B * H).update(from: c.base, count: B * H) }
+                (tape.hPrev.base + first * P).update(from: h, count: R * P)
+                if hasC { (tape.cPrev!.base + first * H).update(from: c.base, count: R * H) }
             }
             switch g.kind {
             case .lstm:
-                gemm(hView, whh, MutableMatrixView(a, rows: B, cols: GH), accumulate: true)
-                let cOut = tape.map { $0.cells!.base + t * B * H } ?? cNext.base
-                let hRaw = tape?.hRaw.map { $0.base + t * B * H } ?? hRawStep?.base ?? hNext
+                gemm(hView, whh, MutableMatrixView(a, rows: R, cols: GH), accumulate: true, scratch: scratch)
+                let cOut = tape.map { $0.cells!.base + first * H } ?? cNext.base
+                let hRaw = tape?.hRaw.map { $0.base + first * H } ?? hRawStep?.base ?? hNext
                 let cPrev = c.base
-                forEachRowBlock(B, elementsPerRow: GH) { r in
+                elementwise { r in
                     LSTMMath.forward(gates: a + r.lowerBound * GH, cPrev: cPrev + r.lowerBound * H,
                                      c: cOut + r.lowerBound * H, h: hRaw + r.lowerBound * H, batch: r.count, hidden: H)
                 }
-                if cOut != cNext.base { cNext.base.update(from: cOut, count: B * H) }
+                if cOut != cNext.base { cNext.base.update(from: cOut, count: R * H) }
                 if let whr {
-                    gemm(MatrixView(hRaw, rows: B, cols: H), whr,
-                         MutableMatrixView(hNext, rows: B, cols: P), accumulate: false)
+                    gemm(MatrixView(hRaw, rows: R, cols: H), whr,
+                         MutableMatrixView(hNext, rows: R, cols: P), accumulate: false, scratch: scratch)
                 }
             case .gru:
-                gh!.base.fillRows(B, cols: GH, with: weights.biasHH)
-                gemm(hView, whh, MutableMatrixView(gh!.base, rows: B, cols: GH), accumulate: true)
+                gh!.base.fillRows(R, cols: GH, with: weights.biasHH)
+                gemm(hView, whh, MutableMatrixView(gh!.base, rows: R, cols: GH), accumulate: true, scratch: scratch)
                 let (ghBase, hPrev, hOut) = (gh!.base, UnsafePointer(h), hNext)
-                let ghn = tape.map { $0.ghn!.base + t * B * H }
-                forEachRowBlock(B, elementsPerRow: GH) { r in
+                let ghn = tape.map { $0.ghn!.base + first * H }
+                elementwise { r in
                     let o = r.lowerBound
                     GRUMath.forward(gi: a + o * GH, gh: ghBase + o * GH, hPrev: hPrev + o * H, h: hOut + o * H,
                                     ghn: ghn.map { $0 + o * H }, batch: r.count, hidden: H)
                 }
             case .gated:
-                gemm(hView, whh, MutableMatrixView(a, rows: B, cols: GH), accumulate: true)
+                gemm(hView, whh, MutableMatrixView(a, rows: R, cols: GH), accumulate: true, scratch: scratch)
                 let (sPrev, sOut) = (UnsafePointer(h), hNext)
-                forEachRowBlock(B, elementsPerRow: GH) { r in
+                elementwise { r in
                     let o = r.lowerBound
                     GatedRNNMath.forward(gates: a + o * GH, sPrev: sPrev + o * H, s: sOut + o * H, batch: r.count, hidden: H)
                 }
             case .rnn:
-                gemm(hView, whh, MutableMatrixView(a, rows: B, cols: GH), accumulate: true)
+                gemm(hView, whh, MutableMatrixView(a, rows: R, cols: GH), accumulate: true, scratch: scratch)
                 let sOut = hNext
-                forEachRowBlock(B, elementsPerRow: GH) { r in
+                elementwise { r in
                     SimpleRNNMath.forward(gates: a + r.lowerBound * GH, s: sOut + r.lowerBound * H, batch: r.count,
                                           hidden: H, nonlinearity: g.nonlinearity)
                 }
             }
             if !direct {
-                let everyRowActive = mask.allActive(at: t)
-                for b in 0..<B {
-                    let out = output + (t * B + b) * outputStride
-                    if everyRowActive || mask.isActive(b, at: t) {
+                for b in 0..<R {
+                    let out = output + (first + b) * outputStride
+                    if mask.isActive(r0 + b, at: t) {
                         out.update(from: hNext + b * P, count: P)
                     } else {
                         // Past this sequence's end: the state is carried, the output is zero.
@@ -153,7 +196,7 @@ struct CellRunner<Scalar: RecurrentScalar>: @unchecked Sendable {
             h = hNext
             swap(&c, &cNext)
         }
-        hN.update(from: h, count: B * P)
-        if hasC, let cN { cN.update(from: c.base, count: B * H) }
+        (hN + r0 * P).update(from: h, count: R * P)
+        if hasC, let cN { (cN + r0 * H).update(from: c.base, count: R * H) }
     }
 }

@@ -70,11 +70,14 @@ struct PackedMatrix<Scalar: RecurrentScalar>: @unchecked Sendable {
 /// large enough are shared between up to `KernelSettings.threadCount` threads, by panels of N
 /// (small M) or by slivers of M (see `GemmPlan`). Nothing is allocated per call (the packing
 /// scratch belongs to the thread pool), so a time loop can call it at every step.
+///
+/// With `scratch`, the product runs on the calling thread alone, packing into that scratch:
+/// for work the caller has already shared out between threads (a pool job's participant).
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 func gemm<Scalar: RecurrentScalar>(
     _ a: MatrixView<Scalar>, _ b: PackedMatrix<Scalar>, _ c: MutableMatrixView<Scalar>, accumulate: Bool,
-    tile: GemmTile = .preferred(for: Scalar.self)
+    tile: GemmTile = .preferred(for: Scalar.self), scratch: KernelScratch? = nil
 ) {
     precondition(a.cols == b.rows && a.rows == c.rows && b.cols == c.cols, "gemm shape mismatch")
     let m = a.rows, k = b.rows, n = b.cols
@@ -83,7 +86,8 @@ func gemm<Scalar: RecurrentScalar>(
         if !accumulate { c.base.fillRows(m, cols: n, stride: c.rowStride, with: nil) }
         return
     }
-    if m == 1 && (k * n < GemmPlan.minRowWork || KernelSettings.threadCount == 1) {
+    let threads = scratch == nil ? KernelSettings.threadCount : 1
+    if m == 1 && (k * n < GemmPlan.minRowWork || threads == 1) {
         // The tiny per-step case: no plan, no pool, no scratch, no closure.
         gemmRow(a.base, a.colStride, b, c.base, panels: 0..<b.panelCount, accumulate: accumulate, tile: tile)
         return
@@ -94,7 +98,7 @@ func gemm<Scalar: RecurrentScalar>(
         gemmThin(a, b, c, accumulate: accumulate)
         return
     }
-    let plan = GemmPlan(m: m, n: n, k: k, threads: KernelSettings.threadCount, tile: tile)
+    let plan = GemmPlan(m: m, n: n, k: k, threads: threads, tile: tile)
     if m == 1 {
         if plan.threads == 1 {
             // The tiny per-step case: no pool, no scratch, no closure.
@@ -110,7 +114,7 @@ func gemm<Scalar: RecurrentScalar>(
         }
         return
     }
-    KernelThreadPool.shared.run(plan.threads, chunks: plan.chunks) { chunk, scratch in
+    func run(_ chunk: Int, _ scratch: KernelScratch) {
         if plan.overRows {
             gemmRows(a, b, c, accumulate: accumulate, plan: plan, slivers: plan.range(chunk, of: plan.slivers.count),
                      scratch: scratch)
@@ -118,6 +122,12 @@ func gemm<Scalar: RecurrentScalar>(
             gemmPanels(a, b, c, accumulate: accumulate, plan: plan, panels: plan.panelRange(chunk, of: b.panelCount),
                        scratch: scratch)
         }
+    }
+    if let scratch {
+        scratch.prepared = false
+        for chunk in 0..<plan.chunks { run(chunk, scratch) }
+    } else {
+        KernelThreadPool.shared.run(plan.threads, chunks: plan.chunks) { chunk, scratch in run(chunk, scratch) }
     }
 }
 
