@@ -25,6 +25,9 @@ struct CellRunner<Scalar: RecurrentScalar>: @unchecked Sendable {
     let batch: Int
     let reverse: Bool
     let mask: StepMask
+    /// The weights' packed forms kept from earlier calls (inference with fixed weights), or nil
+    /// to pack them for this call.
+    var packs: CellPacks<Scalar>? = nil
 
     /// The time index of the s-th step processed.
     @inline(__always)
@@ -48,7 +51,8 @@ struct CellRunner<Scalar: RecurrentScalar>: @unchecked Sendable {
         if g.kind != .gru, let b = weights.biasHH {
             for j in 0..<GH { bias.base[j] += b[j] }
         }
-        let wih = PackedMatrix(MatrixView(weights.weightIH, rows: GH, cols: g.inputSize).transposed)
+        let packWih = { PackedMatrix(MatrixView(weights.weightIH, rows: GH, cols: g.inputSize).transposed) }
+        let wih = packs?.input(packWih) ?? packWih()
         switch input {
         case .rows(let x):
             precondition(x.rows == T * B && x.cols == g.inputSize)
@@ -72,8 +76,12 @@ struct CellRunner<Scalar: RecurrentScalar>: @unchecked Sendable {
         }
 
         // 2. Recurrent weights, packed once for every step.
-        let whh = PackedMatrix(MatrixView(weights.weightHH, rows: GH, cols: P).transposed)
-        let whr = weights.weightHR.map { PackedMatrix(MatrixView($0, rows: P, cols: H).transposed) }
+        let packWhh = { PackedMatrix(MatrixView(weights.weightHH, rows: GH, cols: P).transposed) }
+        let whh = packs?.recurrent(packWhh) ?? packWhh()
+        let whr = weights.weightHR.map { w in
+            let pack = { PackedMatrix(MatrixView(w, rows: P, cols: H).transposed) }
+            return packs?.projection(pack) ?? pack()
+        }
         let split = batchSplit
         if split > 1 {
             // Sequences are independent: each thread runs the whole recurrence of its own rows.

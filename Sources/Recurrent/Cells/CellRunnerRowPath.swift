@@ -39,11 +39,14 @@ extension CellRunner {
         let g = geometry, T = steps, H = g.hiddenSize, GH = g.gateRows, G = g.kind.gateCount
         let u = Self.unitsPerRowBlock(gates: G, tile: .preferred(for: Scalar.self))
         let blocks = (H + u - 1) / u
-        let whh = RowBlockMatrix(MatrixView(weights.weightHH, rows: GH, cols: H).transposed, blocks: blocks,
-                                 width: (G * u + 15) / 16 * 16) { q, s in
-            let j0 = q * u, n = min(u, H - j0)
-            return s < G * n ? (s / n) * H + j0 + s % n : nil
+        let pack = {
+            RowBlockMatrix(MatrixView(weights.weightHH, rows: GH, cols: H).transposed, blocks: blocks,
+                           width: (G * u + 15) / 16 * 16) { q, s in
+                let j0 = q * u, n = min(u, H - j0)
+                return s < G * n ? (s / n) * H + j0 + s % n : nil
+            }
         }
+        let whh = packs?.recurrentRows(pack) ?? pack()
         let hasC = g.kind == .lstm
         // h_{s} in hs[s % 2]; c_s in cs[s % 2], or in the tape's cells once written there.
         let hs = Buffer<Scalar>(count: 2 * H), cs = Buffer<Scalar>(count: hasC ? 2 * H : 0)

@@ -44,8 +44,10 @@ extension RecurrentNetwork {
         finalOutput: UnsafeMutablePointer<Scalar>? = nil
     ) -> ForwardResult<Scalar> {
         parameters.storage.withUnsafeBufferPointer { params in
+            // Without a tape (inference), the weights' packed forms are kept for the next call.
             layout.forward(weights: params.baseAddress!, input: input, steps: T, batch: B, lengths: lengths,
-                           h0: h0, c0: c0, recordTape: recordTape, finalOutput: finalOutput)
+                           h0: h0, c0: c0, recordTape: recordTape, finalOutput: finalOutput,
+                           packs: recordTape ? nil : packs)
         }
     }
 

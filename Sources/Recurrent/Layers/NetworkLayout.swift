@@ -31,7 +31,7 @@ struct NetworkLayout: Equatable, Sendable {
         weights: UnsafePointer<Scalar>, input: UnsafePointer<Scalar>?, tokens: TokenInput<Scalar>? = nil,
         steps T: Int, batch B: Int, lengths: [Int]?,
         h0: UnsafePointer<Scalar>?, c0: UnsafePointer<Scalar>?, recordTape: Bool,
-        finalOutput: UnsafeMutablePointer<Scalar>? = nil
+        finalOutput: UnsafeMutablePointer<Scalar>? = nil, packs: NetworkPacks<Scalar>? = nil
     ) -> ForwardResult<Scalar> {
         let cfg = configuration, D = cfg.directions, P = cfg.stateSize, H = cfg.hiddenSize
         let hasC = cfg.cell == .lstm
@@ -57,7 +57,7 @@ struct NetworkLayout: Equatable, Sendable {
             var layerTapes: [CellTape<Scalar>] = []
             for d in 0..<D {
                 let runner = CellRunner(geometry: geometry, weights: CellPointers(base, slots[layer][d]),
-                                             steps: T, batch: B, reverse: d == 1, mask: mask)
+                                        steps: T, batch: B, reverse: d == 1, mask: mask, packs: packs?.cells[layer][d])
                 let cellTape = recordTape ? CellTape<Scalar>(geometry: geometry, steps: T, batch: B) : nil
                 let row = layer * D + d
                 runner.forward(

@@ -18,9 +18,20 @@ public struct RecurrentNetwork<Scalar: RecurrentScalar>: Equatable, Sendable {
     /// The architecture.
     public let configuration: RecurrentConfiguration
     /// The parameters under PyTorch's names.
-    public internal(set) var parameters: ParameterStore<Scalar>
+    public internal(set) var parameters: ParameterStore<Scalar> {
+        didSet { packs = NetworkPacks(layers: configuration.layers, directions: configuration.directions) }
+    }
     /// Where each tensor sits in `parameters.storage`, and the passes over it.
     let layout: NetworkLayout
+    /// The weights packed for inference, made on first use; replaced (empty) whenever the
+    /// parameters change, so a copy of the network with other parameters never sees them.
+    private(set) var packs: NetworkPacks<Scalar>
+
+    /// Networks are equal when their configurations and parameters are (packed weights are a
+    /// cache, not part of the value).
+    public static func == (a: RecurrentNetwork, b: RecurrentNetwork) -> Bool {
+        a.configuration == b.configuration && a.parameters == b.parameters
+    }
 
     /// A network with every parameter zero.
     /// - Throws: `RecurrentError` for an invalid configuration.
@@ -48,9 +59,11 @@ public struct RecurrentNetwork<Scalar: RecurrentScalar>: Equatable, Sendable {
     public init(_ configuration: RecurrentConfiguration, generator: inout SeededGenerator) throws {
         try self.init(configuration)
         let bound = 1 / Scalar(configuration.hiddenSize).squareRoot()
-        for i in parameters.storage.indices {
-            parameters.storage[i] = generator.uniform(-bound, bound)
+        var store = parameters
+        for i in store.storage.indices {
+            store.storage[i] = generator.uniform(-bound, bound)
         }
+        parameters = store
     }
 
     /// A network with the given parameters, which must have exactly the configuration's names
@@ -80,6 +93,7 @@ public struct RecurrentNetwork<Scalar: RecurrentScalar>: Equatable, Sendable {
         self.configuration = configuration
         self.parameters = ordered
         self.layout = NetworkLayout(configuration)
+        self.packs = NetworkPacks(layers: configuration.layers, directions: configuration.directions)
     }
 
     /// Replaces the values of one parameter.

@@ -1,0 +1,42 @@
+import Foundation
+
+/// One cell's weights repacked for the forward pass's kernels, made on first use and kept:
+/// a network called again and again with the same weights (inference, a stream of steps) packs
+/// them once, as ONNX Runtime pre-packs at load time. Only for weights that do not change:
+/// `RecurrentNetwork` drops its packs whenever its parameters change; training never uses them.
+final class CellPacks<Scalar: RecurrentScalar>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var inputWeights: PackedMatrix<Scalar>?
+    private var recurrentWeights: PackedMatrix<Scalar>?
+    private var projectionWeights: PackedMatrix<Scalar>?
+    private var recurrentRowBlocks: RowBlockMatrix<Scalar>?
+
+    /// W_ihᵀ packed for `gemm`.
+    func input(_ make: () -> PackedMatrix<Scalar>) -> PackedMatrix<Scalar> { get(\.inputWeights, make) }
+    /// W_hhᵀ packed for `gemm`.
+    func recurrent(_ make: () -> PackedMatrix<Scalar>) -> PackedMatrix<Scalar> { get(\.recurrentWeights, make) }
+    /// W_hrᵀ packed for `gemm`.
+    func projection(_ make: () -> PackedMatrix<Scalar>) -> PackedMatrix<Scalar> { get(\.projectionWeights, make) }
+    /// W_hhᵀ in the row blocks of the batch-1 path.
+    func recurrentRows(_ make: () -> RowBlockMatrix<Scalar>) -> RowBlockMatrix<Scalar> {
+        get(\.recurrentRowBlocks, make)
+    }
+
+    private func get<T>(_ slot: ReferenceWritableKeyPath<CellPacks, T?>, _ make: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        if let made = self[keyPath: slot] { return made }
+        let made = make()
+        self[keyPath: slot] = made
+        return made
+    }
+}
+
+/// The packs of every cell of a network, by layer then direction.
+final class NetworkPacks<Scalar: RecurrentScalar>: @unchecked Sendable {
+    let cells: [[CellPacks<Scalar>]]
+
+    init(layers: Int, directions: Int) {
+        cells = (0..<layers).map { _ in (0..<directions).map { _ in CellPacks() } }
+    }
+}
