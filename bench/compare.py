@@ -3,8 +3,8 @@
 the same thread count, in one session.
 
 Runs `recurrent bench --json` (build it first with
-`swift build -c release -Xswiftc -target-cpu -Xswiftc native`), PyTorch's `nn.LSTM`, and ONNX
-Runtime on the LSTM exported from it, on the configurations (B, T, X, H, layers) of the
+`swift build -c release -Xswiftc -target-cpu -Xswiftc native`), PyTorch's `nn.LSTM` (or, with
+`--cell`, `nn.GRU` or `nn.RNN`), and ONNX Runtime on the module exported from it, on the configurations (B, T, X, H, layers) of the
 performance issue, and prints the median milliseconds and the speedups. Inference is the
 forward pass (`torch.inference_mode()`; ORT `session.run`); a training step is the forward pass
 and the backward pass of the sum of the outputs with respect to every parameter (no
@@ -47,11 +47,15 @@ def median_ms(fn, repeats, min_seconds=0.5):
     return statistics.median(times)
 
 
-def torch_bench(cfg, threads, repeats):
+MODULES = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}
+GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+
+
+def torch_bench(cfg, threads, repeats, cell):
     _, B, T, X, H, L = cfg
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    lstm = torch.nn.LSTM(X, H, num_layers=L)
+    lstm = MODULES[cell](X, H, num_layers=L)
     x = torch.randn(T, B, X)
 
     def infer():
@@ -66,14 +70,15 @@ def torch_bench(cfg, threads, repeats):
     return median_ms(infer, repeats), median_ms(train, repeats)
 
 
-def ort_bench(cfg, threads, repeats, workdir):
+def ort_bench(cfg, threads, repeats, workdir, cell):
     name, B, T, X, H, L = cfg
     torch.manual_seed(0)
-    lstm = torch.nn.LSTM(X, H, num_layers=L).eval()
+    lstm = MODULES[cell](X, H, num_layers=L).eval()
     x = torch.randn(T, B, X)
-    path = os.path.join(workdir, f"{name}.onnx")
+    path = os.path.join(workdir, f"{name}-{cell}.onnx")
     kwargs = {"dynamo": False} if "dynamo" in torch.onnx.export.__code__.co_varnames else {}
-    torch.onnx.export(lstm, (x,), path, input_names=["x"], output_names=["y", "h", "c"], opset_version=17, **kwargs)
+    outputs = ["y", "h", "c"] if cell == "lstm" else ["y", "h"]
+    torch.onnx.export(lstm, (x,), path, input_names=["x"], output_names=outputs, opset_version=17, **kwargs)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
@@ -83,8 +88,8 @@ def ort_bench(cfg, threads, repeats, workdir):
     return median_ms(lambda: session.run(None, feed), repeats)
 
 
-def ours(binary, threads, repeats):
-    args = [binary, "bench", "--json", "--threads", str(threads), "--repeats", str(repeats)]
+def ours(binary, threads, repeats, cell):
+    args = [binary, "bench", "--json", "--threads", str(threads), "--repeats", str(repeats), "--cell", cell]
     for _, B, T, X, H, L in CONFIGS:
         args += ["--config", f"{B},{T},{X},{H},{L}"]
     out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
@@ -97,6 +102,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--cell", choices=sorted(MODULES), default="lstm")
     parser.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", ".build", "release", "recurrent"))
     args = parser.parse_args()
     if not os.path.exists(args.binary):
@@ -106,18 +112,18 @@ def main():
     with tempfile.TemporaryDirectory() as workdir:
         for round_index in range(args.rounds):
             print(f"round {round_index + 1} of {args.rounds}...", file=sys.stderr, flush=True)
-            for cfg, (oi, ot, mem) in zip(CONFIGS, ours(args.binary, args.threads, args.repeats)):
+            for cfg, (oi, ot, mem) in zip(CONFIGS, ours(args.binary, args.threads, args.repeats, args.cell)):
                 results[cfg[0]]["ours_i"].append(oi)
                 results[cfg[0]]["ours_t"].append(ot)
                 results[cfg[0]]["mem"].append(mem)
             for cfg in CONFIGS:
-                ti, tt = torch_bench(cfg, args.threads, args.repeats)
+                ti, tt = torch_bench(cfg, args.threads, args.repeats, args.cell)
                 results[cfg[0]]["torch_i"].append(ti)
                 results[cfg[0]]["torch_t"].append(tt)
-                results[cfg[0]]["ort_i"].append(ort_bench(cfg, args.threads, args.repeats, workdir))
+                results[cfg[0]]["ort_i"].append(ort_bench(cfg, args.threads, args.repeats, workdir, args.cell))
 
     m = lambda values: statistics.median(values)
-    print(f"LSTM, float32, {args.threads} threads, median of {args.rounds} rounds "
+    print(f"{args.cell.upper()}, float32, {args.threads} threads, median of {args.rounds} rounds "
           f"(torch {torch.__version__}, onnxruntime {ort.__version__})")
     print("| config (B, T, X, H, L) | Recurrent inference | PyTorch inference | ONNX Runtime inference | vs faster peer "
           "| Recurrent training step | PyTorch training step | vs PyTorch | training scratch memory |")
@@ -125,7 +131,7 @@ def main():
     for name, B, T, X, H, L in CONFIGS:
         r = results[name]
         oi, ti, xi, ot, tt = m(r["ours_i"]), m(r["torch_i"]), m(r["ort_i"]), m(r["ours_t"]), m(r["torch_t"])
-        flops = sum(2 * 4 * H * ((X if l == 0 else H) + H) * B * T for l in range(L))
+        flops = sum(2 * GATES[args.cell] * H * ((X if l == 0 else H) + H) * B * T for l in range(L))
         gf = lambda ms, factor=1: f"{factor * flops / ms / 1e6:.0f}"
         print(f"| {name} ({B}, {T}, {X}, {H}, {L}) | {oi:.3f} ms ({gf(oi)} GFLOP/s) | {ti:.3f} ms | {xi:.3f} ms "
               f"| {min(ti, xi) / oi:.2f}x | {ot:.2f} ms ({gf(ot, 3)} GFLOP/s) | {tt:.2f} ms | {tt / ot:.2f}x "
