@@ -25,10 +25,11 @@ extension CellRunner {
         let H = g.hiddenSize, P = g.outputSize, GH = g.gateRows, TB = T * B
         let hasC = g.kind == .lstm
 
-        let dA = Buffer<Scalar>(count: TB * GH)
+        // Every row of these is written at its step (zeros past a sequence's end): no zeroing pass.
+        let dA = Buffer<Scalar>(uninitializedCount: TB * GH)
         // The GRU's recurrent part has its own gradient (n's is scaled by r); others share dA.
-        let dAh = g.kind == .gru ? Buffer<Scalar>(count: TB * GH) : dA
-        let dHAll = weights.weightHR != nil ? Buffer<Scalar>(count: TB * P) : nil
+        let dAh = g.kind == .gru ? Buffer<Scalar>(uninitializedCount: TB * GH) : dA
+        let dHAll = weights.weightHR != nil ? Buffer<Scalar>(uninitializedCount: TB * P) : nil
         // ∂L/∂h_T and ∂L/∂c_T in, ∂L/∂h_0 and ∂L/∂c_0 out.
         let dh = Buffer<Scalar>(count: B * P, copying: dhN)
         let dc = Buffer<Scalar>(count: hasC ? B * H : 0, copying: hasC ? dcN : nil)
