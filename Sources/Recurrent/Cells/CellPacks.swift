@@ -10,6 +10,7 @@ final class CellPacks<Scalar: RecurrentScalar>: @unchecked Sendable {
     private var recurrentWeights: PackedMatrix<Scalar>?
     private var projectionWeights: PackedMatrix<Scalar>?
     private var recurrentRowBlocks: RowBlockMatrix<Scalar>?
+    private var inputRowBlocks: PackedMatrix<Scalar>?
 
     /// W_ihᵀ packed for `gemm`.
     func input(_ make: () -> PackedMatrix<Scalar>) -> PackedMatrix<Scalar> { get(\.inputWeights, make) }
@@ -17,6 +18,8 @@ final class CellPacks<Scalar: RecurrentScalar>: @unchecked Sendable {
     func recurrent(_ make: () -> PackedMatrix<Scalar>) -> PackedMatrix<Scalar> { get(\.recurrentWeights, make) }
     /// W_hrᵀ packed for `gemm`.
     func projection(_ make: () -> PackedMatrix<Scalar>) -> PackedMatrix<Scalar> { get(\.projectionWeights, make) }
+    /// W_ihᵀ packed for `gemm` with its columns in the row blocks of the batch-1 path.
+    func inputRows(_ make: () -> PackedMatrix<Scalar>) -> PackedMatrix<Scalar> { get(\.inputRowBlocks, make) }
     /// W_hhᵀ in the row blocks of the batch-1 path.
     func recurrentRows(_ make: () -> RowBlockMatrix<Scalar>) -> RowBlockMatrix<Scalar> {
         get(\.recurrentRowBlocks, make)

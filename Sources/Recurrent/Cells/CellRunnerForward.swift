@@ -42,6 +42,12 @@ struct CellRunner<Scalar: RecurrentScalar>: @unchecked Sendable {
         output: UnsafeMutablePointer<Scalar>, outputStride: Int,
         hN: UnsafeMutablePointer<Scalar>, cN: UnsafeMutablePointer<Scalar>?, tape: CellTape<Scalar>?
     ) {
+        if usesRowPath {
+            // One sequence: gates in row blocks, each thread finishing its own hidden units.
+            forwardRows(input: input, h0: h0, c0: c0, output: output, outputStride: outputStride, hN: hN, cN: cN,
+                        tape: tape)
+            return
+        }
         let g = geometry, B = batch, T = steps
         let H = g.hiddenSize, P = g.outputSize, GH = g.gateRows
         // 1. Input projection of every step, started from the biases.
@@ -66,13 +72,6 @@ struct CellRunner<Scalar: RecurrentScalar>: @unchecked Sendable {
             for r in 0..<(T * B) {
                 (proj.base + r * GH).update(from: table.base + Int(ids[r]) * GH, count: GH)
             }
-        }
-
-        if usesRowPath {
-            // One sequence: row blocks, each thread finishing its own hidden units.
-            recurRows(proj: proj.base, h0: h0, c0: c0, output: output, outputStride: outputStride, hN: hN, cN: cN,
-                      tape: tape)
-            return
         }
 
         // 2. Recurrent weights, packed once for every step.

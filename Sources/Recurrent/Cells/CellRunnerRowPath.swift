@@ -3,27 +3,103 @@ import CRecurrentSupport
 /// The recurrence of a batch of one (a stream, online use), where a step is one row times W_hhᵀ
 /// and the cell's element-wise step, so its cost is reading W_hh and the per-step overhead.
 ///
-/// W_hhᵀ is repacked into row blocks (`RowBlockMatrix`) that each hold every gate of a few hidden
+/// The gates are kept in row blocks (`RowBlockLayout`), each holding every gate of a few hidden
 /// units: for the LSTM, block q is [i, f, g, o] of units j₀ ..< j₀ + n, each gate's n columns
-/// side by side. A block's product, started from the input projection of those columns, is all
-/// the cell needs to finish those units, so each thread takes a fixed range of blocks (its part
-/// of W_hh stays in its core's cache from step to step) and does the product and the
-/// element-wise step for its units; one pool job per step, nothing else shared. Every element
-/// is summed as `gemm` sums it, and the element-wise step is the same code, so the numbers are
-/// bit-identical to the general path's.
-extension CellRunner {
-    /// Hidden units per row block for `gates` gates: as many as fill up to 8 (wide tile) or 4
-    /// (narrow) vectors of 16 lanes with all the gates, at least 16.
-    static func unitsPerRowBlock(gates: Int, tile: GemmTile) -> Int {
-        16 * max(1, (tile == .wide ? 8 : 4) / gates)
+/// side by side. W_hhᵀ is repacked that way (`RowBlockMatrix`), and so are W_ih and the biases,
+/// so the input projection of all steps comes out in blocks too. A block's product, started in
+/// place from the input projection of its columns, is all the cell needs to finish those
+/// units, so each thread takes a fixed range of blocks (its part of W_hh stays in its core's
+/// cache from step to step) and does the product and the element-wise step for its units;
+/// the threads meet once per step. Every element is summed as `gemm` sums it, and the
+/// element-wise step is the same code, so the numbers are bit-identical to the general path's.
+/// Where the gates of a batch-1 step sit in row blocks: block q holds the G gates of units
+/// q·u ..< q·u + n (n = u but for the last block), gate by gate, then zeros up to `width`.
+struct RowBlockLayout: Sendable {
+    let gates: Int
+    let hidden: Int
+    /// Units per block: as many as fill up to 8 (wide tile) or 4 (narrow) vectors of 16 lanes
+    /// with all the gates, at least 16.
+    let units: Int
+    let blocks: Int
+    /// Columns per block, a multiple of 16.
+    let width: Int
+
+    init(_ geometry: CellGeometry, tile: GemmTile) {
+        gates = geometry.kind.gateCount
+        hidden = geometry.hiddenSize
+        units = 16 * max(1, (tile == .wide ? 8 : 4) / gates)
+        blocks = (hidden + units - 1) / units
+        width = (gates * units + 15) / 16 * 16
     }
 
+    /// All the blocks' columns.
+    var columns: Int { blocks * width }
+
+    /// The units of block q.
+    func unitCount(_ q: Int) -> Int { min(units, hidden - q * units) }
+
+    /// The gate row (PyTorch's order, G blocks of H) in slot s of block q, or nil for padding.
+    func row(block q: Int, slot s: Int) -> Int? {
+        let n = unitCount(q)
+        return s < gates * n ? (s / n) * hidden + q * units + s % n : nil
+    }
+}
+
+extension CellRunner {
     /// Whether `forward` takes the row path: one sequence and no projection.
     var usesRowPath: Bool { batch == 1 && geometry.projectionSize == 0 }
 
-    /// The time loop of `forward` for a batch of one. `proj` (T, G·H) holds the input
-    /// projection of every step (the tape's gates when `tape` is given: they become the
-    /// activations, as in the general path).
+    /// The forward pass of a batch of one: the input projection of every step in row blocks,
+    /// then the recurrence (`recurRows`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    func forwardRows(
+        input: CellInput<Scalar>, h0: UnsafePointer<Scalar>?, c0: UnsafePointer<Scalar>?,
+        output: UnsafeMutablePointer<Scalar>, outputStride: Int,
+        hN: UnsafeMutablePointer<Scalar>, cN: UnsafeMutablePointer<Scalar>?, tape: CellTape<Scalar>?
+    ) {
+        let g = geometry, T = steps, X = g.inputSize
+        let layout = RowBlockLayout(g, tile: .preferred(for: Scalar.self))
+        let W = layout.columns
+        // b_ih + b_hh (the GRU keeps b_hh for its recurrent part), in blocks.
+        let bias = Buffer<Scalar>(count: W)
+        for q in 0..<layout.blocks {
+            for s in 0..<layout.width {
+                guard let r = layout.row(block: q, slot: s) else { continue }
+                var value: Scalar = weights.biasIH?[r] ?? 0
+                if g.kind != .gru, let b = weights.biasHH { value += b[r] }
+                bias.base[q * layout.width + s] = value
+            }
+        }
+        let packWih = {
+            let rows = Buffer<Scalar>(count: W * X)
+            for q in 0..<layout.blocks {
+                for s in 0..<layout.width {
+                    guard let r = layout.row(block: q, slot: s) else { continue }
+                    (rows.base + (q * layout.width + s) * X).update(from: weights.weightIH + r * X, count: X)
+                }
+            }
+            return PackedMatrix(MatrixView(rows.base, rows: W, cols: X).transposed)
+        }
+        let wih = packs?.inputRows(packWih) ?? packWih()
+        let proj = Buffer<Scalar>(uninitializedCount: T * W)
+        switch input {
+        case .rows(let x):
+            proj.base.fillRows(T, cols: W, with: bias.base)
+            gemm(x, wih, MutableMatrixView(proj.base, rows: T, cols: W), accumulate: true)
+        case .tokens(let ids, let embedding):
+            let table = Buffer<Scalar>(count: embedding.rows * W)
+            table.base.fillRows(embedding.rows, cols: W, with: bias.base)
+            gemm(embedding, wih, MutableMatrixView(table.base, rows: embedding.rows, cols: W), accumulate: true)
+            for t in 0..<T { (proj.base + t * W).update(from: table.base + Int(ids[t]) * W, count: W) }
+        }
+        recurRows(proj: proj.base, layout: layout, h0: h0, c0: c0, output: output, outputStride: outputStride,
+                  hN: hN, cN: cN, tape: tape)
+    }
+
+    /// The time loop of `forwardRows`. `proj` (T, blocks·width) holds the input projection of
+    /// every step in row blocks; each step's blocks become the gate activations in place (and
+    /// are copied to the tape's gates, in PyTorch's order, when `tape` is given).
     ///
     /// With several threads, participant p owns a contiguous range of blocks (hidden units
     /// j₀ ..< j₁) for the whole sequence and writes only those units of every state, output and
@@ -32,21 +108,24 @@ extension CellRunner {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     func recurRows(
-        proj: UnsafeMutablePointer<Scalar>, h0: UnsafePointer<Scalar>?, c0: UnsafePointer<Scalar>?,
-        output: UnsafeMutablePointer<Scalar>, outputStride: Int,
+        proj: UnsafeMutablePointer<Scalar>, layout: RowBlockLayout, h0: UnsafePointer<Scalar>?,
+        c0: UnsafePointer<Scalar>?, output: UnsafeMutablePointer<Scalar>, outputStride: Int,
         hN: UnsafeMutablePointer<Scalar>, cN: UnsafeMutablePointer<Scalar>?, tape: CellTape<Scalar>?
     ) {
-        let g = geometry, T = steps, H = g.hiddenSize, GH = g.gateRows, G = g.kind.gateCount
-        let u = Self.unitsPerRowBlock(gates: G, tile: .preferred(for: Scalar.self))
-        let blocks = (H + u - 1) / u
+        let g = geometry, T = steps, H = g.hiddenSize, GH = g.gateRows
+        let u = layout.units, blocks = layout.blocks, W = layout.columns
         let pack = {
             RowBlockMatrix(MatrixView(weights.weightHH, rows: GH, cols: H).transposed, blocks: blocks,
-                           width: (G * u + 15) / 16 * 16) { q, s in
-                let j0 = q * u, n = min(u, H - j0)
-                return s < G * n ? (s / n) * H + j0 + s % n : nil
-            }
+                           width: layout.width) { q, s in layout.row(block: q, slot: s) }
         }
         let whh = packs?.recurrentRows(pack) ?? pack()
+        // The GRU's b_hh in blocks: where its recurrent part starts.
+        let bhh = g.kind == .gru ? Buffer<Scalar>(count: W) : nil
+        if let bhh, let b = weights.biasHH {
+            for q in 0..<blocks {
+                for s in 0..<layout.width { if let r = layout.row(block: q, slot: s) { bhh.base[q * layout.width + s] = b[r] } }
+            }
+        }
         let hasC = g.kind == .lstm
         // h_{s} in hs[s % 2]; c_s in cs[s % 2], or in the tape's cells once written there.
         let hs = Buffer<Scalar>(count: 2 * H), cs = Buffer<Scalar>(count: hasC ? 2 * H : 0)
@@ -59,19 +138,18 @@ extension CellRunner {
         }
 
         /// Every step for the units of `blockRange`, meeting the others at `barrier`.
-        func run(_ blockRange: Range<Int>, participant: Int, barrier: StepBarrier?, tiles: UnsafeMutablePointer<Scalar>) {
+        func run(_ blockRange: Range<Int>, participant: Int, barrier: StepBarrier?, tile: UnsafeMutablePointer<Scalar>) {
             let j0 = blockRange.lowerBound * u, units = min(H, blockRange.upperBound * u) - j0
+            let firstColumn = blockRange.lowerBound * layout.width, columns = blockRange.count * layout.width
             for s in 0..<T {
                 let t = time(ofStep: s)
                 let h = hs.base + (s & 1) * H, hOut = hs.base + ((s + 1) & 1) * H
                 let c = hasC ? (s == 0 ? cs.base : cOut(s - 1)) : cs.base
                 if s + 1 < T {
-                    // This thread's part of the next step's input projection, from memory now.
-                    let next = proj + time(ofStep: s + 1) * GH + j0
-                    for gate in 0..<G {
-                        for j in stride(from: 0, to: units, by: 64 / MemoryLayout<Scalar>.stride) {
-                            recurrent_prefetch(next + gate * H + j)
-                        }
+                    // This thread's blocks of the next step's input projection, from memory now.
+                    let next = proj + time(ofStep: s + 1) * W + firstColumn
+                    for j in stride(from: 0, to: columns, by: 64 / MemoryLayout<Scalar>.stride) {
+                        recurrent_prefetch(next + j)
                     }
                 }
                 if let tape {
@@ -79,34 +157,40 @@ extension CellRunner {
                     if hasC { copyLanes(tape.cPrev!.base + t * H + j0, c + j0, units) }
                 }
                 if mask.isActive(0, at: t) {
-                    let step = RowStep(a: proj + t * GH, h: h, c: c, hOut: hOut, cOut: hasC ? cOut(s) : hOut,
-                                       ghn: tape?.ghn.map { $0.base + t * H }, keepGates: tape != nil)
-                    for q in blockRange { rowBlockStep(q, units: u, step, whh, tiles: tiles) }
+                    let step = RowStep(a: proj + t * W, h: h, c: c, hOut: hOut, cOut: hasC ? cOut(s) : hOut,
+                                       ghn: tape?.ghn.map { $0.base + t * H }, gates: tape.map { $0.gates.base + t * GH },
+                                       bhh: bhh?.base)
+                    for q in blockRange { rowBlockStep(q, layout, step, whh, tile: tile) }
                     copyLanes(output + t * outputStride + j0, hOut + j0, units)
                 } else {
                     // Past the sequence's end: the state is carried, the output is zero (and the
-                    // tape's cells hold the carried c, so nothing the backward pass reads is undefined).
+                    // tape holds the carried c and finite gates, so nothing the backward pass
+                    // reads is undefined).
                     copyLanes(hOut + j0, h + j0, units)
                     if hasC { copyLanes(cOut(s) + j0, c + j0, units) }
                     (output + t * outputStride + j0).update(repeating: 0, count: units)
+                    if let tape {
+                        for gate in 0..<g.kind.gateCount {
+                            (tape.gates.base + t * GH + gate * H + j0).update(repeating: 0, count: units)
+                        }
+                    }
                 }
                 barrier?.arrive(participant, step: s)
             }
         }
 
-        let width = whh.width
         let threads = H * GH >= GemmPlan.minRowWork ? max(1, min(KernelSettings.threadCount, blocks)) : 1
         var done = false
         if threads > 1 {
             let barrier = StepBarrier(participants: threads)
             done = KernelThreadPool.shared.runTogether(threads) { p, scratch in
                 run((p * blocks / threads)..<((p + 1) * blocks / threads), participant: p, barrier: barrier,
-                    tiles: scratch.elements(2 * width, of: Scalar.self))
+                    tile: scratch.elements(layout.width, of: Scalar.self))
             }
         }
         if !done {
-            let tiles = Buffer<Scalar>(count: 2 * width)
-            run(0..<blocks, participant: 0, barrier: nil, tiles: tiles.base)
+            let tile = Buffer<Scalar>(count: layout.width)
+            run(0..<blocks, participant: 0, barrier: nil, tile: tile.base)
         }
         hN.update(from: hs.base + (T & 1) * H, count: H)
         if hasC, let cN { cN.update(from: T == 0 ? cs.base : cOut(T - 1), count: H) }
@@ -114,8 +198,8 @@ extension CellRunner {
 
     /// What every block of one step reads and writes.
     struct RowStep: @unchecked Sendable {
-        /// (G·H) the step's input projection (with the biases, b_hh excepted for the GRU);
-        /// becomes the activations when `keepGates`.
+        /// (blocks·width) the step's input projection in row blocks (with the biases, b_hh
+        /// excepted for the GRU); becomes the activations.
         let a: UnsafeMutablePointer<Scalar>
         /// (H) h_{t-1} and c_{t-1} (LSTM).
         let h: UnsafePointer<Scalar>, c: UnsafePointer<Scalar>
@@ -123,58 +207,52 @@ extension CellRunner {
         let hOut: UnsafeMutablePointer<Scalar>, cOut: UnsafeMutablePointer<Scalar>
         /// (H) the GRU's W_hn h + b_hn, for the tape.
         let ghn: UnsafeMutablePointer<Scalar>?
-        let keepGates: Bool
+        /// (G·H) the tape's gates of this step, in PyTorch's order, or nil without a tape.
+        let gates: UnsafeMutablePointer<Scalar>?
+        /// (blocks·width) the GRU's b_hh in row blocks.
+        let bhh: UnsafePointer<Scalar>?
 
         init(a: UnsafeMutablePointer<Scalar>, h: UnsafeMutablePointer<Scalar>, c: UnsafeMutablePointer<Scalar>,
              hOut: UnsafeMutablePointer<Scalar>, cOut: UnsafeMutablePointer<Scalar>, ghn: UnsafeMutablePointer<Scalar>?,
-             keepGates: Bool) {
-            (self.a, self.h, self.c, self.hOut, self.cOut, self.ghn, self.keepGates) =
-                (a, UnsafePointer(h), UnsafePointer(c), hOut, cOut, ghn, keepGates)
+             gates: UnsafeMutablePointer<Scalar>?, bhh: UnsafeMutablePointer<Scalar>?) {
+            (self.a, self.h, self.c, self.hOut, self.cOut, self.ghn, self.gates, self.bhh) =
+                (a, UnsafePointer(h), UnsafePointer(c), hOut, cOut, ghn, gates, bhh.map { UnsafePointer($0) })
         }
     }
 
-    /// Block q of a step: units j₀ ..< j₀ + n. `tiles` has room for two blocks.
+    /// Block q of a step: units j₀ ..< j₀ + n, its gates at `step.a + q·width`. `tile` has room
+    /// for one block (the GRU's recurrent part).
     @inline(__always)
     func rowBlockStep(
-        _ q: Int, units u: Int, _ step: RowStep, _ whh: RowBlockMatrix<Scalar>, tiles: UnsafeMutablePointer<Scalar>
+        _ q: Int, _ layout: RowBlockLayout, _ step: RowStep, _ whh: RowBlockMatrix<Scalar>, tile: UnsafeMutablePointer<Scalar>
     ) {
-        let H = geometry.hiddenSize, G = geometry.kind.gateCount
-        let j0 = q * u, n = min(u, H - j0)
-        let tile = tiles, gi = tiles + whh.width
-        /// The gates' columns of these units from `src` (G blocks H apart) into `dst` (n apart).
-        @inline(__always)
-        func gather(_ src: UnsafePointer<Scalar>, _ dst: UnsafeMutablePointer<Scalar>) {
-            for gate in 0..<G { copyLanes(dst + gate * n, src + gate * H + j0, n) }
-        }
-        @inline(__always)
-        func scatter(_ src: UnsafePointer<Scalar>, _ dst: UnsafeMutablePointer<Scalar>) {
-            for gate in 0..<G { copyLanes(dst + gate * H + j0, src + gate * n, n) }
-        }
-        if G * n < whh.width { (tile + G * n).update(repeating: 0, count: whh.width - G * n) }
-        switch geometry.kind {
-        case .gru:
-            if let b = weights.biasHH { gather(b, tile) } else { tile.update(repeating: 0, count: G * n) }
-            whh.accumulate(block: q, x: step.h, into: tile)
-            gather(step.a, gi)
-            GRUMath.forward(gi: gi, gh: tile, hPrev: step.h + j0, h: step.hOut + j0, ghn: step.ghn.map { $0 + j0 },
-                            batch: 1, hidden: n)
-            if step.keepGates { scatter(gi, step.a) }
-            return
-        case .lstm, .gated, .rnn:
-            gather(step.a, tile)
-            whh.accumulate(block: q, x: step.h, into: tile)
-        }
+        let H = geometry.hiddenSize, G = layout.gates
+        let j0 = q * layout.units, n = layout.unitCount(q)
+        let a = step.a + q * layout.width
         switch geometry.kind {
         case .lstm:
-            LSTMMath.forward(gates: tile, cPrev: step.c + j0, c: step.cOut + j0, h: step.hOut + j0, batch: 1, hidden: n)
-        case .gated:
-            GatedRNNMath.forward(gates: tile, sPrev: step.h + j0, s: step.hOut + j0, batch: 1, hidden: n)
-        case .rnn:
-            SimpleRNNMath.forward(gates: tile, s: step.hOut + j0, batch: 1, hidden: n, nonlinearity: geometry.nonlinearity)
+            whh.accumulate(block: q, x: step.h, into: a)
+            LSTMMath.forward(gates: a, cPrev: step.c + j0, c: step.cOut + j0, h: step.hOut + j0, batch: 1, hidden: n)
         case .gru:
-            break
+            if let bhh = step.bhh {
+                copyLanes(tile, bhh + q * layout.width, layout.width)
+            } else {
+                tile.update(repeating: 0, count: layout.width)
+            }
+            whh.accumulate(block: q, x: step.h, into: tile)
+            GRUMath.forward(gi: a, gh: tile, hPrev: step.h + j0, h: step.hOut + j0, ghn: step.ghn.map { $0 + j0 },
+                            batch: 1, hidden: n)
+        case .gated:
+            whh.accumulate(block: q, x: step.h, into: a)
+            GatedRNNMath.forward(gates: a, sPrev: step.h + j0, s: step.hOut + j0, batch: 1, hidden: n)
+        case .rnn:
+            whh.accumulate(block: q, x: step.h, into: a)
+            SimpleRNNMath.forward(gates: a, s: step.hOut + j0, batch: 1, hidden: n, nonlinearity: geometry.nonlinearity)
         }
-        if step.keepGates { scatter(tile, step.a) }
+        if let gates = step.gates {
+            // The activations to the tape, in PyTorch's order (G blocks of H).
+            for gate in 0..<G { copyLanes(gates + gate * H + j0, a + gate * n, n) }
+        }
     }
 }
 
