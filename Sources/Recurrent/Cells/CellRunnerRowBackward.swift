@@ -74,18 +74,8 @@ extension CellRunner {
             }
         }
 
-        let threads = H * GH >= GemmPlan.minRowWork ? max(1, min(KernelSettings.threadCount, blocks)) : 1
-        var done = false
-        if threads > 1 {
-            let barrier = StepBarrier(participants: threads)
-            done = KernelThreadPool.shared.runTogether(threads) { p, scratch in
-                run((p * blocks / threads)..<((p + 1) * blocks / threads), participant: p, barrier: barrier,
-                    tile: scratch.elements(w, of: Scalar.self))
-            }
-        }
-        if !done {
-            let tile = Buffer<Scalar>(count: w)
-            run(0..<blocks, participant: 0, barrier: nil, tile: tile.base)
+        shareRowBlocks(blocks, tileElements: w) { range, p, barrier, tile in
+            run(range, participant: p, barrier: barrier, tile: tile)
         }
         dh.update(from: dhs.base + (T & 1) * H, count: H)
     }

@@ -179,21 +179,32 @@ extension CellRunner {
             }
         }
 
-        let threads = H * GH >= GemmPlan.minRowWork ? max(1, min(KernelSettings.threadCount, blocks)) : 1
-        var done = false
-        if threads > 1 {
-            let barrier = StepBarrier(participants: threads)
-            done = KernelThreadPool.shared.runTogether(threads) { p, scratch in
-                run((p * blocks / threads)..<((p + 1) * blocks / threads), participant: p, barrier: barrier,
-                    tile: scratch.elements(layout.width, of: Scalar.self))
-            }
-        }
-        if !done {
-            let tile = Buffer<Scalar>(count: layout.width)
-            run(0..<blocks, participant: 0, barrier: nil, tile: tile.base)
+        shareRowBlocks(blocks, tileElements: layout.width) { range, p, barrier, tile in
+            run(range, participant: p, barrier: barrier, tile: tile)
         }
         hN.update(from: hs.base + (T & 1) * H, count: H)
         if hasC, let cN { cN.update(from: T == 0 ? cs.base : cOut(T - 1), count: H) }
+    }
+
+    /// Runs `body` over `blocks` row blocks: shared between threads that meet at a barrier after
+    /// every step when the product is large enough (each participant a contiguous range of
+    /// blocks and a tile of `tileElements`), else on the calling thread alone.
+    func shareRowBlocks(
+        _ blocks: Int, tileElements: Int,
+        _ body: (_ blocks: Range<Int>, _ participant: Int, _ barrier: StepBarrier?, _ tile: UnsafeMutablePointer<Scalar>) -> Void
+    ) {
+        let work = geometry.hiddenSize * geometry.gateRows
+        let threads = work >= GemmPlan.minRowWork ? max(1, min(KernelSettings.threadCount, blocks)) : 1
+        if threads > 1 {
+            let barrier = StepBarrier(participants: threads)
+            let done = KernelThreadPool.shared.runTogether(threads) { p, scratch in
+                body((p * blocks / threads)..<((p + 1) * blocks / threads), p, barrier,
+                     scratch.elements(tileElements, of: Scalar.self))
+            }
+            if done { return }
+        }
+        let tile = Buffer<Scalar>(count: tileElements)
+        body(0..<blocks, 0, nil, tile.base)
     }
 
     /// What every block of one step reads and writes.
