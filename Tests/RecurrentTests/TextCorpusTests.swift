@@ -48,15 +48,21 @@ struct TextCorpusTests {
         #expect(io?.kind == .io && io?.message.contains("/nonexistent/corpus.txt") == true)
     }
 
-    @Test("a text too short for B streams of one chunk is an error suggesting a smaller batch size or sequence length")
+    @Test("a text too short for one batch of windows or streams is an error suggesting a smaller batch size or sequence length")
     func tooShort() throws {
-        // 20 training characters: (20 - 1) / 4 = 4 characters per stream < 5.
+        // 20 training characters: (20 - 5) / 5 = 3 windows < 4; (20 - 1) / 4 = 4 characters per stream < 5.
         let corpus = try TextCorpus(text: String(repeating: "abcd", count: 5), sequenceLength: 5, validationFraction: 0)
         try corpus.validate(batchSize: 3)
         #expect(corpus.batchesPerEpoch(batchSize: 3) == 1)
         let error = recurrentError { try corpus.validate(batchSize: 4) }
         #expect(error?.kind == .value)
-        #expect(error?.message == "text: the 20 training characters are too few for 4 streams of 5 characters plus one; "
+        #expect(error?.message == "text: the 20 training characters are too few for 4 windows of 5 characters plus one; "
+            + "use a batch size of at most 3 or a sequence length of at most 4")
+        var streams = corpus
+        streams.sampling = .streams
+        #expect(streams.batchesPerEpoch(batchSize: 3) == 1)
+        #expect(recurrentError { try streams.validate(batchSize: 4) }?.message
+            == "text: the 20 training characters are too few for 4 streams of 5 characters plus one; "
             + "use a batch size of at most 3 or a sequence length of at most 4")
         #expect(recurrentError { try corpus.validate(batchSize: 0) }?.kind == .value)
     }
@@ -90,27 +96,40 @@ struct TextCorpusTests {
         }
     }
 
-    @Test("windows sampling: B random windows of the training part per step, zero state, a pure function of (step, seed)")
+    @Test("windows sampling: each epoch takes every window at its phase once, in a random order, from a zero state")
     func windowBatches() throws {
-        let corpus = try TextCorpus(text: sample, sequenceLength: 7, validationFraction: 0.2)
+        // 200 different characters in increasing order: a character's token id is its position.
+        let text = String(String.UnicodeScalarView((0..<200).map { Unicode.Scalar(0x100 + $0)! }))
+        let corpus = try TextCorpus(text: text, sequenceLength: 7, validationFraction: 0.1)
         #expect(corpus.sampling == .windows)  // the default
-        let tokens = corpus.tokens, n = corpus.trainingCount, B = 5, L = 7
-        var starts = Set<Int>()
-        for step in 0..<40 {
-            let batch: TrainingBatch<Float> = corpus.trainingBatch(step: step, batchSize: B, seed: 3)
-            #expect(batch.steps == L && batch.batch == B && !batch.continuesPrevious)
-            #expect(batch == corpus.trainingBatch(step: step, batchSize: B, seed: 3))
-            #expect(batch != corpus.trainingBatch(step: step, batchSize: B, seed: 4))
-            for b in 0..<B {
-                let inputs = (0..<L).map { batch.tokenInputs[$0 * B + b] }
-                let targets = (0..<L).map { batch.classTargets[$0 * B + b] }
-                // The window's place in the training part (the last target at most the last training character).
-                let start = try #require((0...(n - L - 1)).first { Array(tokens[$0..<($0 + L)]) == inputs && tokens[$0 + L] == targets[L - 1] })
-                #expect(Array(targets.dropLast()) == Array(inputs.dropFirst()))
-                starts.insert(start)
+        let n = corpus.trainingCount, B = 5, L = 7
+        let perEpoch = try #require(corpus.batchesPerEpoch(batchSize: B))
+        #expect(corpus.windowCount == (n - L) / L && perEpoch == corpus.windowCount / B && perEpoch >= 2)
+        var phases = Set<Int>()
+        for epoch in 0..<4 {
+            var starts: [Int] = []
+            for i in 0..<perEpoch {
+                let step = epoch * perEpoch + i
+                let batch: TrainingBatch<Float> = corpus.trainingBatch(step: step, batchSize: B, seed: 3)
+                #expect(batch.steps == L && batch.batch == B && !batch.continuesPrevious)
+                #expect(batch == corpus.trainingBatch(step: step, batchSize: B, seed: 3))
+                for b in 0..<B {
+                    let start = Int(batch.tokenInputs[b])
+                    #expect((0..<L).map { batch.tokenInputs[$0 * B + b] } == (0..<L).map { Int32(start + $0) })
+                    #expect((0..<L).map { batch.classTargets[$0 * B + b] } == (0..<L).map { Int32(start + 1 + $0) })
+                    #expect(start + L < n)  // the last target is a training character
+                    starts.append(start)
+                }
             }
+            // One phase per epoch, every window once at most, not in text order.
+            #expect(Set(starts.map { $0 % L }).count == 1)
+            #expect(Set(starts).count == starts.count)
+            #expect(starts != starts.sorted())
+            phases.insert(starts[0] % L)
         }
-        #expect(starts.count > (n - L) / 2)  // spread over the text, not a few fixed places
+        #expect(phases.count > 1)  // the phase changes between epochs
+        let other: TrainingBatch<Float> = corpus.trainingBatch(step: 0, batchSize: B, seed: 4)
+        #expect(other != corpus.trainingBatch(step: 0, batchSize: B, seed: 3))
     }
 
     @Test("held-out batches cover every held-out character exactly once, for batch sizes that do and do not divide it", arguments: [1, 4, 5, 7, 40])

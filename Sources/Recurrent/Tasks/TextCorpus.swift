@@ -8,10 +8,12 @@ import Foundation
 ///   text (training and held-out part), token id = index in `vocabulary`.
 /// - Split: the first `n - round(validationFraction · n)` characters train, the rest are held
 ///   out.
-/// - Training batches (`sampling`): `.windows` (the default) draws B windows of L + 1
-///   characters at independent uniformly random positions of the training part at every step,
-///   each from a zero state. `.streams` cuts the N training characters into B contiguous
-///   streams of m = (N - 1) / B characters each (stream b starts at character b · m); each stream is cut
+/// - Training batches (`sampling`): `.windows` (the default) cuts the N training characters
+///   into W = (N - L) / L windows of L + 1 characters (inputs and next characters) starting at
+///   phase + k·L, k < W, with a random phase in [0, L) drawn for each epoch; an epoch takes them
+///   in a random order (sampling without replacement, as a shuffled PyTorch DataLoader does),
+///   B per batch, each from a zero state; the last W mod B are left out. `.streams` cuts the
+///   N training characters into B contiguous streams of m = (N - 1) / B characters each (stream b starts at character b · m); each stream is cut
 ///   into `chunksPerEpoch = m / L` chunks of L = `sequenceLength` steps. Step i takes chunk
 ///   c = i mod chunksPerEpoch of every stream: the inputs are the stream's characters
 ///   [c·L, c·L + L), the targets the characters one further on (the next character), a class
@@ -46,9 +48,9 @@ public struct TextCorpus: TrainingData {
     /// What the text is called in messages and the summary: a file path or "text".
     public let name: String
     private let ids: [Unicode.Scalar: Int32]
-    /// How training batches are drawn from the training part: random windows by default, which
+    /// How training batches are drawn from the training part: shuffled windows by default, which
     /// reach a lower held-out loss than contiguous streams in a few thousand steps (measured in
-    /// docs/EXPERIMENTS.md: 1.497 against 1.515 nats per character for the README's model).
+    /// docs/EXPERIMENTS.md: 1.48 against 1.53 nats per character for the README's model).
     public var sampling: TextSampling = .windows
 
     /// The number of distinct characters.
@@ -171,62 +173,63 @@ public struct TextCorpus: TrainingData {
     /// Whether consecutive training batches continue the same sequences.
     public var carriesState: Bool { true }
 
-    /// The number of chunks per stream, m / L; zero when the text is too short for `batchSize`
-    /// streams of one chunk (which `validate(batchSize:)` reports).
-    public func batchesPerEpoch(batchSize: Int) -> Int? { streamLength(batchSize: batchSize) / sequenceLength }
+    /// The number of windows in an epoch of `.windows` sampling, W = (N - L) / L.
+    public var windowCount: Int { (trainingCount - sequenceLength) / sequenceLength }
 
-    /// - Throws: `RecurrentError` (`.value`) when the training part is too short for `batchSize`
-    ///   streams of one chunk, with the largest batch size and sequence length that would fit.
+    /// Training batches per epoch: W / B windows batches, or m / L chunks per stream; zero when
+    /// the text is too short for one batch (which `validate(batchSize:)` reports).
+    public func batchesPerEpoch(batchSize: Int) -> Int? {
+        sampling == .windows ? windowCount / batchSize : streamLength(batchSize: batchSize) / sequenceLength
+    }
+
+    /// - Throws: `RecurrentError` (`.value`) when the training part is too short for one batch
+    ///   (`batchSize` windows, or streams of one chunk), with the largest batch size and
+    ///   sequence length that would fit.
     public func validate(batchSize: Int) throws {
         guard batchSize >= 1 else { throw RecurrentError.value("batch size \(batchSize) must be at least 1") }
-        guard streamLength(batchSize: batchSize) < sequenceLength else { return }
-        let maxBatch = (trainingCount - 1) / sequenceLength
-        let maxLength = (trainingCount - 1) / batchSize
+        guard (batchesPerEpoch(batchSize: batchSize) ?? 0) < 1 else { return }
+        let N = trainingCount, L = sequenceLength, B = batchSize
+        let (maxBatch, maxLength) = sampling == .windows ? ((N - L) / L, N / (B + 1)) : ((N - 1) / L, (N - 1) / B)
         var suggestions: [String] = []
         if maxBatch >= 1 { suggestions.append("a batch size of at most \(maxBatch)") }
         if maxLength >= 1 { suggestions.append("a sequence length of at most \(maxLength)") }
         throw RecurrentError.value(
-            "\(name): the \(trainingCount) training characters are too few for \(batchSize) streams of "
-                + "\(sequenceLength) characters plus one; use \(suggestions.joined(separator: " or "))")
+            "\(name): the \(N) training characters are too few for \(B) \(sampling.rawValue) of "
+                + "\(L) characters plus one; use \(suggestions.joined(separator: " or "))")
     }
 
     /// The training batch for `step`, a pure function of (step, batchSize, seed).
     public func trainingBatch<Scalar: RecurrentScalar>(step: Int, batchSize: Int, seed: UInt64) -> TrainingBatch<Scalar> {
         precondition(step >= 0, "training step \(step) is negative")
-        let chunks = batchesPerEpoch(batchSize: batchSize) ?? 0
-        precondition(batchSize >= 1 && chunks >= 1,
-                     "\(name): too short for \(batchSize) streams of \(sequenceLength) characters (see validate(batchSize:))")
-        let m = streamLength(batchSize: batchSize), length = sequenceLength
+        let perEpoch = batchesPerEpoch(batchSize: batchSize) ?? 0
+        precondition(batchSize >= 1 && perEpoch >= 1,
+                     "\(name): too short for a batch of \(batchSize) sequences of \(sequenceLength) characters (see validate(batchSize:))")
+        let B = batchSize, length = sequenceLength
+        let epoch = step / perEpoch, index = step % perEpoch
+        // Where each sequence of the batch starts, and whether it continues the previous batch's.
+        let starts: [Int]
         if sampling == .windows {
-            var random = TaskRandom.generator(seed: seed, .textWindow, step)
-            var inputs = [Int32](repeating: 0, count: length * batchSize)
-            var targets = [Int32](repeating: 0, count: length * batchSize)
-            tokens.withUnsafeBufferPointer { tokens in
-                for b in 0..<batchSize {
-                    let start = random.below(trainingCount - length)
-                    for t in 0..<length {
-                        inputs[t * batchSize + b] = tokens[start + t]
-                        targets[t * batchSize + b] = tokens[start + t + 1]
-                    }
-                }
-            }
-            return TrainingBatch(steps: length, batch: batchSize, inputs: .tokens(inputs),
-                                 targets: .classes(targets, positions: .everyStep), continuesPrevious: false)
+            var random = TaskRandom.generator(seed: seed, .textWindow, epoch)
+            let phase = random.below(length)
+            let order = random.permutation(windowCount)
+            starts = (0..<B).map { phase + order[index * B + $0] * length }
+        } else {
+            let m = streamLength(batchSize: B)
+            starts = (0..<B).map { $0 * m + index * length }
         }
-        let chunk = step % chunks
-        var inputs = [Int32](repeating: 0, count: length * batchSize)
-        var targets = [Int32](repeating: 0, count: length * batchSize)
+        var inputs = [Int32](repeating: 0, count: length * B)
+        var targets = [Int32](repeating: 0, count: length * B)
         tokens.withUnsafeBufferPointer { tokens in
-            for b in 0..<batchSize {
-                let start = b * m + chunk * length
+            for b in 0..<B {
                 for t in 0..<length {
-                    inputs[t * batchSize + b] = tokens[start + t]
-                    targets[t * batchSize + b] = tokens[start + t + 1]
+                    inputs[t * B + b] = tokens[starts[b] + t]
+                    targets[t * B + b] = tokens[starts[b] + t + 1]
                 }
             }
         }
-        return TrainingBatch(steps: length, batch: batchSize, inputs: .tokens(inputs),
-                             targets: .classes(targets, positions: .everyStep), continuesPrevious: chunk > 0)
+        return TrainingBatch(steps: length, batch: B, inputs: .tokens(inputs),
+                             targets: .classes(targets, positions: .everyStep),
+                             continuesPrevious: sampling == .streams && index > 0)
     }
 
     /// The held-out batches (see the type's description).
@@ -263,7 +266,7 @@ public enum TextSampling: String, Sendable, CaseIterable, Codable {
     /// B contiguous streams read chunk after chunk, the state carried from one chunk to the next
     /// (truncated backpropagation through time over the whole text), the same order every epoch.
     case streams
-    /// B windows of L + 1 characters at independent uniformly random positions of the training
-    /// part at every step, each starting from a zero state.
+    /// Windows of L + 1 characters at a random phase each epoch, every one once per epoch in a
+    /// random order (sampling without replacement), B per batch, each starting from a zero state.
     case windows
 }
