@@ -84,8 +84,13 @@ extension CellRunner {
         }
         gemm(dAhView.transposed, MatrixView(tape.hPrev.base, rows: TB, cols: P),
              MutableMatrixView(grads.weightHH, rows: GH, cols: P), accumulate: true)
-        if let gb = grads.biasIH { addColumnSums(dA.base, rows: TB, cols: GH, into: gb) }
-        if let gb = grads.biasHH { addColumnSums(dAh.base, rows: TB, cols: GH, into: gb) }
+        if let bi = grads.biasIH, let bh = grads.biasHH, dAh === dA {
+            // Both biases have the gates' gradient: one pass for the two.
+            addColumnSums(dA.base, rows: TB, cols: GH, into: bi, and: bh)
+        } else {
+            if let gb = grads.biasIH { addColumnSums(dA.base, rows: TB, cols: GH, into: gb) }
+            if let gb = grads.biasHH { addColumnSums(dAh.base, rows: TB, cols: GH, into: gb) }
+        }
         if let gr = grads.weightHR, let dHAll, let hRaw = tape.hRaw {
             gemm(MatrixView(dHAll.base, rows: TB, cols: P).transposed, MatrixView(hRaw.base, rows: TB, cols: H),
                  MutableMatrixView(gr, rows: P, cols: H), accumulate: true)
@@ -193,16 +198,26 @@ extension CellRunner {
     }
 }
 
-/// `out[j] += Σ_r m[r, j]` for a row-major `rows × cols` matrix, summing rows in order.
+/// `out[j] += Σ_r m[r, j]` for a row-major `rows × cols` matrix, summing rows in order (and
+/// the same into `second`, from the same pass over m). Large sums are split by columns between
+/// threads, which changes no result.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 func addColumnSums<Scalar: RecurrentScalar>(
-    _ m: UnsafePointer<Scalar>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Scalar>
+    _ m: UnsafePointer<Scalar>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Scalar>,
+    and second: UnsafeMutablePointer<Scalar>? = nil
 ) {
-    for r in 0..<rows {
-        let row = m + r * cols
-        forEachLaneChunk(cols) { j, n in
-            store8(load8(out + j, n) + load8(row + j, n), out + j, n)
+    // Blocks of 16 columns, so every thread's part starts on a whole vector.
+    let vectors = (cols + 15) / 16
+    forEachRowBlock(vectors, elementsPerRow: 16 * rows) { block in
+        let j0 = 16 * block.lowerBound, width = min(cols, 16 * block.upperBound) - j0
+        for r in 0..<rows {
+            let row = m + r * cols + j0
+            forEachLaneChunk16(width) { j, n in
+                let v = load16(row + j, n)
+                store16(load16(out + j0 + j, n) + v, out + j0 + j, n)
+                if let second { store16(load16(second + j0 + j, n) + v, second + j0 + j, n) }
+            }
         }
     }
 }
