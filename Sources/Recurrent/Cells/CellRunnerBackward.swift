@@ -129,8 +129,7 @@ extension CellRunner {
             let everyRowActive = (0..<R).allSatisfy { mask.isActive(r0 + $0, at: t) }
             if let dOutput {
                 for b in 0..<R where mask.isActive(r0 + b, at: t) {
-                    let src = dOutput + (first + b) * dOutputStride, dst = dh.base + b * P
-                    for j in 0..<P { dst[j] += src[j] }
+                    addLanes(dh.base + b * P, dOutput + (first + b) * dOutputStride, P)
                 }
             }
             if hasC && !everyRowActive { dcSaved.base.update(from: dc, count: R * H) }
