@@ -13,13 +13,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
     ],
     targets: [
-        // Header-only: tells Swift code which CPU features the build targets
-        // (`-Xswiftc -target-cpu -Xswiftc native`), so kernels use FMA only when it is real.
-        .target(name: "CRecurrentSupport"),
+        // The hot loops, in C: each compiled once per instruction set (baseline x86-64, AVX2,
+        // AVX-512; NEON on arm64) under `target(...)` attributes, one chosen at run time.
+        .target(name: "CRecurrentKernels"),
         .target(
             name: "Recurrent",
             dependencies: [
-                "CRecurrentSupport",
+                "CRecurrentKernels",
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),

@@ -13,7 +13,10 @@ struct BenchCommand: ParsableCommand {
             charlm (32, 64, 65, 512, 2). Inference is the forward pass; a training step is the forward \
             pass and the backward pass of the sum of the outputs with respect to every parameter. FLOPs \
             count 2·G·H·(X+H)·B·T per layer forward (G = 4 for the LSTM) and three times that per \
-            training step. Build with -Xswiftc -target-cpu -Xswiftc native.
+            training step. The header names the CPU, the kernels' instruction set (the best this CPU \
+            runs, or RECURRENT_ISA), the threads, and the L2 streaming bandwidth and thread-meeting cost \
+            measured; for a batch of one, the floor column is the time to stream W_hh from L2 once per \
+            step and layer at that bandwidth, the least a forward pass can take.
             """)
 
     @Option(help: ArgumentHelp("A configuration B,T,X,H,L to measure (repeatable).", valueName: "B,T,X,H,L"))
@@ -54,36 +57,61 @@ struct BenchCommand: ParsableCommand {
             }
         }
         configurations = configurations.map { var c = $0; c.cell = cell; return c }
+        let machine = MachineProfile.current, threadCount = KernelSettings.threadCount
+        let streaming = _KernelBenchmark.l2StreamingGBps(threads: threadCount)
+        let barrier = threadCount > 1 ? _KernelBenchmark.barrierNanoseconds(threads: threadCount) : 0
         if !json {
-            print("\(cell.rawValue), \(KernelSettings.threadCount) threads; median of at least \(repeats) runs")
-            print("config      B     T     X     H  L    infer ms   GFLOP/s    train ms   GFLOP/s   train scratch")
+            print(machineHeader(machine))
+            print("kernels: \(_KernelBenchmark.instructionSetDescription); \(threadCount) threads; " +
+                  String(format: "L2 streaming %.1f GB/s per core (%d at once); thread meeting %.0f ns",
+                         streaming, threadCount, barrier))
+            print("\(cell.rawValue); median of at least \(repeats) runs")
+            print("config      B     T     X     H  L    infer ms  floor ms   GFLOP/s    train ms   GFLOP/s   train scratch")
         }
         for c in configurations {
             let r = try Benchmark.run(c, repeats: repeats, training: !inferenceOnly)
+            let floor = Benchmark.batchOneFloorMilliseconds(c, streamingGBps: streaming, threads: threadCount)
             if json {
-                let object: [String: Any] = [
+                var object: [String: Any] = [
                     "name": c.name, "batch": c.batch, "steps": c.steps, "input": c.input, "hidden": c.hidden,
-                    "layers": c.layers, "cell": c.cell.rawValue, "threads": KernelSettings.threadCount,
-                    "infer_ms": r.inferMilliseconds, "train_ms": r.trainMilliseconds,
-                    "infer_gflops": r.inferGFLOPs, "train_gflops": r.trainGFLOPs,
-                    "train_scratch_bytes": r.trainScratchBytes, "parameter_bytes": r.parameterBytes,
+                    "layers": c.layers, "cell": c.cell.rawValue, "threads": threadCount,
+                    "infer_ms": r.inferMilliseconds, "infer_gflops": r.inferGFLOPs, "parameter_bytes": r.parameterBytes,
+                    "cpu": machine.cpuName, "isa": KernelSettings.instructionSet.rawValue,
+                    "l2_streaming_gbps": streaming, "barrier_ns": barrier,
                 ]
+                if let floor { object["floor_ms"] = floor }
+                if !inferenceOnly {
+                    object["train_ms"] = r.trainMilliseconds
+                    object["train_gflops"] = r.trainGFLOPs
+                    object["train_scratch_bytes"] = r.trainScratchBytes
+                }
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
-                print(String(format: "%-8@ %4d %5d %5d %5d %2d  %10.3f %9.1f  %10.3f %9.1f   %9.1f MB",
+                let floorText = floor.map { String(format: "%9.3f", $0) } ?? "        -"
+                print(String(format: "%-8@ %4d %5d %5d %5d %2d  %10.3f %@ %9.1f  %10.3f %9.1f   %9.1f MB",
                              c.name as NSString, c.batch, c.steps, c.input, c.hidden, c.layers, r.inferMilliseconds,
-                             r.inferGFLOPs, r.trainMilliseconds, r.trainGFLOPs, Double(r.trainScratchBytes) / 1e6))
+                             floorText as NSString, r.inferGFLOPs, r.trainMilliseconds, r.trainGFLOPs,
+                             Double(r.trainScratchBytes) / 1e6))
             }
             fflush(nil)
         }
+    }
+
+    /// The CPU and its caches, one line.
+    func machineHeader(_ m: MachineProfile) -> String {
+        "CPU: \(m.cpuName), \(m.processors) processors; L1d \(m.l1DataBytes / 1024) KB and L2 \(m.l2Bytes / 1024) KB per core"
+            + (m.l3Bytes > 0 ? ", L3 \(m.l3Bytes / 1024 / 1024) MB" : "")
     }
 
     /// `--kernels`: GFLOP/s of each product shape on one thread and on all, and the rest.
     func runKernels() {
         let all = KernelSettings.threadCount
         typealias K = _KernelBenchmark
-        print("register tile: \(K.usesWideTile ? "wide (8 x 32, AVX-512)" : "narrow (6 x 16)")")
+        print(machineHeader(MachineProfile.current))
+        print("kernels: \(K.instructionSetDescription)")
+        print(String(format: "L2 streaming: %.1f GB/s on 1 core, %.1f GB/s per core on %d", K.l2StreamingGBps(threads: 1),
+                     K.l2StreamingGBps(threads: all), all))
         print(String(format: "micro-kernel in L1: narrow %.1f GFLOP/s, wide %.1f GFLOP/s",
                      K.microKernelGFLOPS(wide: false), K.microKernelGFLOPS(wide: true)))
         print(String(format: "%-44@ %6@ %6@ %6@  %9@ %9@", "product" as NSString, "M" as NSString, "K" as NSString,

@@ -16,6 +16,13 @@ struct RecurrentCommand: ParsableCommand {
     /// non-zero (64 for a usage error, 1 otherwise). `--help` and `--version` print as usual.
     static func main() {
         do {
+            // RECURRENT_ISA, when set, must name an instruction set this CPU runs.
+            if let isa = try InstructionSet.fromEnvironment() { try KernelSettings.setInstructionSet(isa) }
+        } catch {
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            Foundation.exit(1)
+        }
+        do {
             var command = try parseAsRoot()
             try command.run()
         } catch {

@@ -2,8 +2,9 @@ import Foundation
 import Testing
 @testable import Recurrent
 
-/// The matrix-product kernels against naive loops, their contract (bit-identical results
-/// whatever the shape, blocking or thread count), the thread pool, and the Float activations.
+/// The matrix-product kernels of every instruction set this CPU runs, against naive loops and
+/// their contract (bit-identical results whatever the shape, blocking or tile), and the
+/// activations. Thread counts are in `ThreadedKernelTests`.
 @Suite("Kernels")
 struct KernelTests {
     static let sizes = [1, 2, 3, 5, 7, 8, 13, 16, 17, 31, 33, 64, 100, 257]
@@ -34,50 +35,54 @@ struct KernelTests {
         }
     }
 
-    /// The contract, element by element: c₀ + a₀b₀ + a₁b₁ + … in k order, one running sum.
+    /// The contract, element by element: c₀ + a₀b₀ + a₁b₁ + … in k order, one running sum, each
+    /// step one fused multiply-add (`fused`) or a rounded product then a rounded sum.
     static func contractProduct<S: RecurrentScalar>(_ a: MatrixView<S>, _ b: MatrixView<S>, _ c: [S], ldc: Int,
-                                                    accumulate: Bool) -> [S] {
+                                                    accumulate: Bool, fused: Bool) -> [S] {
         var out = c
         for i in 0..<a.rows {
             for j in 0..<b.cols {
                 var sum: S = accumulate ? c[i * ldc + j] : 0
-                for k in 0..<a.cols { sum = multiplyAdd(a[i, k], b[k, j], sum) }
+                for k in 0..<a.cols { sum = fused ? sum.addingProduct(a[i, k], b[k, j]) : sum + a[i, k] * b[k, j] }
                 out[i * ldc + j] = sum
             }
         }
         return out
     }
 
-    /// Runs `gemm` with every register tile on a C with rows `ldc` apart (sentinels in the
-    /// padding) and checks it against the contract (bit for bit) and against a Double triple
-    /// loop (to rounding).
+    /// Runs `gemm` with every instruction set and register tile on a C with rows `ldc` apart
+    /// (sentinels in the padding) and checks it against the contract (bit for bit) and against
+    /// a Double triple loop (to rounding).
     static func check<S: RecurrentScalar>(_ type: S.Type, m: Int, n: Int, k: Int, layout: ALayout, accumulate: Bool,
                                           packed: Bool = true) {
-        for tile in GemmTile.allCases {
-            check(type, m: m, n: n, k: k, layout: layout, accumulate: accumulate, packed: packed, tile: tile)
+        for isa in InstructionSet.supported {
+            for tile in GemmTile.allCases {
+                check(type, m: m, n: n, k: k, layout: layout, accumulate: accumulate, packed: packed, isa: isa, tile: tile)
+            }
         }
     }
 
     static func check<S: RecurrentScalar>(_: S.Type, m: Int, n: Int, k: Int, layout: ALayout, accumulate: Bool,
-                                          packed: Bool, tile: GemmTile) {
+                                          packed: Bool, isa: InstructionSet, tile: GemmTile) {
         let a = Operand<S>(rows: m, cols: k, layout: layout, seed: UInt64(m * 10_000 + k * 100 + n))
         let b = Operand<S>(rows: k, cols: n, layout: .rowMajor, seed: UInt64(n * 10_000 + k))
         let ldc = n + 5, sentinel: S = 12345
         var random = SeededGenerator(seed: 7)
         var cStart = [S](repeating: sentinel, count: m * ldc)
         for i in 0..<m { for j in 0..<n { cStart[i * ldc + j] = random.uniform(-1, 1) } }
-        let expected = contractProduct(a.view, b.view, cStart, ldc: ldc, accumulate: accumulate)
+        let expected = contractProduct(a.view, b.view, cStart, ldc: ldc, accumulate: accumulate, fused: isa.fusesMultiplyAdd)
         var c = cStart
+        let k1 = kernels(isa)
         c.withUnsafeMutableBufferPointer { cp in
             let cv = MutableMatrixView(cp.baseAddress!, rows: m, cols: n, rowStride: ldc)
             if packed {
-                gemm(a.view, PackedMatrix(b.view), cv, accumulate: accumulate, tile: tile)
+                gemm(a.view, PackedMatrix(b.view, kernels: k1), cv, accumulate: accumulate, kernels: k1, tile: tile)
             } else {
-                gemm(a.view, b.view, cv, accumulate: accumulate, tile: tile)
+                gemm(a.view, b.view, cv, accumulate: accumulate, kernels: k1, tile: tile)
             }
         }
         defer { withExtendedLifetime((a, b)) {} }
-        let label = "\(S.self) M=\(m) N=\(n) K=\(k) \(layout) accumulate=\(accumulate) \(tile) tile"
+        let label = "\(S.self) M=\(m) N=\(n) K=\(k) \(layout) accumulate=\(accumulate) \(isa) \(tile) tile"
         #expect(mismatches(c, expected) == [], "\(label): not the contract's sum order")
         var worst = 0.0
         for i in 0..<m {
@@ -91,15 +96,14 @@ struct KernelTests {
                 worst = max(worst, abs(Double(c[i * ldc + j]) - exact) / max(scale, 1))
             }
         }
-        let eps = Double(S.ulpOfOne)
-        #expect(worst <= Double(k + 1) * eps, "\(label): error \(worst)")
+        #expect(worst <= Double(2 * k + 1) * Double(S.ulpOfOne), "\(label): error \(worst)")
     }
 
-    @Test("gemm matches the contract and a Double triple loop for awkward shapes (Float)",
+    @Test("gemm gives the contract's sums bit for bit on every instruction set and tile (Float, awkward shapes)",
           arguments: sizes)
     func awkwardShapesFloat(_ m: Int) {
         for n in Self.sizes {
-            // All the small products, and each large size against small ones (debug builds are slow).
+            // All the small products, and each large size against small ones.
             for k in Self.sizes where m * n * k <= 40_000 || [m, n, k].filter({ $0 > 17 }).count <= 1 {
                 let layout = ALayout.allCases[(m + n + k) % 3]
                 Self.check(Float.self, m: m, n: n, k: k, layout: layout, accumulate: (m + n + k) % 2 == 0)
@@ -119,9 +123,10 @@ struct KernelTests {
         }
     }
 
-    @Test("Packing B from a transposed view (Wᵀ) or a strided one gives the row-major packing")
+    @Test("Packing B from a transposed view (Wᵀ) or a strided one gives the row-major packing, zeros past N")
     func packingLayouts() {
-        for (k, n) in [(1, 1), (3, 17), (33, 16), (100, 65), (257, 31), (64, 48)] {
+        let k1 = kernels(InstructionSet.best)
+        for (k, n) in [(1, 1), (3, 17), (33, 16), (100, 65), (257, 31), (64, 48), (13, 7)] {
             let w = Operand<Float>(rows: n, cols: k, layout: .rowMajor, seed: UInt64(k * 1000 + n))
             let strided = Operand<Float>(rows: k, cols: n, layout: .strided, seed: 9)
             defer { withExtendedLifetime((w, strided)) {} }
@@ -133,9 +138,15 @@ struct KernelTests {
                 }
             }
             for (view, rowMajor) in [(w.view.transposed, copy), (strided.view, stridedCopy)] {
-                let packed = PackedMatrix(view)
-                let reference = rowMajor.withUnsafeBufferPointer { PackedMatrix(MatrixView($0.baseAddress!, rows: k, cols: n)) }
-                #expect(packed.storage.array == reference.storage.array, "K=\(k) N=\(n)")
+                let packed = PackedMatrix(view, kernels: k1)
+                // The layout itself: panel p, row kk, lane j.
+                var expected = [Float](repeating: 0, count: packed.panelCount * k * 16)
+                for p in 0..<packed.panelCount {
+                    for kk in 0..<k {
+                        for j in 0..<16 where 16 * p + j < n { expected[(p * k + kk) * 16 + j] = rowMajor[kk * n + 16 * p + j] }
+                    }
+                }
+                #expect(packed.storage.array == expected, "K=\(k) N=\(n)")
             }
         }
     }
@@ -148,7 +159,7 @@ struct KernelTests {
             a.withUnsafeBufferPointer { ap in
                 let cv = MutableMatrixView(cp.baseAddress!, rows: 2, cols: 2)
                 gemm(MatrixView(ap.baseAddress!, rows: 2, cols: 0), MatrixView(ap.baseAddress!, rows: 0, cols: 2), cv,
-                     accumulate: true)
+                     accumulate: true, kernels: .current)
             }
         }
         #expect(c == [1, 2, 3, 4])
@@ -156,97 +167,53 @@ struct KernelTests {
         Self.check(Float.self, m: 0, n: 5, k: 4, layout: .rowMajor, accumulate: false)
     }
 
-    /// `gemm` of a fixed large product with `threads` threads, C starting from fixed values.
-    static func product(m: Int, n: Int, k: Int, layout: ALayout, threads: Int,
-                        tile: GemmTile = .preferred(for: Float.self)) -> [Float] {
-        let a = Operand<Float>(rows: m, cols: k, layout: layout, seed: 1)
-        let bOperand = Operand<Float>(rows: k, cols: n, layout: .rowMajor, seed: 2)
-        let b = PackedMatrix(bOperand.view)
-        var c = [Float](repeating: 0.25, count: m * n)
-        let saved = KernelSettings.threadCount
-        KernelSettings.threadCount = threads
-        defer { KernelSettings.threadCount = saved }
-        c.withUnsafeMutableBufferPointer { cp in
-            gemm(a.view, b, MutableMatrixView(cp.baseAddress!, rows: m, cols: n), accumulate: true, tile: tile)
-        }
-        withExtendedLifetime((a, bOperand)) {}
-        return c
-    }
-
-    @Test("Bit-identical results with 1, 2, 3 and 4 threads (split over N and over M), either tile",
-          arguments: [(64, 520, 40), (150, 100, 130), (1, 1024, 64), (1, 130, 300), (37, 2048, 600)])
-    func threadCountDoesNotMatter(_ shape: (Int, Int, Int)) {
-        let (m, n, k) = shape
-        for layout in [ALayout.rowMajor, .transposed] {
-            let single = Self.product(m: m, n: n, k: k, layout: layout, threads: 1, tile: .narrow)
-            for tile in GemmTile.allCases {
-                for threads in 1...4 {
-                    // Repeated: another test may hold the pool, and then gemm runs on its own thread.
-                    for _ in 0..<(threads == 1 ? 1 : 3) {
-                        let product = Self.product(m: m, n: n, k: k, layout: layout, threads: threads, tile: tile)
-                        #expect(Self.mismatches(product, single) == [],
-                                "M=\(m) N=\(n) K=\(k) \(layout), \(threads) threads, \(tile) tile")
-                    }
-                }
-            }
-        }
-    }
-
-    @Test("Products from several threads at once (one gets the pool, the others compute alone) are bit-identical")
-    func concurrentCallers() {
-        let expected = Self.product(m: 150, n: 100, k: 130, layout: .rowMajor, threads: 1)
-        final class Results: @unchecked Sendable {
-            let lock = NSLock()
-            var products = [[Float]](repeating: [], count: 8)
-        }
-        let results = Results()
-        DispatchQueue.concurrentPerform(iterations: 8) { i in
-            let product = Self.product(m: 150, n: 100, k: 130, layout: .rowMajor, threads: 1 + i % 3)
-            results.lock.withLock { results.products[i] = product }
-        }
-        for i in 0..<8 { #expect(Self.mismatches(results.products[i], expected) == [], "caller \(i)") }
-    }
-
-    @Test("Each row of a large product equals the same row computed alone (M = 1)")
+    @Test("Each row of a large product equals the same row computed alone (M = 1), on every instruction set")
     func rowsAloneMatch() {
         let m = 40, n = 150, k = 300
-        for layout in ALayout.allCases {
-            let a = Operand<Float>(rows: m, cols: k, layout: layout, seed: 3)
-            let bOperand = Operand<Float>(rows: k, cols: n, layout: .rowMajor, seed: 4)
-            let b = PackedMatrix(bOperand.view)
-            defer { withExtendedLifetime((a, bOperand)) {} }
-            var whole = [Float](repeating: 0.5, count: m * n)
-            whole.withUnsafeMutableBufferPointer { cp in
-                gemm(a.view, b, MutableMatrixView(cp.baseAddress!, rows: m, cols: n), accumulate: true)
-            }
-            for i in [0, 1, 5, 6, 33, 38, 39] {
-                var row = [Float](repeating: 0.5, count: n)
-                let aRow = MatrixView(a.view.base + i * a.view.rowStride, rows: 1, cols: k,
-                                      rowStride: a.view.rowStride, colStride: a.view.colStride)
-                row.withUnsafeMutableBufferPointer { cp in
-                    gemm(aRow, b, MutableMatrixView(cp.baseAddress!, rows: 1, cols: n), accumulate: true)
+        for isa in InstructionSet.supported {
+            let k1 = kernels(isa)
+            for layout in ALayout.allCases {
+                let a = Operand<Float>(rows: m, cols: k, layout: layout, seed: 3)
+                let bOperand = Operand<Float>(rows: k, cols: n, layout: .rowMajor, seed: 4)
+                let b = PackedMatrix(bOperand.view, kernels: k1)
+                defer { withExtendedLifetime((a, bOperand)) {} }
+                var whole = [Float](repeating: 0.5, count: m * n)
+                whole.withUnsafeMutableBufferPointer { cp in
+                    gemm(a.view, b, MutableMatrixView(cp.baseAddress!, rows: m, cols: n), accumulate: true, kernels: k1)
                 }
-                #expect(Self.mismatches(row, Array(whole[i * n..<(i + 1) * n])) == [], "row \(i), \(layout)")
+                for i in [0, 1, 5, 6, 33, 38, 39] {
+                    var row = [Float](repeating: 0.5, count: n)
+                    let aRow = MatrixView(a.view.base + i * a.view.rowStride, rows: 1, cols: k,
+                                          rowStride: a.view.rowStride, colStride: a.view.colStride)
+                    row.withUnsafeMutableBufferPointer { cp in
+                        gemm(aRow, b, MutableMatrixView(cp.baseAddress!, rows: 1, cols: n), accumulate: true, kernels: k1)
+                    }
+                    #expect(Self.mismatches(row, Array(whole[i * n..<(i + 1) * n])) == [], "row \(i), \(layout), \(isa)")
+                }
             }
         }
     }
 
-    @Test("The thread pool runs every chunk exactly once, for any participant count")
-    func poolRunsEveryChunkOnce() {
-        let saved = KernelSettings.threadCount
-        KernelSettings.threadCount = 0
-        #expect(KernelSettings.threadCount == 1)
-        KernelSettings.threadCount = saved
-        for (participants, chunks) in [(1, 5), (2, 1), (2, 2), (2, 37), (3, 10), (4, 64)] {
-            let counts = UnsafeMutablePointer<Int>.allocate(capacity: chunks)
-            defer { counts.deallocate() }
-            for _ in 0..<20 {
-                counts.initialize(repeating: 0, count: chunks)
-                KernelThreadPool.shared.run(participants, chunks: chunks) { chunk, _ in
-                    counts[chunk] += 1  // each chunk is claimed once: no race
-                }
-                #expect((0..<chunks).allSatisfy { counts[$0] == 1 }, "\(participants) participants, \(chunks) chunks")
+    @Test("The instruction sets with FMA give the same products bit for bit; the baseline agrees to rounding")
+    func instructionSetsAgree() {
+        let (m, n, k) = (70, 130, 300)
+        let a = Operand<Float>(rows: m, cols: k, layout: .rowMajor, seed: 11)
+        let b = Operand<Float>(rows: k, cols: n, layout: .rowMajor, seed: 12)
+        defer { withExtendedLifetime((a, b)) {} }
+        var results: [InstructionSet: [Float]] = [:]
+        for isa in InstructionSet.supported {
+            var c = [Float](repeating: 0, count: m * n)
+            c.withUnsafeMutableBufferPointer { cp in
+                gemm(a.view, b.view, MutableMatrixView(cp.baseAddress!, rows: m, cols: n), accumulate: false,
+                     kernels: kernels(isa))
             }
+            results[isa] = c
+        }
+        let fused = InstructionSet.supported.filter(\.fusesMultiplyAdd)
+        for isa in fused.dropFirst() { #expect(Self.mismatches(results[isa]!, results[fused[0]]!) == [], "\(isa) vs \(fused[0])") }
+        if let baseline = results[.baseline], let other = fused.first.flatMap({ results[$0] }) {
+            let worst = zip(baseline, other).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst > 0 && worst < 1e-4, "baseline vs \(fused[0]): \(worst)")
         }
     }
 
@@ -256,43 +223,40 @@ struct KernelTests {
         return Array(x.indices.filter { x[$0] != y[$0] && !(x[$0].isNaN && y[$0].isNaN) }.prefix(8))
     }
 
-    /// Max |approximation - exact| over a dense sweep of [-20, 20] and special values.
-    static func activationError(_ f: (SIMD8<Float>) -> SIMD8<Float>, exact: (Double) -> Double) -> Double {
+    /// A dense sweep of [-20, 20] and special values.
+    static let activationInputs: [Float] = {
         var inputs: [Float] = []
         let steps = 400_000
         for i in 0...steps { inputs.append(-20 + 40 * Float(i) / Float(steps)) }
         inputs += [0, -0.0, 1e-3, -1e-3, 4e-4, -4e-4, 3.9e-4, 1e-8, -1e-8, .leastNormalMagnitude,
                    .leastNonzeroMagnitude, -.leastNonzeroMagnitude, 7.9, -7.9, 9, -9, 1e30, -1e30,
                    .greatestFiniteMagnitude, -.greatestFiniteMagnitude]
-        var worst = 0.0
-        var i = 0
-        while i < inputs.count {
-            var v = SIMD8<Float>(repeating: 0)
-            let lanes = min(8, inputs.count - i)
-            for l in 0..<lanes { v[l] = inputs[i + l] }
-            let y = f(v)
-            for l in 0..<lanes { worst = max(worst, abs(Double(y[l]) - exact(Double(inputs[i + l])))) }
-            i += 8
-        }
-        return worst
-    }
+        return inputs
+    }()
 
-    @Test("Float tanh and sigmoid are within 1e-6 of the exact functions; special values")
+    @Test("Float tanh and sigmoid are within 1e-6 of the exact functions on every instruction set; special values")
     func floatActivations() {
-        let tanhError = Self.activationError(Float.tanh) { Foundation.tanh($0) }
-        let sigmoidError = Self.activationError(Float.sigmoid) { 1 / (1 + Foundation.exp(-$0)) }
-        print("Float activations: max |tanh error| = \(tanhError), max |sigmoid error| = \(sigmoidError)")
-        #expect(tanhError < 1e-6)
-        #expect(sigmoidError < 1e-6)
-        let special: [Float] = [0, -0.0, .infinity, -.infinity, .nan, 1e-30, -1e-30, .leastNonzeroMagnitude]
-        var v = SIMD8<Float>()
-        for l in 0..<8 { v[l] = special[l] }
-        let t = Float.tanh(v), s = Float.sigmoid(v)
-        #expect(t[0] == 0 && t[0].sign == .plus && t[1] == 0 && t[1].sign == .minus)
-        #expect(t[2] == 1 && t[3] == -1 && t[4].isNaN)
-        #expect(t[5] == 1e-30 && t[6] == -1e-30 && t[7] == .leastNonzeroMagnitude)
-        #expect(s[0] == 0.5 && s[1] == 0.5 && s[2] == 1 && s[3] == 0 && s[4].isNaN)
-        #expect(s[5] == 0.5 && s[6] == 0.5)
+        let x = Self.activationInputs
+        var fusedResults: [[Float]] = []
+        for isa in InstructionSet.supported {
+            let k1 = kernels(isa)
+            let t = Activation.tanh(x, kernels: k1), s = Activation.sigmoid(x, kernels: k1)
+            let tanhError = zip(x, t).map { abs(Double($1) - Foundation.tanh(Double($0))) }.max() ?? .infinity
+            let sigmoidError = zip(x, s).map { abs(Double($1) - 1 / (1 + Foundation.exp(-Double($0)))) }.max() ?? .infinity
+            print("\(isa): max |tanh error| = \(tanhError), max |sigmoid error| = \(sigmoidError)")
+            #expect(tanhError < 1e-6, "\(isa)")
+            #expect(sigmoidError < 1e-6, "\(isa)")
+            if isa.fusesMultiplyAdd { fusedResults.append(t + s) }
+            let special: [Float] = [0, -0.0, .infinity, -.infinity, .nan, 1e-30, -1e-30, .leastNonzeroMagnitude, -3]
+            let ts = Activation.tanh(special, kernels: k1), ss = Activation.sigmoid(special, kernels: k1)
+            let rs = Activation.relu(special, kernels: k1)
+            #expect(ts[0] == 0 && ts[0].sign == .plus && ts[1] == 0 && ts[1].sign == .minus, "\(isa)")
+            #expect(ts[2] == 1 && ts[3] == -1 && ts[4].isNaN, "\(isa)")
+            #expect(ts[5] == 1e-30 && ts[6] == -1e-30 && ts[7] == .leastNonzeroMagnitude, "\(isa)")
+            #expect(ss[0] == 0.5 && ss[1] == 0.5 && ss[2] == 1 && ss[3] == 0 && ss[4].isNaN && ss[5] == 0.5, "\(isa)")
+            #expect(rs[2] == .infinity && rs[3] == 0 && rs[4].isNaN && rs[8] == 0 && rs[5] == 1e-30, "\(isa)")
+        }
+        for other in fusedResults.dropFirst() { #expect(Self.mismatches(other, fusedResults[0]) == []) }
     }
 
     @Test("A large buffer reuses a freed block of its size, zeroed")

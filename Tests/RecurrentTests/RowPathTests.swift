@@ -10,7 +10,8 @@ struct RowPathTests {
     /// Outputs, final states, parameter gradients and the gradients of the input and initial
     /// states of sequence 0 (of `batch`), as bit patterns.
     static func pass<S: RecurrentScalar>(
-        _: S.Type, _ cfg: RecurrentConfiguration, batch B: Int, length: Int, threads: Int
+        _: S.Type, _ cfg: RecurrentConfiguration, batch B: Int, length: Int, threads: Int,
+        isa: InstructionSet = .best, pool: KernelThreadPool = KernelThreadPool()
     ) throws -> [S] {
         let T = 7, X = cfg.inputSize, rows = cfg.layers * cfg.directions
         let network = try RecurrentNetwork<S>(cfg, seed: 3)
@@ -31,9 +32,16 @@ struct RowPathTests {
             for t in 0..<T { for j in 0..<X { x[(t * B + b) * X + j] = random.uniform(-1, 1) } }
         }
         let lengths = (0..<B).map { $0 == 0 ? length : T }
-        let saved = KernelSettings.threadCount
-        KernelSettings.threadCount = threads
-        defer { KernelSettings.threadCount = saved }
+        return withKernels(isa, threads: threads, pool: pool) {
+            run(network, cfg, x: x, dy: dy, h0: h0, c0: c0, lengths: lengths, steps: T, batch: B)
+        }
+    }
+
+    static func run<S: RecurrentScalar>(
+        _ network: RecurrentNetwork<S>, _ cfg: RecurrentConfiguration, x: [S], dy: [S], h0: [S], c0: [S],
+        lengths: [Int], steps T: Int, batch B: Int
+    ) -> [S] {
+        let X = cfg.inputSize, width = cfg.outputSize
         var grads = [S](repeating: 0, count: network.parameterCount)
         let hasC = cfg.cell == .lstm
         let forward = x.withUnsafeBufferPointer { xp in
@@ -67,16 +75,25 @@ struct RowPathTests {
     } + [RecurrentConfiguration(cell: .rnn, inputSize: 2, hiddenSize: 300, nonlinearity: .relu),
          RecurrentConfiguration(cell: .gated, inputSize: 2, hiddenSize: 160)]
 
-    @Test("Float: a batch of one gives bit for bit the batched path's outputs and gradients, with 1 to 3 threads",
+    @Test("Float: a batch of one gives bit for bit the batched path's outputs and gradients, with 1 to 3 threads, on every instruction set",
           arguments: 0..<configurations.count)
     func floatRowPathMatchesBatchedPath(_ index: Int) throws {
         let cfg = Self.configurations[index]
-        for length in [7, 4] {
-            let batched = try Self.pass(Float.self, cfg, batch: 2, length: length, threads: 1)
-            for threads in 1...3 {
-                let alone = try Self.pass(Float.self, cfg, batch: 1, length: length, threads: threads)
-                #expect(KernelTests.mismatches(alone, batched) == [],
-                        "\(cfg.cell) H=\(cfg.hiddenSize), length \(length), \(threads) threads")
+        // Shared between threads only when a step's product is large enough to pay for it.
+        let shared = cfg.hiddenSize * cfg.hiddenSize * cfg.cell.gateCount >= GemmPlan.minRowWork
+        for isa in InstructionSet.supported {
+            for length in [7, 4] {
+                let batched = try Self.pass(Float.self, cfg, batch: 2, length: length, threads: 1, isa: isa)
+                for threads in 1...3 {
+                    let pool = KernelThreadPool()
+                    let alone = try Self.pass(Float.self, cfg, batch: 1, length: length, threads: threads, isa: isa, pool: pool)
+                    #expect(KernelTests.mismatches(alone, batched) == [],
+                            "\(cfg.cell) H=\(cfg.hiddenSize), length \(length), \(threads) threads, \(isa)")
+                    // The threads really shared the steps: workers ran their blocks.
+                    if threads > 1 && shared {
+                        #expect(pool.chunksRunByWorkers > 0, "\(cfg.cell) H=\(cfg.hiddenSize), \(threads) threads: no worker ran")
+                    }
+                }
             }
         }
     }

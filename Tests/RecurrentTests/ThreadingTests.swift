@@ -7,7 +7,7 @@ import Testing
 struct ThreadingTests {
     /// Outputs, final states, parameter and input gradients of a forward and backward pass with
     /// `threads` threads, as bit patterns.
-    static func pass(_ cell: CellKind, threads: Int) throws -> [UInt32] {
+    static func pass(_ cell: CellKind, threads: Int, pool: KernelThreadPool = KernelThreadPool()) throws -> [UInt32] {
         // B · G·H ≥ `minParallelElements` for every cell, so the element-wise steps are split.
         let T = 2, B = 64, X = 4
         let network = try RecurrentNetwork<Float>(
@@ -16,9 +16,14 @@ struct ThreadingTests {
         let x = (0..<(T * B * X)).map { _ in random.uniform(Float(-1), 1) }
         let dy = (0..<(T * B * 2 * 256)).map { _ in random.uniform(Float(-1), 1) }
         let lengths = (0..<B).map { 1 + $0 % T }  // padded steps too
-        let saved = KernelSettings.threadCount
-        KernelSettings.threadCount = threads
-        defer { KernelSettings.threadCount = saved }
+        return withKernels(.best, threads: threads, pool: pool) {
+            run(network, x: x, dy: dy, lengths: lengths, steps: T, batch: B)
+        }
+    }
+
+    static func run(_ network: RecurrentNetwork<Float>, x: [Float], dy: [Float], lengths: [Int], steps T: Int, batch B: Int)
+        -> [UInt32]
+    {
         var grads = [Float](repeating: 0, count: network.parameterCount)
         let forward = x.withUnsafeBufferPointer {
             network.forward(input: $0.baseAddress!, steps: T, batch: B, lengths: lengths, h0: nil, c0: nil, recordTape: true)
@@ -34,13 +39,20 @@ struct ThreadingTests {
         return values.map(\.bitPattern)
     }
 
-    @Test("Forward and backward passes are bit-identical with 1 and 2 threads, for every cell",
+    @Test("Forward and backward passes are bit-identical with 1, 2 and 3 threads, for every cell; the workers ran",
           arguments: CellKind.allCases)
     func threadCountDoesNotMatter(_ cell: CellKind) throws {
         let single = try Self.pass(cell, threads: 1)
-        for threads in [2] {
-            // Repeated: another test may hold the pool, and then everything runs on one thread.
-            for _ in 0..<2 { #expect(try Self.pass(cell, threads: threads).elementsEqual(single), "\(cell), \(threads) threads") }
+        for threads in [2, 3] {
+            let pool = KernelThreadPool()
+            // A worker the OS has not scheduled yet leaves its chunks to the caller; on a busy
+            // machine that can happen to a whole pass, so pass again until a worker took part.
+            var attempts = 0
+            repeat {
+                #expect(try Self.pass(cell, threads: threads, pool: pool).elementsEqual(single), "\(cell), \(threads) threads")
+                attempts += 1
+            } while pool.chunksRunByWorkers == 0 && attempts < 50
+            #expect(pool.chunksRunByWorkers > 0, "\(cell), \(threads) threads: no chunk ran on a worker thread")
         }
     }
 }

@@ -55,7 +55,8 @@ struct CellCore<Scalar: RecurrentScalar>: Equatable, Sendable {
         let out = Buffer<Scalar>(count: batch * g.outputSize)
         parameters.storage.withUnsafeBufferPointer { params in
             let runner = CellRunner(geometry: g, weights: CellPointers(UnsafeMutablePointer(mutating: params.baseAddress!), slots),
-                                    steps: 1, batch: batch, reverse: false, mask: StepMask(lengths: nil))
+                                    steps: 1, batch: batch, reverse: false, mask: StepMask(lengths: nil),
+                                    kernels: .current)
             x.withUnsafeBufferPointer { xp in
                 (h ?? []).withUnsafeBufferPointer { hp in
                     (c ?? []).withUnsafeBufferPointer { cp in

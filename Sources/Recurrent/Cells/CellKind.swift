@@ -1,3 +1,5 @@
+import CRecurrentKernels
+
 /// The four recurrent cells.
 ///
 /// Every cell stores its parameters in PyTorch's fused layout: `weight_ih` `(G·H, X)`,
@@ -24,6 +26,27 @@ public enum CellKind: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// The C kernel of its element-wise step (`body/cells/`).
+    var kernelID: rk_cell {
+        switch self {
+        case .rnn: RK_CELL_RNN
+        case .gated: RK_CELL_GATED
+        case .lstm: RK_CELL_LSTM
+        case .gru: RK_CELL_GRU
+        }
+    }
+
+    /// Whether the cell carries a memory cell c besides h.
+    var hasCellState: Bool { self == .lstm }
+
+    /// Whether the recurrent product W_hh h + b_hh is kept apart from the input projection
+    /// (the GRU scales part of it by r), rather than added into the same gates.
+    var keepsRecurrentPartApart: Bool { self == .gru }
+
+    /// Whether ∂L/∂h_{t-1} has a direct term besides the product through W_hh (the GRU's z ⊙ dh,
+    /// the gated RNN's (1 - g) ⊙ ds): the element-wise backward writes it, the product adds to it.
+    var hasDirectStateGradient: Bool { self == .gru || self == .gated }
+
     /// The PyTorch module with this cell, or nil for the gated RNN, which PyTorch lacks.
     public var torchModuleName: String? {
         switch self {
@@ -33,6 +56,14 @@ public enum CellKind: String, Sendable, CaseIterable, Codable {
         case .gru: "nn.GRU"
         }
     }
+}
+
+/// The nonlinearity of a simple RNN, as PyTorch's `nn.RNN(nonlinearity=...)`.
+public enum Nonlinearity: String, Sendable, CaseIterable, Codable {
+    /// s = tanh(a)
+    case tanh
+    /// s = max(a, 0)
+    case relu
 }
 
 /// The sizes of one cell (one layer, one direction) and what it has.
@@ -52,7 +83,7 @@ struct CellGeometry: Equatable, Sendable {
     /// The size of the visible state h: P with a projection, else H.
     var outputSize: Int { projectionSize > 0 ? projectionSize : hiddenSize }
     /// Whether the cell carries a memory cell c besides h.
-    var hasCellState: Bool { kind == .lstm }
+    var hasCellState: Bool { kind.hasCellState }
 
     /// The tensors of one cell, in PyTorch's order, with their shapes; `suffix` is appended to
     /// each name (`_l0`, `_l1_reverse`).

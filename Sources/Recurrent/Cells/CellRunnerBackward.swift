@@ -1,3 +1,5 @@
+import CRecurrentKernels
+
 extension CellRunner {
     /// Backpropagation through time over the sequence recorded in `tape`.
     ///
@@ -23,12 +25,12 @@ extension CellRunner {
     ) {
         let g = geometry, B = batch, T = steps
         let H = g.hiddenSize, P = g.outputSize, GH = g.gateRows, TB = T * B
-        let hasC = g.kind == .lstm
+        let hasC = g.hasCellState
 
         // Every row of these is written at its step (zeros past a sequence's end): no zeroing pass.
         let dA = Buffer<Scalar>(uninitializedCount: TB * GH)
         // The GRU's recurrent part has its own gradient (n's is scaled by r); others share dA.
-        let dAh = g.kind == .gru ? Buffer<Scalar>(uninitializedCount: TB * GH) : dA
+        let dAh = g.kind.keepsRecurrentPartApart ? Buffer<Scalar>(uninitializedCount: TB * GH) : dA
         let dHAll = weights.weightHR != nil ? Buffer<Scalar>(uninitializedCount: TB * P) : nil
         // ∂L/∂h_T and ∂L/∂c_T in, ∂L/∂h_0 and ∂L/∂c_0 out.
         let dh = Buffer<Scalar>(count: B * P, copying: dhN)
@@ -38,12 +40,12 @@ extension CellRunner {
             backRows(tape: tape, dOutput: dOutput, dOutputStride: dOutputStride, dA: dA.base, dAh: dAh.base,
                      dh: dh.base, dc: dc.base)
         } else {
-            let whh = PackedMatrix(MatrixView(weights.weightHH, rows: GH, cols: P))
-            let whr = weights.weightHR.map { PackedMatrix(MatrixView($0, rows: P, cols: H)) }
+            let whh = PackedMatrix(MatrixView(weights.weightHH, rows: GH, cols: P), kernels: kernels)
+            let whr = weights.weightHR.map { PackedMatrix(MatrixView($0, rows: P, cols: H), kernels: kernels) }
             let split = batchSplit
             if split > 1 {
                 // Sequences are independent: each thread runs back through its own rows.
-                KernelThreadPool.shared.run(split, chunks: split) { chunk, scratch in
+                kernels.pool.run(split, chunks: split) { chunk, scratch in
                     backRecur(rows: (chunk * B / split)..<((chunk + 1) * B / split), tape: tape, dOutput: dOutput,
                               dOutputStride: dOutputStride, dA: dA.base, dAh: dAh.base, dHAll: dHAll?.base,
                               dh: dh.base, dc: dc.base, whh: whh, whr: whr, scratch: scratch)
@@ -62,38 +64,37 @@ extension CellRunner {
         let wih = MatrixView(weights.weightIH, rows: GH, cols: g.inputSize)
         switch input {
         case .rows(let x):
-            gemm(dAView.transposed, x, MutableMatrixView(grads.weightIH, rows: GH, cols: g.inputSize), accumulate: true)
+            gemm(dAView.transposed, x, MutableMatrixView(grads.weightIH, rows: GH, cols: g.inputSize), accumulate: true,
+                 kernels: kernels)
             if let dInput {
                 gemm(dAView, wih, MutableMatrixView(dInput, rows: TB, cols: g.inputSize, rowStride: dInputStride),
-                     accumulate: true)
+                     accumulate: true, kernels: kernels)
             }
         case .tokens(let ids, let embedding):
             // Sum ∂A by token first: S[v] = Σ_{r: id_r = v} ∂A_r; then ∂W_ih += Sᵀ E, ∂E += S W_ih.
             let V = embedding.rows
             let sums = Buffer<Scalar>(count: V * GH)
-            for r in 0..<TB {
-                let dst = sums.base + Int(ids[r]) * GH, src = dA.base + r * GH
-                forEachLaneChunk(GH) { j, n in store8(load8(dst + j, n) + load8(src + j, n), dst + j, n) }
-            }
+            for r in 0..<TB { addLanes(sums.base + Int(ids[r]) * GH, dA.base + r * GH, GH, table: table) }
             let sumsView = MatrixView(sums.base, rows: V, cols: GH)
-            gemm(sumsView.transposed, embedding, MutableMatrixView(grads.weightIH, rows: GH, cols: g.inputSize), accumulate: true)
+            gemm(sumsView.transposed, embedding, MutableMatrixView(grads.weightIH, rows: GH, cols: g.inputSize),
+                 accumulate: true, kernels: kernels)
             if let dInput {
                 gemm(sumsView, wih, MutableMatrixView(dInput, rows: V, cols: g.inputSize, rowStride: dInputStride),
-                     accumulate: true)
+                     accumulate: true, kernels: kernels)
             }
         }
         gemm(dAhView.transposed, MatrixView(tape.hPrev.base, rows: TB, cols: P),
-             MutableMatrixView(grads.weightHH, rows: GH, cols: P), accumulate: true)
+             MutableMatrixView(grads.weightHH, rows: GH, cols: P), accumulate: true, kernels: kernels)
         if let bi = grads.biasIH, let bh = grads.biasHH, dAh === dA {
             // Both biases have the gates' gradient: one pass for the two.
-            addColumnSums(dA.base, rows: TB, cols: GH, into: bi, and: bh)
+            addColumnSums(dA.base, rows: TB, cols: GH, into: bi, and: bh, kernels: kernels)
         } else {
-            if let gb = grads.biasIH { addColumnSums(dA.base, rows: TB, cols: GH, into: gb) }
-            if let gb = grads.biasHH { addColumnSums(dAh.base, rows: TB, cols: GH, into: gb) }
+            if let gb = grads.biasIH { addColumnSums(dA.base, rows: TB, cols: GH, into: gb, kernels: kernels) }
+            if let gb = grads.biasHH { addColumnSums(dAh.base, rows: TB, cols: GH, into: gb, kernels: kernels) }
         }
         if let gr = grads.weightHR, let dHAll, let hRaw = tape.hRaw {
             gemm(MatrixView(dHAll.base, rows: TB, cols: P).transposed, MatrixView(hRaw.base, rows: TB, cols: H),
-                 MutableMatrixView(gr, rows: P, cols: H), accumulate: true)
+                 MutableMatrixView(gr, rows: P, cols: H), accumulate: true, kernels: kernels)
         }
     }
 }
@@ -113,11 +114,10 @@ extension CellRunner {
     ) {
         let g = geometry, B = batch, T = steps, R = rows.count, r0 = rows.lowerBound
         let H = g.hiddenSize, P = g.outputSize, GH = g.gateRows
-        let hasC = g.kind == .lstm
+        let hasC = g.hasCellState
         guard R > 0 else { return }
-        func elementwise(_ body: (Range<Int>) -> Void) {
-            if scratch != nil { body(0..<R) } else { forEachRowBlock(R, elementsPerRow: GH, body) }
-        }
+        let kernels = scratch == nil ? self.kernels : self.kernels.singleThreaded
+        let table = self.table
         var dh = Buffer<Scalar>(count: R * P, copying: dhState + r0 * P)
         var dhPrev = Buffer<Scalar>(count: R * P)
         let dc = dcState + r0 * H
@@ -129,58 +129,36 @@ extension CellRunner {
             let everyRowActive = (0..<R).allSatisfy { mask.isActive(r0 + $0, at: t) }
             if let dOutput {
                 for b in 0..<R where mask.isActive(r0 + b, at: t) {
-                    addLanes(dh.base + b * P, dOutput + (first + b) * dOutputStride, P)
+                    addLanes(dh.base + b * P, dOutput + (first + b) * dOutputStride, P, table: table)
                 }
             }
             if hasC && !everyRowActive { dcSaved.base.update(from: dc, count: R * H) }
             let a = tape.gates.base + first * GH
             let da = dA + first * GH, dah = dAh + first * GH
-            let hp = tape.hPrev.base + first * P
-            switch g.kind {
-            case .lstm:
-                var dhr = dh.base
-                if let whr, let dhRaw, let dHAll {
-                    (dHAll + first * P).update(from: dh.base, count: R * P)
-                    gemm(MatrixView(dh.base, rows: R, cols: P), whr,
-                         MutableMatrixView(dhRaw.base, rows: R, cols: H), accumulate: false, scratch: scratch)
-                    dhr = dhRaw.base
-                }
-                let (cPrev, cells) = (tape.cPrev!.base + first * H, tape.cells!.base + first * H)
-                elementwise { r in
-                    let o = r.lowerBound
-                    LSTMMath.backward(gates: a + o * GH, cPrev: cPrev + o * H, c: cells + o * H, dh: dhr + o * H,
-                                      dc: dc + o * H, dGates: da + o * GH, batch: r.count, hidden: H)
-                }
-                gemm(MatrixView(da, rows: R, cols: GH), whh,
-                     MutableMatrixView(dhPrev.base, rows: R, cols: P), accumulate: false, scratch: scratch)
-            case .gru:
-                let (ghn, dhBase, dhPrevBase) = (tape.ghn!.base + first * H, dh.base, dhPrev.base)
-                elementwise { r in
-                    let o = r.lowerBound
-                    GRUMath.backward(gates: a + o * GH, ghn: ghn + o * H, hPrev: hp + o * H, dh: dhBase + o * H,
-                                     dGi: da + o * GH, dGh: dah + o * GH, dhPrev: dhPrevBase + o * H, batch: r.count, hidden: H)
-                }
-                gemm(MatrixView(dah, rows: R, cols: GH), whh,
-                     MutableMatrixView(dhPrev.base, rows: R, cols: P), accumulate: true, scratch: scratch)
-            case .gated:
-                let (dsBase, dsPrevBase) = (dh.base, dhPrev.base)
-                elementwise { r in
-                    let o = r.lowerBound
-                    GatedRNNMath.backward(gates: a + o * GH, sPrev: hp + o * H, ds: dsBase + o * H, dGates: da + o * GH,
-                                          dsPrev: dsPrevBase + o * H, batch: r.count, hidden: H)
-                }
-                gemm(MatrixView(da, rows: R, cols: GH), whh,
-                     MutableMatrixView(dhPrev.base, rows: R, cols: P), accumulate: true, scratch: scratch)
-            case .rnn:
-                let dsBase = dh.base
-                elementwise { r in
-                    let o = r.lowerBound
-                    SimpleRNNMath.backward(gates: a + o * GH, ds: dsBase + o * H, dGates: da + o * GH, batch: r.count,
-                                           hidden: H, nonlinearity: g.nonlinearity)
-                }
-                gemm(MatrixView(da, rows: R, cols: GH), whh,
-                     MutableMatrixView(dhPrev.base, rows: R, cols: P), accumulate: false, scratch: scratch)
+            // ∂L/∂(the cell's h): through the projection first, if any.
+            var dhCell = dh.base
+            if let whr, let dhRaw, let dHAll {
+                (dHAll + first * P).update(from: dh.base, count: R * P)
+                gemm(MatrixView(dh.base, rows: R, cols: P), whr, MutableMatrixView(dhRaw.base, rows: R, cols: H),
+                     accumulate: false, kernels: kernels)
+                dhCell = dhRaw.base
             }
+            let hp = tape.hPrev.base + first * P
+            let cPrev = tape.cPrev.map { $0.base + first * H }, cells = tape.cells.map { $0.base + first * H }
+            let aux = tape.ghn.map { $0.base + first * H }
+            let (dhIn, dhOut) = (dhCell, dhPrev.base)
+            elementwise(R, columns: GH, kernels: kernels) { r in
+                let o = r.lowerBound
+                var step = rk_cell_back(
+                    gates: a + o * GH, aux: aux.map { $0 + o * H }, h_prev: hp + o * H, c_prev: cPrev.map { $0 + o * H },
+                    c: cells.map { $0 + o * H }, dh: dhIn + o * H, dc: dc + o * H, d_gates: da + o * GH,
+                    d_recurrent: dah + o * GH, dh_prev: dhOut + o * H, rows: r.count, units: H, gate_stride: H,
+                    gates_ld: GH, state_ld: H, nonlinearity: g.nonlinearity == .tanh ? 0 : 1)
+                table.pointee.cell_backward(g.kind.kernelID, &step)
+            }
+            // ∂L/∂h_{t-1} (+)= ∂L/∂A_t · W_hh, added to the direct term where the cell has one.
+            gemm(MatrixView(dah, rows: R, cols: GH), whh, MutableMatrixView(dhPrev.base, rows: R, cols: P),
+                 accumulate: g.kind.hasDirectStateGradient, kernels: kernels)
             if !everyRowActive {
                 // Past a sequence's end: the state gradient passes through, nothing else flows.
                 for b in 0..<R where !mask.isActive(r0 + b, at: t) {
@@ -194,29 +172,5 @@ extension CellRunner {
             swap(&dh, &dhPrev)
         }
         (dhState + r0 * P).update(from: dh.base, count: R * P)
-    }
-}
-
-/// `out[j] += Σ_r m[r, j]` for a row-major `rows × cols` matrix, summing rows in order (and
-/// the same into `second`, from the same pass over m). Large sums are split by columns between
-/// threads, which changes no result.
-@_specialize(where Scalar == Float)
-@_specialize(where Scalar == Double)
-func addColumnSums<Scalar: RecurrentScalar>(
-    _ m: UnsafePointer<Scalar>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Scalar>,
-    and second: UnsafeMutablePointer<Scalar>? = nil
-) {
-    // Blocks of 16 columns, so every thread's part starts on a whole vector.
-    let vectors = (cols + 15) / 16
-    forEachRowBlock(vectors, elementsPerRow: 16 * rows) { block in
-        let j0 = 16 * block.lowerBound, width = min(cols, 16 * block.upperBound) - j0
-        for r in 0..<rows {
-            let row = m + r * cols + j0
-            forEachLaneChunk16(width) { j, n in
-                let v = load16(row + j, n)
-                store16(load16(out + j0 + j, n) + v, out + j0 + j, n)
-                if let second { store16(load16(second + j0 + j, n) + v, second + j0 + j, n) }
-            }
-        }
     }
 }

@@ -1,3 +1,5 @@
+import CRecurrentKernels
+
 /// Backpropagation through time for a batch of one, the mirror of `recurRows`.
 ///
 /// Participant p owns a contiguous range of hidden units for the whole sequence. Per step, in
@@ -27,8 +29,9 @@ extension CellRunner {
         dh: UnsafeMutablePointer<Scalar>, dc: UnsafeMutablePointer<Scalar>
     ) {
         let g = geometry, T = steps, H = g.hiddenSize, GH = g.gateRows
-        let w = Self.backwardBlockWidth(hidden: H, tile: .preferred(for: Scalar.self))
+        let w = Self.backwardBlockWidth(hidden: H, tile: kernels.tile(for: Scalar.self))
         let blocks = (H + w - 1) / w
+        let table = self.table
         let whh = RowBlockMatrix(MatrixView(weights.weightHH, rows: GH, cols: H), blocks: blocks, width: w) { q, s in
             q * w + s < H ? q * w + s : nil
         }
@@ -43,7 +46,7 @@ extension CellRunner {
                 let active = mask.isActive(0, at: t)
                 // Phase 1: ∂A_t of these units' gates.
                 if active {
-                    if let dOutput { addLanes(d, dOutput + t * dOutputStride + j0, units) }
+                    if let dOutput { addLanes(d, dOutput + t * dOutputStride + j0, units, table: table) }
                     elementwiseBackward(tape, t: t, j0: j0, units: units, dh: d, dc: dc + j0, dA: dA + t * GH,
                                         dAh: dAh + t * GH, dhPrev: dPrev)
                 } else {
@@ -56,20 +59,20 @@ extension CellRunner {
                 barrier?.arrive(participant, step: s)
                 // Phase 2: ∂L/∂h_{t-1} of these units.
                 guard active else {
-                    copyLanes(dPrev, d, units)
+                    dPrev.update(from: d, count: units)
                     continue
                 }
                 let x = UnsafePointer(dAh + t * GH)
                 for q in blockRange {
                     let n = min(w, H - q * w), out = dPrev + (q - blockRange.lowerBound) * w
                     let target = n == w ? out : tile
-                    if g.kind == .lstm || g.kind == .rnn {
+                    if !g.kind.hasDirectStateGradient {
                         target.update(repeating: 0, count: w)
                     } else if n < w {
-                        copyLanes(tile, out, n)
+                        tile.update(from: out, count: n)
                     }
-                    whh.accumulate(block: q, x: x, into: target)
-                    if n < w { copyLanes(out, tile, n) }
+                    whh.accumulate(block: q, x: x, into: target, table: table)
+                    if n < w { out.update(from: tile, count: n) }
                 }
             }
         }
@@ -82,35 +85,20 @@ extension CellRunner {
 
     /// The cell's element-wise backward at step t for units `j0 ..< j0 + units` (pointers `dh`,
     /// `dc`, `dhPrev` already at unit j0; `dA`, `dAh` at step t's row): ∂A of their gates, the
-    /// direct part of ∂L/∂h_{t-1} for the GRU and the gated RNN, ∂L/∂c_{t-1} for the LSTM.
+    /// direct part of ∂L/∂h_{t-1} where the cell has one, ∂L/∂c_{t-1} for the LSTM.
     @inline(__always)
     func elementwiseBackward(
         _ tape: CellTape<Scalar>, t: Int, j0: Int, units: Int, dh: UnsafeMutablePointer<Scalar>,
         dc: UnsafeMutablePointer<Scalar>, dA: UnsafeMutablePointer<Scalar>, dAh: UnsafeMutablePointer<Scalar>,
         dhPrev: UnsafeMutablePointer<Scalar>
     ) {
-        let g = geometry, H = g.hiddenSize
-        let a = UnsafePointer(tape.gates.base + t * g.gateRows + j0), state = t * H + j0
-        let hp = UnsafePointer(tape.hPrev.base + state)
-        switch g.kind {
-        case .lstm:
-            LSTMMath.backward(gates: a, cPrev: tape.cPrev!.base + state, c: tape.cells!.base + state, dh: dh, dc: dc,
-                              dGates: dA + j0, batch: 1, hidden: H, units: units)
-        case .gru:
-            GRUMath.backward(gates: a, ghn: tape.ghn!.base + state, hPrev: hp, dh: dh, dGi: dA + j0, dGh: dAh + j0,
-                             dhPrev: dhPrev, batch: 1, hidden: H, units: units)
-        case .gated:
-            GatedRNNMath.backward(gates: a, sPrev: hp, ds: dh, dGates: dA + j0, dsPrev: dhPrev, batch: 1, hidden: H,
-                                  units: units)
-        case .rnn:
-            SimpleRNNMath.backward(gates: a, ds: dh, dGates: dA + j0, batch: 1, hidden: units,
-                                   nonlinearity: g.nonlinearity)
-        }
+        let g = geometry, H = g.hiddenSize, GH = g.gateRows, state = t * H + j0
+        var step = rk_cell_back(
+            gates: tape.gates.base + t * GH + j0, aux: tape.ghn.map { $0.base + state },
+            h_prev: tape.hPrev.base + state, c_prev: tape.cPrev.map { $0.base + state },
+            c: tape.cells.map { $0.base + state }, dh: dh, dc: dc, d_gates: dA + j0, d_recurrent: dAh + j0,
+            dh_prev: dhPrev, rows: 1, units: units, gate_stride: H, gates_ld: GH, state_ld: H,
+            nonlinearity: g.nonlinearity == .tanh ? 0 : 1)
+        table.pointee.cell_backward(g.kind.kernelID, &step)
     }
-}
-
-/// `dst[0 ..< n] += src[0 ..< n]`, 8 lanes at a time.
-@inline(__always)
-func addLanes<S: RecurrentScalar>(_ dst: UnsafeMutablePointer<S>, _ src: UnsafePointer<S>, _ n: Int) {
-    forEachLaneChunk(n) { j, count in store8(load8(dst + j, count) + load8(src + j, count), dst + j, count) }
 }

@@ -1,4 +1,4 @@
-import CRecurrentSupport
+import CRecurrentKernels
 
 /// The recurrence of a batch of one (a stream, online use), where a step is one row times W_hhᵀ
 /// and the cell's element-wise step, so its cost is reading W_hh and the per-step overhead.
@@ -59,7 +59,7 @@ extension CellRunner {
         hN: UnsafeMutablePointer<Scalar>, cN: UnsafeMutablePointer<Scalar>?, tape: CellTape<Scalar>?
     ) {
         let g = geometry, T = steps, X = g.inputSize
-        let layout = RowBlockLayout(g, tile: .preferred(for: Scalar.self))
+        let layout = RowBlockLayout(g, tile: kernels.tile(for: Scalar.self))
         let W = layout.columns
         // b_ih + b_hh (the GRU keeps b_hh for its recurrent part), in blocks.
         let bias = Buffer<Scalar>(count: W)
@@ -67,7 +67,7 @@ extension CellRunner {
             for s in 0..<layout.width {
                 guard let r = layout.row(block: q, slot: s) else { continue }
                 var value: Scalar = weights.biasIH?[r] ?? 0
-                if g.kind != .gru, let b = weights.biasHH { value += b[r] }
+                if !g.kind.keepsRecurrentPartApart, let b = weights.biasHH { value += b[r] }
                 bias.base[q * layout.width + s] = value
             }
         }
@@ -79,20 +79,11 @@ extension CellRunner {
                     (rows.base + (q * layout.width + s) * X).update(from: weights.weightIH + r * X, count: X)
                 }
             }
-            return PackedMatrix(MatrixView(rows.base, rows: W, cols: X).transposed)
+            return PackedMatrix(MatrixView(rows.base, rows: W, cols: X).transposed, kernels: kernels)
         }
         let wih = packs?.inputRows(packWih) ?? packWih()
         let proj = Buffer<Scalar>(uninitializedCount: T * W)
-        switch input {
-        case .rows(let x):
-            proj.base.fillRows(T, cols: W, with: bias.base)
-            gemm(x, wih, MutableMatrixView(proj.base, rows: T, cols: W), accumulate: true)
-        case .tokens(let ids, let embedding):
-            let table = Buffer<Scalar>(count: embedding.rows * W)
-            table.base.fillRows(embedding.rows, cols: W, with: bias.base)
-            gemm(embedding, wih, MutableMatrixView(table.base, rows: embedding.rows, cols: W), accumulate: true)
-            for t in 0..<T { (proj.base + t * W).update(from: table.base + Int(ids[t]) * W, count: W) }
-        }
+        project(input, wih, bias: bias.base, columns: W, into: proj.base)
         recurRows(proj: proj.base, layout: layout, h0: h0, c0: c0, output: output, outputStride: outputStride,
                   hN: hN, cN: cN, tape: tape)
     }
@@ -120,13 +111,13 @@ extension CellRunner {
         }
         let whh = packs?.recurrentRows(pack) ?? pack()
         // The GRU's b_hh in blocks: where its recurrent part starts.
-        let bhh = g.kind == .gru ? Buffer<Scalar>(count: W) : nil
+        let bhh = g.kind.keepsRecurrentPartApart ? Buffer<Scalar>(count: W) : nil
         if let bhh, let b = weights.biasHH {
             for q in 0..<blocks {
                 for s in 0..<layout.width { if let r = layout.row(block: q, slot: s) { bhh.base[q * layout.width + s] = b[r] } }
             }
         }
-        let hasC = g.kind == .lstm
+        let hasC = g.hasCellState
         // h_{s} in hs[s % 2]; c_s in cs[s % 2], or in the tape's cells once written there.
         let hs = Buffer<Scalar>(count: 2 * H), cs = Buffer<Scalar>(count: hasC ? 2 * H : 0)
         if let h0 { hs.base.update(from: h0, count: H) }
@@ -153,21 +144,21 @@ extension CellRunner {
                     }
                 }
                 if let tape {
-                    copyLanes(tape.hPrev.base + t * H + j0, h + j0, units)
-                    if hasC { copyLanes(tape.cPrev!.base + t * H + j0, c + j0, units) }
+                    (tape.hPrev.base + t * H + j0).update(from: h + j0, count: units)
+                    if hasC { (tape.cPrev!.base + t * H + j0).update(from: c + j0, count: units) }
                 }
                 if mask.isActive(0, at: t) {
                     let step = RowStep(a: proj + t * W, h: h, c: c, hOut: hOut, cOut: hasC ? cOut(s) : hOut,
                                        ghn: tape?.ghn.map { $0.base + t * H }, gates: tape.map { $0.gates.base + t * GH },
                                        bhh: bhh?.base)
                     for q in blockRange { rowBlockStep(q, layout, step, whh, tile: tile) }
-                    copyLanes(output + t * outputStride + j0, hOut + j0, units)
+                    (output + t * outputStride + j0).update(from: hOut + j0, count: units)
                 } else {
                     // Past the sequence's end: the state is carried, the output is zero (and the
                     // tape holds the carried c and finite gates, so nothing the backward pass
                     // reads is undefined).
-                    copyLanes(hOut + j0, h + j0, units)
-                    if hasC { copyLanes(cOut(s) + j0, c + j0, units) }
+                    (hOut + j0).update(from: h + j0, count: units)
+                    if hasC { (cOut(s) + j0).update(from: c + j0, count: units) }
                     (output + t * outputStride + j0).update(repeating: 0, count: units)
                     if let tape {
                         for gate in 0..<g.kind.gateCount {
@@ -194,10 +185,10 @@ extension CellRunner {
         _ body: (_ blocks: Range<Int>, _ participant: Int, _ barrier: StepBarrier?, _ tile: UnsafeMutablePointer<Scalar>) -> Void
     ) {
         let work = geometry.hiddenSize * geometry.gateRows
-        let threads = work >= GemmPlan.minRowWork ? max(1, min(KernelSettings.threadCount, blocks)) : 1
+        let threads = work >= GemmPlan.minRowWork ? max(1, min(kernels.threads, blocks)) : 1
         if threads > 1 {
             let barrier = StepBarrier(participants: threads)
-            let done = KernelThreadPool.shared.runTogether(threads) { p, scratch in
+            let done = kernels.pool.runTogether(threads) { p, scratch in
                 body((p * blocks / threads)..<((p + 1) * blocks / threads), p, barrier,
                      scratch.elements(tileElements, of: Scalar.self))
             }
@@ -232,43 +223,35 @@ extension CellRunner {
     }
 
     /// Block q of a step: units j₀ ..< j₀ + n, its gates at `step.a + q·width`. `tile` has room
-    /// for one block (the GRU's recurrent part).
+    /// for one block (the recurrent part of a cell that keeps it apart).
     @inline(__always)
     func rowBlockStep(
         _ q: Int, _ layout: RowBlockLayout, _ step: RowStep, _ whh: RowBlockMatrix<Scalar>, tile: UnsafeMutablePointer<Scalar>
     ) {
-        let H = geometry.hiddenSize, G = layout.gates
+        let g = geometry, H = g.hiddenSize, G = layout.gates
         let j0 = q * layout.units, n = layout.unitCount(q)
         let a = step.a + q * layout.width
-        switch geometry.kind {
-        case .lstm:
-            whh.accumulate(block: q, x: step.h, into: a)
-            LSTMMath.forward(gates: a, cPrev: step.c + j0, c: step.cOut + j0, h: step.hOut + j0, batch: 1, hidden: n)
-        case .gru:
+        let table = self.table
+        var recurrent: UnsafeRawPointer?
+        if g.kind.keepsRecurrentPartApart {
             if let bhh = step.bhh {
-                copyLanes(tile, bhh + q * layout.width, layout.width)
+                tile.update(from: bhh + q * layout.width, count: layout.width)
             } else {
                 tile.update(repeating: 0, count: layout.width)
             }
-            whh.accumulate(block: q, x: step.h, into: tile)
-            GRUMath.forward(gi: a, gh: tile, hPrev: step.h + j0, h: step.hOut + j0, ghn: step.ghn.map { $0 + j0 },
-                            batch: 1, hidden: n)
-        case .gated:
-            whh.accumulate(block: q, x: step.h, into: a)
-            GatedRNNMath.forward(gates: a, sPrev: step.h + j0, s: step.hOut + j0, batch: 1, hidden: n)
-        case .rnn:
-            whh.accumulate(block: q, x: step.h, into: a)
-            SimpleRNNMath.forward(gates: a, s: step.hOut + j0, batch: 1, hidden: n, nonlinearity: geometry.nonlinearity)
+            whh.accumulate(block: q, x: step.h, into: tile, table: table)
+            recurrent = UnsafeRawPointer(tile)
+        } else {
+            whh.accumulate(block: q, x: step.h, into: a, table: table)
         }
+        var cellStep = rk_cell_step(
+            gates: a, recurrent: recurrent, h_prev: step.h + j0, h: step.hOut + j0, c_prev: step.c + j0,
+            c: step.cOut + j0, aux: step.ghn.map { $0 + j0 }, rows: 1, units: n, gate_stride: n, gates_ld: G * n,
+            state_ld: H, nonlinearity: g.nonlinearity == .tanh ? 0 : 1)
+        table.pointee.cell_forward(g.kind.kernelID, &cellStep)
         if let gates = step.gates {
             // The activations to the tape, in PyTorch's order (G blocks of H).
-            for gate in 0..<G { copyLanes(gates + gate * H + j0, a + gate * n, n) }
+            for gate in 0..<G { (gates + gate * H + j0).update(from: a + gate * n, count: n) }
         }
     }
-}
-
-/// Copies `n` elements, 8 lanes at a time (a few dozen elements: cheaper than a `memmove` call).
-@inline(__always)
-func copyLanes<S: RecurrentScalar>(_ dst: UnsafeMutablePointer<S>, _ src: UnsafePointer<S>, _ n: Int) {
-    forEachLaneChunk(n) { j, count in store8(load8(src + j, count), dst + j, count) }
 }

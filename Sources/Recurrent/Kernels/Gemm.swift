@@ -1,3 +1,4 @@
+import CRecurrentKernels
 
 /// Width, in columns, of the panels `PackedMatrix` stores and the micro-kernels read.
 let packedPanelWidth = 16
@@ -9,6 +10,7 @@ let packedPanelWidth = 16
 /// A network packs each weight matrix (transposed, `Wᵀ`) once per call, then uses it at every
 /// time step.
 struct PackedMatrix<Scalar: RecurrentScalar>: @unchecked Sendable {
+    // Invariant: `storage` is written once, here, and only read afterwards.
     /// K, the shared dimension.
     let rows: Int
     /// N, the output columns.
@@ -21,37 +23,12 @@ struct PackedMatrix<Scalar: RecurrentScalar>: @unchecked Sendable {
     @inline(__always)
     func panel(_ p: Int) -> UnsafeMutablePointer<Scalar> { storage.base + p * rows * packedPanelWidth }
 
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    init(_ b: MatrixView<Scalar>) {
+    init(_ b: MatrixView<Scalar>, kernels: Kernels) {
         rows = b.rows
         cols = b.cols
-        let width = packedPanelWidth
-        let panels = (b.cols + width - 1) / width
-        storage = Buffer(count: panels * b.rows * width)
-        let out = storage.base
-        for p in 0..<panels {
-            let j0 = p * width, jn = min(width, b.cols - j0)
-            if b.colStride == 1 && jn == width {
-                for k in 0..<b.rows {
-                    (out + (p * b.rows + k) * width).update(from: b.base + k * b.rowStride + j0, count: width)
-                }
-            } else if b.rowStride == 1 && jn == width {
-                // Bᵀ stored row-major (a weight matrix W): 16 rows of W in, one stream out.
-                let cs = b.colStride
-                let w = b.base + j0 * cs
-                var dst = out + p * b.rows * width
-                for k in 0..<b.rows {
-                    for j in 0..<16 { dst[j] = w[j * cs + k] }
-                    dst += width
-                }
-            } else {
-                for k in 0..<b.rows {
-                    let dst = out + (p * b.rows + k) * width
-                    for j in 0..<jn { dst[j] = b[k, j0 + j] }
-                }
-            }
-        }
+        storage = Buffer(uninitializedCount: (b.cols + packedPanelWidth - 1) / packedPanelWidth * b.rows * packedPanelWidth)
+        var source = b.cMatrix
+        kernels.table(Scalar.self).pointee.pack_b(&source, storage.base)
     }
 }
 
@@ -59,17 +36,16 @@ struct PackedMatrix<Scalar: RecurrentScalar>: @unchecked Sendable {
 ///
 /// Contract (relied on for reproducibility): every element of C is computed as
 /// `c₀ + a₀b₀ + a₁b₁ + … + a_{K-1}b_{K-1}`, left to right, one running sum per element (fused
-/// multiply-adds when the build targets FMA), with `c₀` the old C (or 0). So the result does
+/// multiply-adds on instruction sets with FMA), with `c₀` the old C (or 0). So the result does
 /// not depend on M, on N, on the blocking, on how the work is split, or on the thread count.
 ///
-/// M = 1 (a batch-1 time step) takes a row kernel that reads A in place, four (narrow tile) or
-/// eight (wide tile) panels of B at a time. Larger M packs A into slivers of 6 or 8 rows and 4
-/// rows (see `SliverPlan`), in blocks of at most `GemmPlan.kcMax` columns, and runs the
-/// micro-kernels of `tile` (see `GemmTile`) on every (sliver, panel) tile; partial sums go
-/// through C, unchanged, from one block to the next. Products
-/// large enough are shared between up to `KernelSettings.threadCount` threads, by panels of N
-/// (small M) or by slivers of M (see `GemmPlan`). Nothing is allocated per call (the packing
-/// scratch belongs to the thread pool), so a time loop can call it at every step.
+/// M = 1 (a batch-1 time step) takes a row kernel that reads A in place. Larger M packs A into
+/// slivers of 6 or 8 rows and 4 rows (see `SliverPlan`), in blocks of at most `GemmPlan.kcMax`
+/// columns, and runs the micro-kernels of `tile` on every (sliver, panel) tile; partial sums go
+/// through C from one block to the next. Products large enough are shared between up to
+/// `kernels.threads` threads, by panels of N (small M) or by slivers of M (see `GemmPlan`).
+/// Nothing is allocated per call (the packing scratch belongs to the thread pool), so a time
+/// loop can call it at every step.
 ///
 /// With `scratch`, the product runs on the calling thread alone, packing into that scratch:
 /// for work the caller has already shared out between threads (a pool job's participant).
@@ -77,7 +53,7 @@ struct PackedMatrix<Scalar: RecurrentScalar>: @unchecked Sendable {
 @_specialize(where Scalar == Double)
 func gemm<Scalar: RecurrentScalar>(
     _ a: MatrixView<Scalar>, _ b: PackedMatrix<Scalar>, _ c: MutableMatrixView<Scalar>, accumulate: Bool,
-    tile: GemmTile = .preferred(for: Scalar.self), scratch: KernelScratch? = nil
+    kernels: Kernels, tile chosen: GemmTile? = nil, scratch: KernelScratch? = nil
 ) {
     precondition(a.cols == b.rows && a.rows == c.rows && b.cols == c.cols, "gemm shape mismatch")
     let m = a.rows, k = b.rows, n = b.cols
@@ -86,48 +62,46 @@ func gemm<Scalar: RecurrentScalar>(
         if !accumulate { c.base.fillRows(m, cols: n, stride: c.rowStride, with: nil) }
         return
     }
-    let threads = scratch == nil ? KernelSettings.threadCount : 1
+    let table = kernels.table(Scalar.self)
+    let tile = chosen ?? kernels.tile(for: Scalar.self)
+    let load: Int32 = accumulate ? 1 : 0, wide: Int32 = tile == .wide ? 1 : 0
+    let threads = scratch == nil ? kernels.threads : 1
     if m == 1 && (k * n < GemmPlan.minRowWork || threads == 1) {
         // The tiny per-step case: no plan, no pool, no scratch, no closure.
-        gemmRow(a.base, a.colStride, b, c.base, panels: 0..<b.panelCount, accumulate: accumulate, tile: tile)
+        table.pointee.gemm_row(k, a.base, a.colStride, b.storage.base, n, c.base, 0, b.panelCount, load, wide)
         return
     }
     if k <= GemmPlan.thinK && m * n <= GemmPlan.thinElements {
-        // A few features (a scalar input's projection): packing A for the micro-kernels would
-        // cost more than the product.
-        gemmThin(a, b, c, accumulate: accumulate)
+        // A few features (a scalar input's projection): packing A would cost more than the product.
+        var source = a.cMatrix
+        table.pointee.gemm_thin(&source, b.storage.base, n, c.base, c.rowStride, load)
         return
     }
     let plan = GemmPlan(m: m, n: n, k: k, threads: threads, tile: tile)
     if m == 1 {
-        if plan.threads == 1 {
-            // The tiny per-step case: no pool, no scratch, no closure.
-            gemmRow(a.base, a.colStride, b, c.base, panels: 0..<b.panelCount, accumulate: accumulate, tile: tile)
-        } else {
-            // Chunks of one row-kernel call each; each thread's home range stays the same from
-            // call to call, and so in its core's cache.
-            let per = tile.panelsPerRow
-            KernelThreadPool.shared.run(plan.threads, chunks: plan.chunks) { chunk, _ in
-                gemmRow(a.base, a.colStride, b, c.base, panels: per * chunk..<min(per * chunk + per, b.panelCount),
-                        accumulate: accumulate, tile: tile)
-            }
+        // Chunks of one row-kernel call each; each thread's home range stays the same from call
+        // to call, and so in its core's cache.
+        let per = tile.panelsPerRow
+        kernels.pool.run(plan.threads, chunks: plan.chunks) { chunk, _ in
+            table.pointee.gemm_row(k, a.base, a.colStride, b.storage.base, n, c.base, per * chunk,
+                                   min(per * chunk + per, b.panelCount), load, wide)
         }
         return
     }
     func run(_ chunk: Int, _ scratch: KernelScratch) {
         if plan.overRows {
             gemmRows(a, b, c, accumulate: accumulate, plan: plan, slivers: plan.range(chunk, of: plan.slivers.count),
-                     scratch: scratch)
+                     scratch: scratch, table: table)
         } else {
             gemmPanels(a, b, c, accumulate: accumulate, plan: plan, panels: plan.panelRange(chunk, of: b.panelCount),
-                       scratch: scratch)
+                       scratch: scratch, table: table)
         }
     }
     if let scratch {
         scratch.prepared = false
         for chunk in 0..<plan.chunks { run(chunk, scratch) }
     } else {
-        KernelThreadPool.shared.run(plan.threads, chunks: plan.chunks) { chunk, scratch in run(chunk, scratch) }
+        kernels.pool.run(plan.threads, chunks: plan.chunks) { chunk, scratch in run(chunk, scratch) }
     }
 }
 
@@ -136,96 +110,69 @@ func gemm<Scalar: RecurrentScalar>(
 @_specialize(where Scalar == Double)
 func gemm<Scalar: RecurrentScalar>(
     _ a: MatrixView<Scalar>, _ b: MatrixView<Scalar>, _ c: MutableMatrixView<Scalar>, accumulate: Bool,
-    tile: GemmTile = .preferred(for: Scalar.self)
+    kernels: Kernels, tile: GemmTile? = nil
 ) {
-    gemm(a, PackedMatrix(b), c, accumulate: accumulate, tile: tile)
+    gemm(a, PackedMatrix(b, kernels: kernels), c, accumulate: accumulate, kernels: kernels, tile: tile)
 }
 
-/// How one product is blocked and shared between threads.
-///
-/// The packed path works on one kc block of K at a time (in order, partial sums kept in C).
-/// Within a block, a sliver of A (6 or 8 × kc, 12 or 16 KB in Float, in L1) runs along `ncPanels`
-/// panels of B (8 × 16 × kc, 256 KB, in L2) and along its rows of C, then the next sliver runs along the
-/// same panels. The work is shared out in `chunks`, each a contiguous range of
-///  - panels of N ("panels" mode, small M: the per-step products), every participant packing all
-///    of A once, or
-///  - slivers of M ("rows" mode, large M or large A), each chunk packing its own rows.
-struct GemmPlan {
-    /// The most columns of A (rows of B) in one block.
-    static let kcMax = 512
-    /// Rows of A in one chunk of rows: every chunk reads all of B once per kc block, so larger
-    /// chunks read B less often.
-    static let rowsPerBlock = 288
-    /// Panels mode only while every participant's copy of packed A stays this small (elements).
-    static let maxPackedA = 192 * 1024
-    /// Panels of B a sliver of A runs along before the next sliver.
-    static let ncPanels = 8
-    /// Below these sizes a second thread costs more than it saves (measured on 2 Zen 3 cores:
-    /// a pool job costs about 0.3 µs plus 8 ns per chunk; M = 1 breaks even near K·N = 40 K,
-    /// M ≥ 8 near 2·M·N·K = 400 K, and M < 8 near 1 M).
-    static let minRowWork = 48 * 1024     // K·N for M = 1
-    static let minFlops = 512 * 1024      // 2·M·N·K for M ≥ 8 (twice that below)
-    /// Products with K at most `thinK` and M·N at most `thinElements` take `gemmThin`.
-    static let thinK = 4
-    static let thinElements = 1 << 18
+/// Elements of the edge-tile buffer at the start of a participant's scratch: the tallest
+/// sliver (8 rows) by two panels.
+let edgeTileElements = 8 * 2 * packedPanelWidth
 
-    let tile: GemmTile
-    let slivers: SliverPlan
-    /// Columns of A per block: K split in near-equal blocks of at most `kcMax`.
-    let kc: Int
-    /// Threads to use: 1 for small products, never more than half the chunks' units.
-    let threads: Int
-    /// Rows mode (else panels mode, or the row kernel when M = 1).
-    let overRows: Bool
-    /// Chunks of work: panel groups of `tile.panelsPerRow` when M = 1, else ranges given by
-    /// `range(_:of:)`.
-    let chunks: Int
+/// Rows `slivers` of C, all columns (a chunk in rows mode): per kc block, packs those slivers
+/// of A, then runs them against every panel.
+func gemmRows<Scalar: RecurrentScalar>(
+    _ a: MatrixView<Scalar>, _ b: PackedMatrix<Scalar>, _ c: MutableMatrixView<Scalar>, accumulate: Bool,
+    plan: GemmPlan, slivers: Range<Int>, scratch: KernelScratch, table: UnsafePointer<rk_kernels>
+) {
+    let k = b.rows, kc = plan.kc
+    let buffer = scratch.elements(edgeTileElements + plan.slivers.tall * slivers.count * kc, of: Scalar.self)
+    let packedA = buffer + edgeTileElements
+    var source = a.cMatrix, cut = plan.slivers.cValue
+    var k0 = 0
+    while k0 < k {
+        let kl = min(kc, k - k0)
+        table.pointee.pack_slivers(&source, &cut, slivers.lowerBound, slivers.upperBound, k0, kl, packedA)
+        var block = plan.block(b, c, slivers: slivers, packedA: packedA, k0: k0, kl: kl, panels: 0..<b.panelCount,
+                               load: accumulate || k0 > 0, edge: buffer)
+        table.pointee.gemm_block(&block)
+        k0 += kl
+    }
+}
 
-    init(m: Int, n: Int, k: Int, threads wanted: Int, tile: GemmTile) {
-        self.tile = tile
-        slivers = SliverPlan(rows: m, tile: tile)
-        let blocks = (k + Self.kcMax - 1) / Self.kcMax
-        kc = (k + blocks - 1) / blocks
-        let panels = (n + packedPanelWidth - 1) / packedPanelWidth
-        let big = m == 1 ? k * n >= Self.minRowWork : 2 * m * n * k >= (m < 8 ? 2 : 1) * Self.minFlops
-        let t = big ? wanted : 1
-        if m == 1 {
-            overRows = false
-            let per = tile.panelsPerRow
-            threads = max(1, min(t, panels / per))
-            chunks = threads == 1 ? 1 : (panels + per - 1) / per
-        } else {
-            // Sharing panels means every participant packs all of A: only while A is small.
-            let sliversPerBlock = Self.rowsPerBlock / slivers.tall
-            overRows = slivers.count > sliversPerBlock || slivers.paddedRows * k > Self.maxPackedA
-            // Panels are shared out in whole tiles (pairs with the wide tile).
-            let tileColumns = (panels + tile.panelsPerTile - 1) / tile.panelsPerTile
-            let units = overRows ? slivers.count : tileColumns
-            threads = max(1, min(t, units / 2))
-            if overRows {
-                // Blocks of at most `sliversPerBlock`, their count a multiple of the threads; when
-                // B is small (cheap to read again), at least 4 per thread (of at least 8 slivers),
-                // so a thread slowed down by others is helped out.
-                let blockCount = (slivers.count + sliversPerBlock - 1) / sliversPerBlock
-                let balanced = k * n <= 1 << 20 ? min(4 * threads, slivers.count / 8) : 0
-                chunks = (max(blockCount, balanced) + threads - 1) / threads * threads
-            } else {
-                chunks = threads == 1 ? 1 : min(tileColumns, 8 * threads)
-            }
+/// Columns `panels` of C, all rows (a chunk in panels mode): packs all of A, kc block after kc
+/// block, at the participant's first chunk (`scratch.prepared`), then runs each block against
+/// the panels.
+func gemmPanels<Scalar: RecurrentScalar>(
+    _ a: MatrixView<Scalar>, _ b: PackedMatrix<Scalar>, _ c: MutableMatrixView<Scalar>, accumulate: Bool,
+    plan: GemmPlan, panels: Range<Int>, scratch: KernelScratch, table: UnsafePointer<rk_kernels>
+) {
+    let k = b.rows, kc = plan.kc, rows = plan.slivers.paddedRows, count = plan.slivers.count
+    let buffer = scratch.elements(edgeTileElements + rows * k, of: Scalar.self)
+    let packedA = buffer + edgeTileElements
+    if !scratch.prepared {
+        var source = a.cMatrix, cut = plan.slivers.cValue
+        var k0 = 0
+        while k0 < k {
+            let kl = min(kc, k - k0)
+            table.pointee.pack_slivers(&source, &cut, 0, count, k0, kl, packedA + rows * k0)
+            k0 += kl
         }
+        scratch.prepared = true
     }
-
-    /// Chunk i's part of `0..<count`, split in `chunks` near-equal contiguous ranges.
-    @inline(__always)
-    func range(_ i: Int, of count: Int) -> Range<Int> {
-        (i * count / chunks)..<((i + 1) * count / chunks)
+    var k0 = 0
+    while k0 < k {
+        let kl = min(kc, k - k0)
+        var block = plan.block(b, c, slivers: 0..<count, packedA: packedA + rows * k0, k0: k0, kl: kl, panels: panels,
+                               load: accumulate || k0 > 0, edge: buffer)
+        table.pointee.gemm_block(&block)
+        k0 += kl
     }
+}
 
-    /// Chunk i's panels in panels mode: its part of the tile columns (`tile.panelsPerTile`
-    /// panels each), so no chunk splits a tile.
-    @inline(__always)
-    func panelRange(_ i: Int, of panels: Int) -> Range<Int> {
-        let per = tile.panelsPerTile, columns = range(i, of: (panels + per - 1) / per)
-        return min(panels, columns.lowerBound * per)..<min(panels, columns.upperBound * per)
+extension MatrixView {
+    /// The view as the C kernels take it.
+    var cMatrix: rk_matrix {
+        rk_matrix(base: UnsafeRawPointer(base), rows: rows, cols: cols, row_stride: rowStride, col_stride: colStride)
     }
 }

@@ -1,6 +1,8 @@
+import CRecurrentKernels
+
 /// Timing of the CPU kernels on the shapes the networks use, for `recurrent bench --kernels`
 /// and for tuning: GFLOP/s = 2·M·N·K / time, the median of several samples. Not a stable API;
-/// no test asserts a speed.
+/// no test asserts a speed. Every function runs the kernels of `KernelSettings.instructionSet`.
 public enum _KernelBenchmark {
     /// One matrix product to time: `C (M × N) += A (M × K) · B (K × N)`, B packed once.
     public struct Shape: Sendable {
@@ -29,67 +31,73 @@ public enum _KernelBenchmark {
         Shape("backward dX = dA·W_ih", m: 6400, k: 2048, n: 512),
     ]
 
-    /// Median GFLOP/s (2·M·N·K per call) of `gemm` in `Scalar` (Float unless said) with `threads`
-    /// threads, over `samples` samples of at least `minimumSeconds` each.
-    public static func gemmGFLOPS<Scalar: RecurrentScalar>(
-        _ shape: Shape, as _: Scalar.Type = Float.self, threads: Int, samples: Int = 7, minimumSeconds: Double = 0.05
-    ) -> Double {
+    /// The kernels of the process's instruction set on `threads` threads of the shared pool.
+    static func kernels(threads: Int) -> Kernels {
+        let isa = KernelSettings.instructionSet
+        return Kernels(instructionSet: isa, tables: KernelTables.forSupported(isa), threads: max(1, threads), pool: .shared)
+    }
+
+    /// The name of the instruction set the kernels run on, and their register tile.
+    public static var instructionSetDescription: String {
+        let k = kernels(threads: 1)
+        return "\(k.instructionSet.rawValue) (register tile \(k.tile(for: Float.self) == .wide ? "8 x 32" : "6 x 16"))"
+    }
+
+    /// Median GFLOP/s (2·M·N·K per call) of `gemm` in Float with `threads` threads, over
+    /// `samples` samples of at least `minimumSeconds` each.
+    public static func gemmGFLOPS(_ shape: Shape, threads: Int, samples: Int = 7, minimumSeconds: Double = 0.05) -> Double {
         let (m, k, n) = (shape.m, shape.k, shape.n)
-        let aData = Buffer<Scalar>(count: m * k), bData = Buffer<Scalar>(count: k * n), cData = Buffer<Scalar>(count: m * n)
+        let aData = Buffer<Float>(count: m * k), bData = Buffer<Float>(count: k * n), cData = Buffer<Float>(count: m * n)
         var random = SeededGenerator(seed: 1)
         for i in 0..<m * k { aData.base[i] = random.uniform(-0.5, 0.5) }
         for i in 0..<k * n { bData.base[i] = random.uniform(-0.5, 0.5) }
         let a = shape.transposedA
             ? MatrixView(aData.base, rows: k, cols: m).transposed
             : MatrixView(aData.base, rows: m, cols: k)
-        let b = PackedMatrix(MatrixView(bData.base, rows: k, cols: n))
+        let kernels = kernels(threads: threads)
+        let b = PackedMatrix(MatrixView(bData.base, rows: k, cols: n), kernels: kernels)
         let c = MutableMatrixView(cData.base, rows: m, cols: n)
-        let saved = KernelSettings.threadCount
-        KernelSettings.threadCount = threads
-        defer { KernelSettings.threadCount = saved }
         let seconds = medianSeconds(samples: samples, minimumSeconds: minimumSeconds) {
-            gemm(a, b, c, accumulate: true)
+            gemm(a, b, c, accumulate: true, kernels: kernels)
         }
         withExtendedLifetime((aData, bData, cData)) {}
         return 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9
     }
 
-    /// Median GFLOP/s of the Float micro-kernel of `tile` alone (6 × 16 or 8 × 32), over `kc`
-    /// steps on operands in L1: the ceiling of the packed path.
+    /// Median GFLOP/s of one Float register tile (6 × 16 or 8 × 32) over `kc` steps on operands
+    /// in L1: the ceiling of the packed path.
     public static func microKernelGFLOPS(wide: Bool, kc: Int = 256, samples: Int = 7) -> Double {
-        let rows = wide ? 8 : 6, cols = wide ? 32 : 16
-        let a = Buffer<Float>(count: rows * kc), b = Buffer<Float>(count: cols * kc), c = Buffer<Float>(count: rows * cols)
+        let rows = wide ? 8 : 6, panels = wide ? 2 : 1
+        let a = Buffer<Float>(count: rows * kc), b = Buffer<Float>(count: 16 * panels * kc)
+        let c = Buffer<Float>(count: rows * 16 * panels), edge = Buffer<Float>(count: edgeTileElements)
         for i in 0..<rows * kc { a.base[i] = 1e-3 }
-        for i in 0..<cols * kc { b.base[i] = 1e-3 }
-        let seconds = medianSeconds(samples: samples, minimumSeconds: 0.05) {
-            if wide {
-                kernel8x32(kc, a.base, b.base, 16 * kc, c.base, cols, true)
-            } else {
-                kernel6x16(kc, a.base, b.base, c.base, cols, true)
-            }
-        }
-        withExtendedLifetime((a, b, c)) {}
-        return 2 * Double(rows * cols * kc) / seconds / 1e9
+        for i in 0..<16 * panels * kc { b.base[i] = 1e-3 }
+        let table = kernels(threads: 1).table(Float.self)
+        var block = rk_gemm_block(
+            b: b.base, panel_stride: 16 * kc, n: 16 * panels, c: c.base, m: rows, ldc: 16 * panels,
+            slivers: rk_slivers(tall: rows, count_tall: 1, count4: 0), s0: 0, s1: 1, packed_a: a.base, k0: 0, kl: kc,
+            p0: 0, p1: panels, nc_panels: 8, load: 1, wide: wide ? 1 : 0, edge: edge.base)
+        let seconds = medianSeconds(samples: samples, minimumSeconds: 0.05) { table.pointee.gemm_block(&block) }
+        withExtendedLifetime((a, b, c, edge)) {}
+        return 2 * Double(rows * 16 * panels * kc) / seconds / 1e9
     }
 
-    /// Whether this build uses the wide (AVX-512) register tile for Float.
-    public static var usesWideTile: Bool { GemmTile.preferred(for: Float.self) == .wide }
-
-    /// Median nanoseconds per element of `Float.tanh` and `Float.sigmoid` on SIMD8 vectors
-    /// (a 4096-element array, in L1).
+    /// Median nanoseconds per element of the Float tanh and sigmoid kernels (4096 elements, in L1).
     public static func activationNanoseconds(samples: Int = 7) -> (tanh: Double, sigmoid: Double) {
         let count = 4096
-        let x = Buffer<Float>(count: count), y = Buffer<Float>(count: count)
-        defer { withExtendedLifetime((x, y)) {} }
-        for i in 0..<count { x.base[i] = Float(i % 401) / 10 - 20 }
-        let (xp, yp) = (x.base, y.base)
-        let tanh = medianSeconds(samples: samples, minimumSeconds: 0.02) {
-            for i in stride(from: 0, to: count, by: 8) { Float.tanh(SIMD8(loading: xp + i)).store(to: yp + i) }
+        let x = (0..<count).map { Float($0 % 401) / 10 - 20 }
+        var y = [Float](repeating: 0, count: count)
+        let table = kernels(threads: 1).table(Float.self)
+        func time(_ function: Activation) -> Double {
+            x.withUnsafeBufferPointer { xp in
+                y.withUnsafeMutableBufferPointer { yp in
+                    medianSeconds(samples: samples, minimumSeconds: 0.02) {
+                        table.pointee.activation(function.rawValue, count, xp.baseAddress!, yp.baseAddress!)
+                    }
+                }
+            }
         }
-        let sigmoid = medianSeconds(samples: samples, minimumSeconds: 0.02) {
-            for i in stride(from: 0, to: count, by: 8) { Float.sigmoid(SIMD8(loading: xp + i)).store(to: yp + i) }
-        }
-        return (tanh / Double(count) * 1e9, sigmoid / Double(count) * 1e9)
+        return (time(.tanh) / Double(count) * 1e9, time(.sigmoid) / Double(count) * 1e9)
     }
 
     /// Median microseconds to pack a `K × N` right operand (`PackedMatrix`), given as a weight
@@ -98,7 +106,8 @@ public enum _KernelBenchmark {
         let data = Buffer<Float>(count: k * n)
         defer { withExtendedLifetime(data) {} }
         let b = transposed ? MatrixView(data.base, rows: n, cols: k).transposed : MatrixView(data.base, rows: k, cols: n)
-        return medianSeconds(samples: samples, minimumSeconds: 0.05) { _ = PackedMatrix(b) } * 1e6
+        let kernels = kernels(threads: 1)
+        return medianSeconds(samples: samples, minimumSeconds: 0.05) { _ = PackedMatrix(b, kernels: kernels) } * 1e6
     }
 
     /// Median microseconds of one batch-1 step's product `x (1 × K) · B (K × N)` in row blocks of
@@ -115,18 +124,25 @@ public enum _KernelBenchmark {
         let out = Buffer<Float>(count: blocks * 128)
         let (xp, op) = (UnsafePointer(x.base), out.base)
         let t = max(1, min(threads, blocks))
+        let table = kernels(threads: t).table(Float.self)
         defer { withExtendedLifetime((w, x, out)) {} }
         return medianSeconds(samples: samples, minimumSeconds: 0.05) {
-            if t == 1 {
-                for q in 0..<blocks { matrix.accumulate(block: q, x: xp, into: op + q * 128) }
-            } else {
-                KernelThreadPool.shared.run(t, chunks: t) { chunk, _ in
-                    for q in (chunk * blocks / t)..<((chunk + 1) * blocks / t) {
-                        matrix.accumulate(block: q, x: xp, into: op + q * 128)
-                    }
+            KernelThreadPool.shared.run(t, chunks: t) { chunk, _ in
+                for q in (chunk * blocks / t)..<((chunk + 1) * blocks / t) {
+                    matrix.accumulate(block: q, x: xp, into: op + q * 128, table: table)
                 }
             }
         } * 1e6
+    }
+
+    /// GB/s at which one core streams a block of weights from its own L2 cache through the
+    /// batch-1 row kernel, measured on `threads` threads at once (each its own `bytes`, default
+    /// half the L2 cache), per thread: the bandwidth behind the batch-1 floor.
+    public static func l2StreamingGBps(threads: Int, bytes: Int? = nil) -> Double {
+        let size = bytes ?? max(64 * 1024, MachineProfile.current.l2Bytes / 2)
+        let k = max(16, size / (128 * MemoryLayout<Float>.stride))
+        let microseconds = rowBlockMicroseconds(k: k, n: 128 * max(1, threads), threads: threads)
+        return Double(k * 128 * MemoryLayout<Float>.stride) / (microseconds * 1e-6) / 1e9
     }
 
     /// Median nanoseconds of one empty `KernelThreadPool` job of `chunks` chunks on `threads` threads.
@@ -134,6 +150,16 @@ public enum _KernelBenchmark {
         medianSeconds(samples: 7, minimumSeconds: 0.05) {
             KernelThreadPool.shared.run(threads, chunks: chunks) { _, _ in }
         } * 1e9
+    }
+
+    /// Median nanoseconds per meeting of `threads` participants at a `StepBarrier`.
+    public static func barrierNanoseconds(threads: Int = 2, meetings: Int = 10_000) -> Double {
+        medianSeconds(samples: 5, minimumSeconds: 0.05) {
+            let barrier = StepBarrier(participants: threads)
+            _ = KernelThreadPool.shared.runTogether(threads) { p, _ in
+                for s in 0..<meetings { barrier.arrive(p, step: s) }
+            }
+        } / Double(meetings) * 1e9
     }
 
     /// Median over `samples` of the time of one call of `body`, each sample timing enough calls
@@ -160,16 +186,5 @@ public enum _KernelBenchmark {
 
     private static func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-    }
-}
-extension _KernelBenchmark {
-    /// Median nanoseconds per meeting of `threads` participants at a `StepBarrier`.
-    public static func barrierNanoseconds(threads: Int = 2, meetings: Int = 10_000) -> Double {
-        medianSeconds(samples: 5, minimumSeconds: 0.05) {
-            let barrier = StepBarrier(participants: threads)
-            _ = KernelThreadPool.shared.runTogether(threads) { p, _ in
-                for s in 0..<meetings { barrier.arrive(p, step: s) }
-            }
-        } / Double(meetings) * 1e9
     }
 }

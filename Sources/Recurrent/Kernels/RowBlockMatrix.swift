@@ -1,4 +1,4 @@
-import CRecurrentSupport
+import CRecurrentKernels
 
 /// The right operand of row-times-matrix products (M = 1, a batch-1 time step), `K × N`,
 /// repacked into column blocks that each stream in order: block q holds its `width` columns
@@ -9,6 +9,7 @@ import CRecurrentSupport
 /// hidden units (i, f, g, o of units j₀ ..< j₀ + n): one product then gives all a cell needs to
 /// finish those units, and threads can share out the blocks with no step between them.
 struct RowBlockMatrix<Scalar: RecurrentScalar>: @unchecked Sendable {
+    // Invariant: `storage` is written once, in `init`, and only read afterwards.
     /// K, the shared dimension.
     let rows: Int
     /// Columns per block (a multiple of 16).
@@ -73,26 +74,8 @@ struct RowBlockMatrix<Scalar: RecurrentScalar>: @unchecked Sendable {
     /// `tile[0 ..< width] += x · B[:, block q]`: every element `c₀ + x₀b₀ + … + x_{K-1}b_{K-1}` in
     /// k order, as the contract on `gemm` requires, so the result is bit-identical to `gemm`'s.
     @inline(__always)
-    func accumulate(block q: Int, x: UnsafePointer<Scalar>, into tile: UnsafeMutablePointer<Scalar>) {
-        let b = UnsafePointer(storage.base + q * rows * width)
-        if Scalar.self == Float.self {
-            recurrent_row_block_f32(rows, UnsafeRawPointer(x).assumingMemoryBound(to: Float.self),
-                                    UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), width / 16,
-                                    UnsafeMutableRawPointer(tile).assumingMemoryBound(to: Float.self))
-        } else {
-            rowBlockGeneric(rows, x, b, width, tile)
-        }
-    }
-}
-
-/// The same product in plain Swift (the `Double` reference path), 8 lanes at a time.
-@_specialize(where Scalar == Double)
-func rowBlockGeneric<Scalar: RecurrentScalar>(
-    _ k: Int, _ x: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>, _ width: Int, _ tile: UnsafeMutablePointer<Scalar>
-) {
-    for j in stride(from: 0, to: width, by: 8) {
-        var acc = SIMD8<Scalar>(loading: tile + j)
-        for kk in 0..<k { acc = multiplyAdd(SIMD8(repeating: x[kk]), SIMD8(loading: b + kk * width + j), acc) }
-        acc.store(to: tile + j)
+    func accumulate(block q: Int, x: UnsafePointer<Scalar>, into tile: UnsafeMutablePointer<Scalar>,
+                    table: UnsafePointer<rk_kernels>) {
+        table.pointee.row_block(rows, x, storage.base + q * rows * width, width / 16, tile)
     }
 }

@@ -1,34 +1,5 @@
-import CRecurrentSupport
+import CRecurrentKernels
 import Foundation
-
-/// Global settings of the CPU kernels.
-public enum KernelSettings {
-    /// The number of threads one matrix product may use (the caller's thread included);
-    /// 1 disables threading. Defaults to the number of active processors. Results never
-    /// depend on it: every element of a product is summed in the same order whatever the split.
-    public static var threadCount: Int {
-        get { recurrent_atomic_load(settings.threadCount) }
-        set { recurrent_atomic_store(settings.threadCount, max(1, min(newValue, 64))) }
-    }
-
-    /// How long, in microseconds, an idle worker thread spins waiting for the next product
-    /// before it sleeps (waking a sleeping worker costs a few microseconds).
-    public static var spinMicroseconds: Int {
-        get { recurrent_atomic_load(settings.spinMicroseconds) }
-        set { recurrent_atomic_store(settings.spinMicroseconds, max(0, newValue)) }
-    }
-
-    private static let settings = SettingsStorage()
-
-    private final class SettingsStorage: @unchecked Sendable {
-        let threadCount = UnsafeMutablePointer<CLong>.allocate(capacity: 1)
-        let spinMicroseconds = UnsafeMutablePointer<CLong>.allocate(capacity: 1)
-        init() {
-            threadCount.initialize(to: max(1, ProcessInfo.processInfo.activeProcessorCount))
-            spinMicroseconds.initialize(to: 200)
-        }
-    }
-}
 
 /// A participant's 64-byte-aligned scratch area, grown on demand, and its per-run state.
 final class KernelScratch: @unchecked Sendable {
@@ -75,8 +46,14 @@ final class KernelThreadPool: @unchecked Sendable {
     private var generation: UnsafeMutablePointer<CLong> { counters + Self.line }
     private var active: UnsafeMutablePointer<CLong> { counters + 2 * Self.line }
     private var sleepers: UnsafeMutablePointer<CLong> { counters + 3 * Self.line }
-    private func next(_ i: Int) -> UnsafeMutablePointer<CLong> { counters + (4 + 2 * i) * Self.line }
-    private func end(_ i: Int) -> UnsafeMutablePointer<CLong> { counters + (5 + 2 * i) * Self.line }
+    /// Chunks run by workers (not by callers) since the pool was made.
+    private var workerChunks: UnsafeMutablePointer<CLong> { counters + 4 * Self.line }
+    private func next(_ i: Int) -> UnsafeMutablePointer<CLong> { counters + (5 + 2 * i) * Self.line }
+    private func end(_ i: Int) -> UnsafeMutablePointer<CLong> { counters + (6 + 2 * i) * Self.line }
+
+    /// How many chunks worker threads (not callers) have run since the pool was made: what
+    /// proves that work was shared between threads.
+    var chunksRunByWorkers: Int { recurrent_atomic_load(workerChunks) }
     private let wakeUp = NSCondition()
 
     /// The open job; set by the caller before the generation opens, cleared after it closes
@@ -88,8 +65,10 @@ final class KernelThreadPool: @unchecked Sendable {
     /// Scratch of participant i (index 0 is the caller's while it holds the pool).
     private var scratches: [KernelScratch] = [KernelScratch()]
 
-    private init() {
-        let words = (4 + 2 * Self.maxParticipants) * Self.line
+    /// A pool of its own (the shared one is `shared`): for callers that must not wait for, or
+    /// run inline because of, other callers' jobs.
+    init() {
+        let words = (5 + 2 * Self.maxParticipants) * Self.line
         let raw = UnsafeMutableRawPointer.allocate(byteCount: words * MemoryLayout<CLong>.stride, alignment: 64)
         counters = raw.bindMemory(to: CLong.self, capacity: words)
         counters.initialize(repeating: 0, count: words)
@@ -142,6 +121,11 @@ final class KernelThreadPool: @unchecked Sendable {
                 wakeUp.unlock()
             }
             claimChunks(0, n, own)
+            if together {
+                // Every participant's one chunk must run, on its own thread: wait until each
+                // worker has claimed its own.
+                spinWait { (1..<n).allSatisfy { recurrent_atomic_load(next($0)) >= recurrent_atomic_load(end($0)) } }
+            }
             // Close the job: workers that have not joined yet will not; wait for the others.
             recurrent_atomic_store(generation, (serial + 1) << 8)
             spinWait { recurrent_atomic_load(active) == 0 }
@@ -160,6 +144,7 @@ final class KernelThreadPool: @unchecked Sendable {
                 let c = recurrent_atomic_add(next(home), 1) - 1
                 if c >= limit { break }
                 job?(c, scratch)
+                if index != 0 { recurrent_atomic_add(workerChunks, 1) }
             }
         }
     }
@@ -179,7 +164,8 @@ final class KernelThreadPool: @unchecked Sendable {
         scratches.append(KernelScratch())
         let scratch = scratches[index]
         let seen = recurrent_atomic_load(generation)
-        let thread = Thread { [unowned self] in self.workerLoop(index, scratch, seen) }
+        // The worker keeps the pool alive: a pool, once it has workers, lives as long as the process.
+        let thread = Thread { self.workerLoop(index, scratch, seen) }
         thread.name = "recurrent-kernel-\(index)"
         thread.start()
     }
@@ -259,16 +245,16 @@ final class StepBarrier: @unchecked Sendable {
 /// a pool job costs about a microsecond, the time of some 4,000 gate activations.
 let minParallelElements = 16 * 1024
 
-/// Runs `body` over `0..<rows` in contiguous blocks, one per thread (up to
-/// `KernelSettings.threadCount`) when the work is large enough to pay for a pool job, else in
-/// one call. For element-wise work (a cell's gates): the split changes no result.
-func forEachRowBlock(_ rows: Int, elementsPerRow: Int, _ body: (Range<Int>) -> Void) {
-    let threads = min(KernelSettings.threadCount, rows)
+/// Runs `body` over `0..<rows` in contiguous blocks, one per thread (up to `kernels.threads`)
+/// when the work is large enough to pay for a pool job, else in one call. For element-wise
+/// work (a cell's gates): the split changes no result.
+func forEachRowBlock(_ rows: Int, elementsPerRow: Int, kernels: Kernels, _ body: (Range<Int>) -> Void) {
+    let threads = min(kernels.threads, rows)
     guard threads > 1, rows * elementsPerRow >= minParallelElements else {
         body(0..<rows)
         return
     }
-    KernelThreadPool.shared.run(threads, chunks: threads) { chunk, _ in
+    kernels.pool.run(threads, chunks: threads) { chunk, _ in
         body((chunk * rows / threads)..<((chunk + 1) * rows / threads))
     }
 }

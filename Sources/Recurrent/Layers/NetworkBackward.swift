@@ -18,7 +18,7 @@ extension RecurrentNetwork {
     ) -> BackwardResult<Scalar> {
         parameters.storage.withUnsafeBufferPointer { params in
             layout.backward(weights: params.baseAddress!, tape: tape, dOutput: dOutput, dhN: dhN, dcN: dcN,
-                            grads: grads, wantInputGradient: wantInputGradient)
+                            grads: grads, wantInputGradient: wantInputGradient, kernels: .current)
         }
     }
 }

@@ -47,7 +47,7 @@ extension RecurrentNetwork {
             // Without a tape (inference), the weights' packed forms are kept for the next call.
             layout.forward(weights: params.baseAddress!, input: input, steps: T, batch: B, lengths: lengths,
                            h0: h0, c0: c0, recordTape: recordTape, finalOutput: finalOutput,
-                           packs: recordTape ? nil : packs)
+                           packs: recordTape ? nil : packs, kernels: .current)
         }
     }
 

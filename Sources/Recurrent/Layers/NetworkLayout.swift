@@ -31,10 +31,10 @@ struct NetworkLayout: Equatable, Sendable {
         weights: UnsafePointer<Scalar>, input: UnsafePointer<Scalar>?, tokens: TokenInput<Scalar>? = nil,
         steps T: Int, batch B: Int, lengths: [Int]?,
         h0: UnsafePointer<Scalar>?, c0: UnsafePointer<Scalar>?, recordTape: Bool,
-        finalOutput: UnsafeMutablePointer<Scalar>? = nil, packs: NetworkPacks<Scalar>? = nil
+        finalOutput: UnsafeMutablePointer<Scalar>? = nil, packs: NetworkPacks<Scalar>? = nil, kernels: Kernels
     ) -> ForwardResult<Scalar> {
         let cfg = configuration, D = cfg.directions, P = cfg.stateSize, H = cfg.hiddenSize
-        let hasC = cfg.cell == .lstm
+        let hasC = cfg.cell.hasCellState
         let hN = Buffer<Scalar>(count: cfg.layers * D * B * P)
         let cN = hasC ? Buffer<Scalar>(count: cfg.layers * D * B * H) : nil
         let tape = recordTape ? NetworkTape<Scalar>(steps: T, batch: B, lengths: lengths) : nil
@@ -57,7 +57,8 @@ struct NetworkLayout: Equatable, Sendable {
             var layerTapes: [CellTape<Scalar>] = []
             for d in 0..<D {
                 let runner = CellRunner(geometry: geometry, weights: CellPointers(base, slots[layer][d]),
-                                        steps: T, batch: B, reverse: d == 1, mask: mask, packs: packs?.cells[layer][d])
+                                        steps: T, batch: B, reverse: d == 1, mask: mask, kernels: kernels,
+                                        packs: packs?.cells[layer][d])
                 let cellTape = recordTape ? CellTape<Scalar>(geometry: geometry, steps: T, batch: B) : nil
                 let row = layer * D + d
                 runner.forward(
@@ -84,7 +85,7 @@ struct NetworkLayout: Equatable, Sendable {
     /// With `tokens` (the same as in the forward pass), `dInput` is ∂L/∂embedding `(V, X)`.
     func backward<Scalar: RecurrentScalar>(
         weights: UnsafePointer<Scalar>, tape: NetworkTape<Scalar>, tokens: TokenInput<Scalar>? = nil, dOutput: UnsafePointer<Scalar>?, dhN: UnsafePointer<Scalar>?,
-        dcN: UnsafePointer<Scalar>?, grads: UnsafeMutablePointer<Scalar>, wantInputGradient: Bool
+        dcN: UnsafePointer<Scalar>?, grads: UnsafeMutablePointer<Scalar>, wantInputGradient: Bool, kernels: Kernels
     ) -> BackwardResult<Scalar> {
         let cfg = configuration, D = cfg.directions, P = cfg.stateSize, H = cfg.hiddenSize
         let T = tape.steps, B = tape.batch
@@ -105,7 +106,7 @@ struct NetworkLayout: Equatable, Sendable {
             for d in 0..<D {
                 let row = layer * D + d
                 let runner = CellRunner(geometry: geometry, weights: CellPointers(base, slots[layer][d]),
-                                        steps: T, batch: B, reverse: d == 1, mask: mask)
+                                        steps: T, batch: B, reverse: d == 1, mask: mask, kernels: kernels)
                 runner.backward(
                     tape: tape.cells[layer][d], input: inputView,
                     dOutput: dLayerOutput.map { $0 + d * P }, dOutputStride: D * P,

@@ -103,6 +103,19 @@ public enum Benchmark {
                       parameterBytes: network.parameterCount * MemoryLayout<Float>.stride)
     }
 
+    /// For a batch of one, the least time a forward pass can take: at every step and layer each
+    /// thread streams its share of W_hh (`G·H × H` floats) from its L2 cache once, at
+    /// `streamingGBps` per thread (`_KernelBenchmark.l2StreamingGBps`). Nil for larger batches,
+    /// whose time is in the matrix products instead.
+    public static func batchOneFloorMilliseconds(_ c: Configuration, streamingGBps: Double, threads: Int) -> Double? {
+        guard c.batch == 1, streamingGBps > 0 else { return nil }
+        let geometry = CellGeometry(kind: c.cell, inputSize: c.input, hiddenSize: c.hidden)
+        let blocks = RowBlockLayout(geometry, tile: Kernels.current.tile(for: Float.self)).blocks
+        let used = c.hidden * geometry.gateRows >= GemmPlan.minRowWork ? max(1, min(threads, blocks)) : 1
+        let bytes = Double(geometry.gateRows * c.hidden * MemoryLayout<Float>.stride) / Double(used)
+        return Double(c.steps * c.layers) * bytes / (streamingGBps * 1e9) * 1e3
+    }
+
     /// The median milliseconds of `body` over at least `repeats` runs after one warm-up.
     static func median(repeats: Int, _ body: () throws -> Void) throws -> Double {
         try body()

@@ -56,7 +56,7 @@ extension SequenceModel {
             let w = p.baseAddress! + head, bias = w + O * width
             y.base.fillRows(TB, cols: O, with: bias)
             gemm(MatrixView(forward.output.base, rows: TB, cols: width), MatrixView(w, rows: O, cols: width).transposed,
-                 MutableMatrixView(y.base, rows: TB, cols: O), accumulate: true)
+                 MutableMatrixView(y.base, rows: TB, cols: O), accumulate: true, kernels: .current)
         }
         return (y, forward)
     }
@@ -71,7 +71,7 @@ extension SequenceModel {
                 (state?.c ?? []).withUnsafeBufferPointer { c in
                     layout.forward(weights: p.baseAddress! + recurrentOffset, input: input, tokens: tokens, steps: T,
                                    batch: B, lengths: lengths, h0: state == nil ? nil : h.baseAddress,
-                                   c0: state?.c == nil ? nil : c.baseAddress, recordTape: recordTape)
+                                   c0: state?.c == nil ? nil : c.baseAddress, recordTape: recordTape, kernels: .current)
                 }
             }
         }
@@ -125,17 +125,18 @@ extension SequenceModel {
         gradients: UnsafeMutablePointer<Scalar>
     ) {
         let cfg = configuration, TB = batch.steps * batch.batch, width = cfg.recurrent.outputSize
+        let kernels = Kernels.current
         parameters.storage.withUnsafeBufferPointer { p in
             let base = p.baseAddress!
             var dOutput = dy
             if let head = headOffset, let O = cfg.outputSize {
                 let w = base + head
                 gemm(MatrixView(dy.base, rows: TB, cols: O).transposed, MatrixView(forward.output.base, rows: TB, cols: width),
-                     MutableMatrixView(gradients + head, rows: O, cols: width), accumulate: true)
-                addColumnSums(dy.base, rows: TB, cols: O, into: gradients + head + O * width)
+                     MutableMatrixView(gradients + head, rows: O, cols: width), accumulate: true, kernels: kernels)
+                addColumnSums(dy.base, rows: TB, cols: O, into: gradients + head + O * width, kernels: kernels)
                 dOutput = Buffer<Scalar>(count: TB * width)
                 gemm(MatrixView(dy.base, rows: TB, cols: O), MatrixView(w, rows: O, cols: width),
-                     MutableMatrixView(dOutput.base, rows: TB, cols: width), accumulate: false)
+                     MutableMatrixView(dOutput.base, rows: TB, cols: width), accumulate: false, kernels: kernels)
             }
             var tokens: [Int32] = []
             if case .tokens(let ids) = batch.inputs { tokens = ids }
@@ -144,12 +145,11 @@ extension SequenceModel {
                     weights: base + recurrentOffset, tape: tape,
                     tokens: embeddingOffset.map { TokenInput(ids: ids.baseAddress!, embedding: base + $0, vocabulary: cfg.vocabularySize!) },
                     dOutput: dOutput.base, dhN: nil, dcN: nil, grads: gradients + recurrentOffset,
-                    wantInputGradient: embeddingOffset != nil)
+                    wantInputGradient: embeddingOffset != nil, kernels: kernels)
             }
             if let e = embeddingOffset, let dE = back.dInput {
                 // ∂L/∂embedding, (V, X), summed by token in the first layer's backward pass.
-                let g = gradients + e
-                forEachLaneChunk(dE.count) { j, n in store8(load8(g + j, n) + load8(dE.base + j, n), g + j, n) }
+                addLanes(gradients + e, dE.base, dE.count, table: kernels.table(Scalar.self))
             }
         }
     }

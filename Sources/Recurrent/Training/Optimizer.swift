@@ -1,4 +1,4 @@
-import CRecurrentSupport
+import CRecurrentKernels
 import Foundation
 
 /// The optimizers, each with PyTorch's update rule (`torch.optim.SGD`, `Adam`, `AdamW`).
@@ -238,101 +238,43 @@ public struct Optimizer<Scalar: RecurrentScalar>: Sendable, Equatable {
         }
     }
 
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
     private mutating func sgdStep(_ p: UnsafeMutableBufferPointer<Scalar>, _ g: UnsafeBufferPointer<Scalar>,
                                   learningRate: Double) {
         let c = configuration, n = p.count
-        let negLR = Scalar(-learningRate)
-        let wd = Scalar(c.weightDecay), useDecay = c.weightDecay != 0
-        guard c.momentum != 0 else {
-            if useDecay {
-                for i in 0..<n { p[i] = p[i] + negLR * (g[i] + wd * p[i]) }
-            } else {
-                for i in 0..<n { p[i] = p[i] + negLR * g[i] }
-            }
-            return
-        }
-        let mu = Scalar(c.momentum), keep = Scalar(1 - c.dampening), nesterov = c.nesterov
-        let first = momentumBuffer.isEmpty
-        if first { momentumBuffer = [Scalar](repeating: 0, count: n) }
         guard let pp = p.baseAddress, let gp = g.baseAddress else { return }
+        let first = c.momentum != 0 && momentumBuffer.isEmpty
+        if first { momentumBuffer = [Scalar](repeating: 0, count: n) }
+        let table = Kernels.current.table(Scalar.self)
         momentumBuffer.withUnsafeMutableBufferPointer { buffer in
-            let bp = buffer.baseAddress!
-            // Eight lanes at a time; the loop-invariant branches cost one test per chunk.
-            forEachLaneChunk(n) { i, count in
-                let param = lanes(pp + i, count), grad = lanes(gp + i, count)
-                let d = useDecay ? grad + wd * param : grad
-                let b = first ? d : lanes(bp + i, count) * mu + keep * d
-                store(b, bp + i, count)
-                store(param + negLR * (nesterov ? d + mu * b : b), pp + i, count)
-            }
+            var args = rk_sgd(
+                p: pp, g: gp, momentum_buffer: buffer.baseAddress, n: n, neg_lr: -learningRate,
+                weight_decay: c.weightDecay, momentum: c.momentum, keep: 1 - c.dampening,
+                use_decay: c.weightDecay != 0 ? 1 : 0, has_momentum: c.momentum != 0 ? 1 : 0, first: first ? 1 : 0,
+                nesterov: c.nesterov ? 1 : 0)
+            table.pointee.sgd_step(&args)
         }
     }
 
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
     private mutating func adamStep(_ p: UnsafeMutableBufferPointer<Scalar>, _ g: UnsafeBufferPointer<Scalar>,
                                    learningRate lr: Double) {
         let c = configuration, n = p.count
         let t = Double(stepCount)
         let biasCorrection1 = 1 - pow(c.beta1, t)
-        let biasCorrection2Sqrt = (1 - pow(c.beta2, t)).squareRoot()
-        let negStepSize = Scalar(-(lr / biasCorrection1))
-        let bc2 = Scalar(biasCorrection2Sqrt), eps = Scalar(c.epsilon)
-        let l2 = c.kind == .adam && c.weightDecay != 0, wd = Scalar(c.weightDecay)
-        let decoupled = c.kind == .adamw && c.weightDecay != 0, decay = Scalar(1 - lr * c.weightDecay)
-        // torch.lerp(m, g, w): m + w·(g − m) for |w| < 0.5, else g − (g − m)·(1 − w).
-        let w = Scalar(1 - c.beta1), lerpFromStart = abs(w) < 0.5, oneMinusW = 1 - w
-        let b2 = Scalar(c.beta2), oneMinusB2 = Scalar(1 - c.beta2)
+        let w = 1 - c.beta1
         guard let pp = p.baseAddress, let gp = g.baseAddress else { return }
-        expAvg.withUnsafeMutableBufferPointer { expAvg in
-            expAvgSq.withUnsafeMutableBufferPointer { expAvgSq in
-                let mp = expAvg.baseAddress!, vp = expAvgSq.baseAddress!
-                // Eight lanes at a time; the loop-invariant branches cost one test per chunk.
-                forEachLaneChunk(n) { i, count in
-                    var param = lanes(pp + i, count), grad = lanes(gp + i, count)
-                    if l2 { grad = grad + wd * param }
-                    if decoupled { param = param * decay }
-                    var m = lanes(mp + i, count)
-                    m = lerpFromStart ? m + w * (grad - m) : grad - (grad - m) * oneMinusW
-                    let v = lanes(vp + i, count) * b2 + oneMinusB2 * grad * grad
-                    store(m, mp + i, count)
-                    store(v, vp + i, count)
-                    let denom = laneSquareRoot(v) / bc2 + eps
-                    store(param + negStepSize * m / denom, pp + i, count)
-                }
+        let table = Kernels.current.table(Scalar.self)
+        expAvg.withUnsafeMutableBufferPointer { m in
+            expAvgSq.withUnsafeMutableBufferPointer { v in
+                guard let mp = m.baseAddress, let vp = v.baseAddress else { return }
+                var args = rk_adam(
+                    p: pp, g: gp, m: mp, v: vp, n: n, neg_step: -(lr / biasCorrection1),
+                    bias_correction2_sqrt: (1 - pow(c.beta2, t)).squareRoot(), eps: c.epsilon,
+                    weight_decay: c.weightDecay, decay: 1 - lr * c.weightDecay, w: w, one_minus_w: 1 - Double(Scalar(w)),
+                    beta2: c.beta2, one_minus_beta2: 1 - c.beta2,
+                    l2: c.kind == .adam && c.weightDecay != 0 ? 1 : 0,
+                    decoupled: c.kind == .adamw && c.weightDecay != 0 ? 1 : 0, lerp_from_start: abs(w) < 0.5 ? 1 : 0)
+                table.pointee.adam_step(&args)
             }
         }
     }
-}
-
-/// Lanes `0..<count` (count <= 8) from `pointer`; the others are zero.
-@inline(__always)
-private func lanes<Scalar: RecurrentScalar>(_ pointer: UnsafePointer<Scalar>, _ count: Int) -> SIMD8<Scalar> {
-    count == 8 ? SIMD8(loading: pointer) : SIMD8(loading: pointer, count: count)
-}
-
-@inline(__always)
-private func lanes<Scalar: RecurrentScalar>(_ pointer: UnsafeMutablePointer<Scalar>, _ count: Int) -> SIMD8<Scalar> {
-    lanes(UnsafePointer(pointer), count)
-}
-
-/// Stores lanes `0..<count` (count <= 8) to `pointer`.
-@inline(__always)
-private func store<Scalar: RecurrentScalar>(_ value: SIMD8<Scalar>, _ pointer: UnsafeMutablePointer<Scalar>, _ count: Int) {
-    if count == 8 { value.store(to: pointer) } else { value.store(to: pointer, count: count) }
-}
-
-/// The square root of every lane as vector instructions (`squareRoot()` is a per-lane library
-/// call on Linux). Correctly rounded, so the same values as `squareRoot()`.
-@inline(__always)
-private func laneSquareRoot<Scalar: RecurrentScalar>(_ x: SIMD8<Scalar>) -> SIMD8<Scalar> {
-    if Scalar.self == Float.self {
-        return unsafeBitCast(recurrent_sqrt_float8(unsafeBitCast(x, to: SIMD8<Float>.self)), to: SIMD8<Scalar>.self)
-    }
-    if Scalar.self == Double.self {
-        return unsafeBitCast(recurrent_sqrt_double8(unsafeBitCast(x, to: SIMD8<Double>.self)), to: SIMD8<Scalar>.self)
-    }
-    return x.squareRoot()
 }

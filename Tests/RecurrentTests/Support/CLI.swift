@@ -20,8 +20,11 @@ enum CLI {
         #endif
     }
 
-    static func run(_ arguments: [String], in directory: URL? = nil) throws -> Result {
+    static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> Result {
         let process = Process()
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.executableURL = productsDirectory.appendingPathComponent("recurrent")
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }

@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+@testable import Recurrent
+
+/// The products and the pool with several threads: results bit-identical to one thread, and
+/// proof that the other threads ran (each test has a pool of its own, so no other test's job
+/// can make it run everything on the calling thread).
+@Suite("Threaded kernels")
+struct ThreadedKernelTests {
+    /// `gemm` of a fixed product with `threads` threads of `pool`, `calls` times back to back
+    /// (so the pool's workers are awake for all but the first), C starting from fixed values.
+    static func products(m: Int, n: Int, k: Int, layout: KernelTests.ALayout, threads: Int, tile: GemmTile,
+                         isa: InstructionSet = .best, pool: KernelThreadPool, calls: Int = 1) -> [[Float]] {
+        let a = KernelTests.Operand<Float>(rows: m, cols: k, layout: layout, seed: 1)
+        let bOperand = KernelTests.Operand<Float>(rows: k, cols: n, layout: .rowMajor, seed: 2)
+        let k1 = kernels(isa, threads: threads, pool: pool)
+        let b = PackedMatrix(bOperand.view, kernels: k1)
+        var results: [[Float]] = []
+        for _ in 0..<calls {
+            var c = [Float](repeating: 0.25, count: m * n)
+            c.withUnsafeMutableBufferPointer { cp in
+                gemm(a.view, b, MutableMatrixView(cp.baseAddress!, rows: m, cols: n), accumulate: true, kernels: k1, tile: tile)
+            }
+            results.append(c)
+        }
+        withExtendedLifetime((a, bOperand)) {}
+        return results
+    }
+
+    static func product(m: Int, n: Int, k: Int, layout: KernelTests.ALayout, threads: Int, tile: GemmTile,
+                        pool: KernelThreadPool) -> [Float] {
+        products(m: m, n: n, k: k, layout: layout, threads: threads, tile: tile, pool: pool)[0]
+    }
+
+    @Test("Bit-identical products with 1 to 4 threads (split over N and over M), either tile; the workers ran",
+          arguments: [(64, 520, 40), (150, 100, 130), (1, 2048, 256), (1, 130, 300), (37, 2048, 600)])
+    func threadCountDoesNotMatter(_ shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        for layout in [KernelTests.ALayout.rowMajor, .transposed] {
+            for tile in GemmTile.allCases {
+                let single = Self.product(m: m, n: n, k: k, layout: layout, threads: 1, tile: tile, pool: KernelThreadPool())
+                for threads in 2...4 {
+                    // Whether the plan shares this product at all (small ones stay on one thread).
+                    let shared = m == 1 ? k * n >= GemmPlan.minRowWork
+                        : GemmPlan(m: m, n: n, k: k, threads: threads, tile: tile).threads > 1
+                    let pool = KernelThreadPool()
+                    // Back-to-back calls until a worker has taken a chunk (one not yet awake
+                    // leaves its chunks to the caller); every result checked.
+                    var attempts = 0
+                    repeat {
+                        for product in Self.products(m: m, n: n, k: k, layout: layout, threads: threads, tile: tile,
+                                                     pool: pool, calls: 10) {
+                            #expect(KernelTests.mismatches(product, single) == [],
+                                    "M=\(m) N=\(n) K=\(k) \(layout), \(threads) threads, \(tile) tile")
+                        }
+                        attempts += 1
+                    } while shared && pool.chunksRunByWorkers == 0 && attempts < 50
+                    #expect((pool.chunksRunByWorkers > 0) == shared, "M=\(m) N=\(n) K=\(k), \(threads) threads, shared: \(shared)")
+                }
+            }
+        }
+    }
+
+    @Test("Products from several threads at once on one pool (one gets it, the others compute alone) are bit-identical")
+    func concurrentCallers() {
+        let pool = KernelThreadPool()
+        let expected = Self.product(m: 150, n: 100, k: 130, layout: .rowMajor, threads: 1, tile: .narrow, pool: pool)
+        final class Results: @unchecked Sendable {
+            let lock = NSLock()
+            var products = [[Float]](repeating: [], count: 8)
+        }
+        let results = Results()
+        DispatchQueue.concurrentPerform(iterations: 8) { i in
+            let product = Self.product(m: 150, n: 100, k: 130, layout: .rowMajor, threads: 1 + i % 3,
+                                       tile: GemmTile.allCases[i % 2], pool: pool)
+            results.lock.withLock { results.products[i] = product }
+        }
+        for i in 0..<8 { #expect(KernelTests.mismatches(results.products[i], expected) == [], "caller \(i)") }
+    }
+
+    @Test("The thread pool runs every chunk exactly once, for any participant count")
+    func poolRunsEveryChunkOnce() {
+        let pool = KernelThreadPool()
+        for (participants, chunks) in [(1, 5), (2, 1), (2, 2), (2, 37), (3, 10), (4, 64)] {
+            let counts = UnsafeMutablePointer<Int>.allocate(capacity: chunks)
+            defer { counts.deallocate() }
+            for _ in 0..<20 {
+                counts.initialize(repeating: 0, count: chunks)
+                pool.run(participants, chunks: chunks) { chunk, _ in
+                    counts[chunk] += 1  // each chunk is claimed once: no race
+                }
+                #expect((0..<chunks).allSatisfy { counts[$0] == 1 }, "\(participants) participants, \(chunks) chunks")
+            }
+        }
+    }
+
+    @Test("runTogether runs every participant on a thread of its own, at the same time")
+    func runTogetherUsesDistinctThreads() {
+        let pool = KernelThreadPool()
+        for participants in [2, 3] {
+            final class Seen: @unchecked Sendable {
+                let lock = NSLock()
+                var threads: Set<ObjectIdentifier> = []
+            }
+            let seen = Seen()
+            let before = pool.chunksRunByWorkers
+            let barrier = StepBarrier(participants: participants)
+            let ran = pool.runTogether(participants) { p, _ in
+                seen.lock.withLock { _ = seen.threads.insert(ObjectIdentifier(Thread.current)) }
+                // Everyone must arrive before anyone leaves: they ran at the same time.
+                barrier.arrive(p, step: 0)
+            }
+            #expect(ran)
+            #expect(seen.threads.count == participants)
+            #expect(pool.chunksRunByWorkers - before == participants - 1)
+        }
+    }
+
+    @Test("Threads are a setting: 0 becomes 1, and the task override wins over the process setting")
+    func threadSettings() {
+        KernelSettings.withThreadCount(0) { #expect(Kernels.current.threads == 1) }
+        KernelSettings.withThreadCount(3) { #expect(Kernels.current.threads == 3) }
+    }
+}
