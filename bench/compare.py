@@ -2,8 +2,8 @@
 """Recurrent against PyTorch and ONNX Runtime, side by side, on the same configurations and
 the same thread count, in one session.
 
-Runs `recurrent bench --json` (build it first with
-`swift build -c release -Xswiftc -target-cpu -Xswiftc native`), PyTorch's `nn.LSTM` (or, with
+Runs `recurrent bench --json` (build it first with a plain `swift build -c release`: the kernels
+for this CPU are chosen at run time), PyTorch's `nn.LSTM` (or, with
 `--cell`, `nn.GRU` or `nn.RNN`), and ONNX Runtime on the module exported from it, on the configurations (B, T, X, H, layers) of the
 performance issue, and prints the median milliseconds and the speedups. Inference is the
 forward pass (`torch.inference_mode()`; ORT `session.run`); a training step is the forward pass
@@ -89,12 +89,14 @@ def ort_bench(cfg, threads, repeats, workdir, cell):
 
 
 def ours(binary, threads, repeats, cell):
+    """Recurrent's rows: (infer ms, train ms, scratch bytes, floor ms or None) per config, and the machine."""
     args = [binary, "bench", "--json", "--threads", str(threads), "--repeats", str(repeats), "--cell", cell]
     for _, B, T, X, H, L in CONFIGS:
         args += ["--config", f"{B},{T},{X},{H},{L}"]
     out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
     rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    return [(r["infer_ms"], r["train_ms"], r.get("train_scratch_bytes", 0)) for r in rows]
+    machine = {k: rows[0][k] for k in ("cpu", "isa", "l2_streaming_gbps", "barrier_ns")}
+    return [(r["infer_ms"], r["train_ms"], r.get("train_scratch_bytes", 0), r.get("floor_ms")) for r in rows], machine
 
 
 def main():
@@ -106,16 +108,22 @@ def main():
     parser.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", ".build", "release", "recurrent"))
     args = parser.parse_args()
     if not os.path.exists(args.binary):
-        sys.exit(f"{args.binary}: build it first: swift build -c release -Xswiftc -target-cpu -Xswiftc native")
+        sys.exit(f"{args.binary}: build it first: swift build -c release")
 
-    results = {c[0]: {"ours_i": [], "ours_t": [], "mem": [], "torch_i": [], "torch_t": [], "ort_i": []} for c in CONFIGS}
+    results = {c[0]: {"ours_i": [], "ours_t": [], "mem": [], "floor": [], "torch_i": [], "torch_t": [], "ort_i": []}
+               for c in CONFIGS}
+    machines = []
     with tempfile.TemporaryDirectory() as workdir:
         for round_index in range(args.rounds):
             print(f"round {round_index + 1} of {args.rounds}...", file=sys.stderr, flush=True)
-            for cfg, (oi, ot, mem) in zip(CONFIGS, ours(args.binary, args.threads, args.repeats, args.cell)):
+            rows, machine = ours(args.binary, args.threads, args.repeats, args.cell)
+            machines.append(machine)
+            for cfg, (oi, ot, mem, floor) in zip(CONFIGS, rows):
                 results[cfg[0]]["ours_i"].append(oi)
                 results[cfg[0]]["ours_t"].append(ot)
                 results[cfg[0]]["mem"].append(mem)
+                if floor is not None:
+                    results[cfg[0]]["floor"].append(floor)
             for cfg in CONFIGS:
                 ti, tt = torch_bench(cfg, args.threads, args.repeats, args.cell)
                 results[cfg[0]]["torch_i"].append(ti)
@@ -125,15 +133,19 @@ def main():
     m = lambda values: statistics.median(values)
     print(f"{args.cell.upper()}, float32, {args.threads} threads, median of {args.rounds} rounds "
           f"(torch {torch.__version__}, onnxruntime {ort.__version__})")
-    print("| config (B, T, X, H, L) | Recurrent inference | PyTorch inference | ONNX Runtime inference | vs faster peer "
-          "| Recurrent training step | PyTorch training step | vs PyTorch | training scratch memory |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(f"CPU: {machines[0]['cpu']}; Recurrent's kernels: {machines[0]['isa']}; "
+          f"L2 streaming {m([x['l2_streaming_gbps'] for x in machines]):.1f} GB/s per core, "
+          f"thread meeting {m([x['barrier_ns'] for x in machines]):.0f} ns (medians over the rounds)")
+    print("| config (B, T, X, H, L) | Recurrent inference | batch-1 floor | PyTorch inference | ONNX Runtime inference "
+          "| vs faster peer | Recurrent training step | PyTorch training step | vs PyTorch | training scratch memory |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, B, T, X, H, L in CONFIGS:
         r = results[name]
         oi, ti, xi, ot, tt = m(r["ours_i"]), m(r["torch_i"]), m(r["ort_i"]), m(r["ours_t"]), m(r["torch_t"])
         flops = sum(2 * GATES[args.cell] * H * ((X if l == 0 else H) + H) * B * T for l in range(L))
         gf = lambda ms, factor=1: f"{factor * flops / ms / 1e6:.0f}"
-        print(f"| {name} ({B}, {T}, {X}, {H}, {L}) | {oi:.3f} ms ({gf(oi)} GFLOP/s) | {ti:.3f} ms | {xi:.3f} ms "
+        floor = f"{m(r['floor']):.3f} ms" if r["floor"] else "-"
+        print(f"| {name} ({B}, {T}, {X}, {H}, {L}) | {oi:.3f} ms ({gf(oi)} GFLOP/s) | {floor} | {ti:.3f} ms | {xi:.3f} ms "
               f"| {min(ti, xi) / oi:.2f}x | {ot:.2f} ms ({gf(ot, 3)} GFLOP/s) | {tt:.2f} ms | {tt / ot:.2f}x "
               f"| {m(r['mem']) / 1e6:.1f} MB |")
 

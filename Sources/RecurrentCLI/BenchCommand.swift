@@ -89,10 +89,11 @@ struct BenchCommand: ParsableCommand {
                 print(String(decoding: data, as: UTF8.self))
             } else {
                 let floorText = floor.map { String(format: "%9.3f", $0) } ?? "        -"
-                print(String(format: "%-8@ %4d %5d %5d %5d %2d  %10.3f %@ %9.1f  %10.3f %9.1f   %9.1f MB",
+                let trainText = inferenceOnly ? "         -         -           -"
+                    : String(format: "%10.3f %9.1f   %9.1f MB", r.trainMilliseconds, r.trainGFLOPs, Double(r.trainScratchBytes) / 1e6)
+                print(String(format: "%-8@ %4d %5d %5d %5d %2d  %10.3f %@ %9.1f  %@",
                              c.name as NSString, c.batch, c.steps, c.input, c.hidden, c.layers, r.inferMilliseconds,
-                             floorText as NSString, r.inferGFLOPs, r.trainMilliseconds, r.trainGFLOPs,
-                             Double(r.trainScratchBytes) / 1e6))
+                             floorText as NSString, r.inferGFLOPs, trainText as NSString))
             }
             fflush(nil)
         }

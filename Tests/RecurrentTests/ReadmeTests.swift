@@ -53,7 +53,7 @@ struct ReadmeTests {
     func commands() throws {
         let first = try #require(Self.blocks("sh").first)
         let lines = first.split(separator: "\n").map { $0.split(separator: "#")[0].trimmingCharacters(in: .whitespaces) }
-        #expect(lines[0] == "swift run -c release -Xswiftc -target-cpu -Xswiftc native recurrent train")
+        #expect(lines[0] == "swift run -c release recurrent train")
         #expect(lines[1] == "swift test -c release")
         let ci = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent(".ci/run"), encoding: .utf8)

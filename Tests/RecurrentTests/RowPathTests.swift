@@ -11,9 +11,10 @@ struct RowPathTests {
     /// states of sequence 0 (of `batch`), as bit patterns.
     static func pass<S: RecurrentScalar>(
         _: S.Type, _ cfg: RecurrentConfiguration, batch B: Int, length: Int, threads: Int,
-        isa: InstructionSet = .best, pool: KernelThreadPool = KernelThreadPool()
+        isa: InstructionSet = .best, pool: KernelThreadPool = KernelThreadPool(), steps T: Int = 7,
+        balancing: RowBlockSplit.Policy = .measured
     ) throws -> [S] {
-        let T = 7, X = cfg.inputSize, rows = cfg.layers * cfg.directions
+        let X = cfg.inputSize, rows = cfg.layers * cfg.directions
         let network = try RecurrentNetwork<S>(cfg, seed: 3)
         var random = SeededGenerator(seed: 11)
         // Sequence 0 is the same whatever the batch; the others are random.
@@ -32,7 +33,8 @@ struct RowPathTests {
             for t in 0..<T { for j in 0..<X { x[(t * B + b) * X + j] = random.uniform(-1, 1) } }
         }
         let lengths = (0..<B).map { $0 == 0 ? length : T }
-        return withKernels(isa, threads: threads, pool: pool) {
+        let override = Kernels.Override(instructionSet: isa, threads: threads, pool: pool, balancing: balancing)
+        return Kernels.$override.withValue(override) {
             run(network, cfg, x: x, dy: dy, h0: h0, c0: c0, lengths: lengths, steps: T, batch: B)
         }
     }
@@ -105,5 +107,47 @@ struct RowPathTests {
         let batched = try Self.pass(Double.self, cfg, batch: 2, length: 5, threads: 1)
         let alone = try Self.pass(Double.self, cfg, batch: 1, length: 5, threads: 2)
         #expect(KernelTests.mismatches(alone, batched) == [], "\(cfg.cell) H=\(cfg.hiddenSize)")
+    }
+
+    @Test("Work that changes hands between threads every 32 steps gives the same bits (forward and backward)",
+          arguments: [CellKind.lstm, .gru, .gated, .rnn])
+    func sharesThatMoveGiveTheSameNumbers(_ cell: CellKind) throws {
+        let cfg = RecurrentConfiguration(cell: cell, inputSize: 3, hiddenSize: cell == .rnn ? 300 : cell == .gated ? 170 : 150)
+        #expect(cfg.hiddenSize * cfg.hiddenSize * cell.gateCount >= GemmPlan.minRowWork, "shared between threads")
+        let batched = try Self.pass(Float.self, cfg, batch: 2, length: 90, threads: 1, steps: 100)
+        for threads in [2, 3] {
+            let alone = try Self.pass(Float.self, cfg, batch: 1, length: 90, threads: threads, steps: 100,
+                                      balancing: .alternating)
+            #expect(KernelTests.mismatches(alone, batched) == [], "\(cell), \(threads) threads")
+        }
+    }
+
+    @Test("The split moves a block away from the busier participant, never empties one, and keeps still when balanced")
+    func splitPolicy() {
+        let split = RowBlockSplit(participants: 2, blocks: 16)
+        #expect(split.range(0, step: 0) == 0..<8 && split.range(1, step: 0) == 8..<16)
+        for s in 0..<32 { split.prepare(step: s) }
+        split.addBusy(0, 320_000)
+        split.addBusy(1, 200_000)
+        split.prepare(step: 32)
+        #expect(split.range(0, step: 32) == 0..<8, "the current step keeps its shares")
+        #expect(split.range(0, step: 33) == 0..<7 && split.range(1, step: 33) == 7..<16)
+        // Balanced since: no move.
+        for s in 33..<64 { split.prepare(step: s) }
+        split.addBusy(0, 200_000)
+        split.addBusy(1, 201_000)
+        split.prepare(step: 64)
+        #expect(split.range(0, step: 65) == 0..<7)
+        // Participant 1 far slower, many times over: participant 0 takes blocks, 1 keeps one.
+        for round in 2..<40 {
+            for s in (32 * round + 1)..<(32 * round + 32) { split.prepare(step: s) }
+            split.addBusy(1, 10_000_000)
+            split.prepare(step: 32 * round + 32)
+        }
+        #expect(split.range(1, step: 32 * 40 + 1) == 15..<16 && split.range(0, step: 32 * 40 + 1) == 0..<15)
+        let three = RowBlockSplit(participants: 3, blocks: 3)
+        three.addBusy(1, 1_000_000)
+        three.prepare(step: 32)
+        #expect((0..<3).map { three.range($0, step: 33).count } == [1, 1, 1])
     }
 }

@@ -44,17 +44,17 @@ struct ThreadedKernelTests {
                     let shared = m == 1 ? k * n >= GemmPlan.minRowWork
                         : GemmPlan(m: m, n: n, k: k, threads: threads, tile: tile).threads > 1
                     let pool = KernelThreadPool()
-                    // Back-to-back calls until a worker has taken a chunk (one not yet awake
-                    // leaves its chunks to the caller); every result checked.
-                    var attempts = 0
+                    // Back-to-back calls until a worker has taken a chunk (one not yet scheduled
+                    // leaves its chunks to the caller; with every core busy running other tests
+                    // that can take a while), every result checked.
+                    let deadline = ContinuousClock.now + .seconds(5)
                     repeat {
                         for product in Self.products(m: m, n: n, k: k, layout: layout, threads: threads, tile: tile,
                                                      pool: pool, calls: 10) {
                             #expect(KernelTests.mismatches(product, single) == [],
                                     "M=\(m) N=\(n) K=\(k) \(layout), \(threads) threads, \(tile) tile")
                         }
-                        attempts += 1
-                    } while shared && pool.chunksRunByWorkers == 0 && attempts < 50
+                    } while shared && pool.chunksRunByWorkers == 0 && ContinuousClock.now < deadline
                     #expect((pool.chunksRunByWorkers > 0) == shared, "M=\(m) N=\(n) K=\(k), \(threads) threads, shared: \(shared)")
                 }
             }

@@ -6,6 +6,7 @@
 #include "gemm.h"
 #include "pack.h"
 #include "cells.h"
+#include "rowstep.h"
 #include "vectors.h"
 #include "optimizer.h"
 
@@ -18,7 +19,10 @@ const rk_kernels RK_TABLE = {
     .gemm_block = gemm_block,
     .gemm_row = gemm_row,
     .gemm_thin = gemm_thin,
+    .pack_row_blocks = pack_row_blocks,
     .row_block = row_block,
+    .row_step = row_step,
+    .row_back_product = row_back_product,
     .cell_forward = cell_forward,
     .cell_backward = cell_backward,
     .add = add,

@@ -169,9 +169,9 @@ static void gemm_row(long k, const void *xv, long xs, const void *bv, long n, vo
 }
 
 /// C (+)= A · B for a small K (a few features), row by row, 16 columns at a time: packing A
-/// would cost more than the product.
-static void gemm_thin(const rk_matrix *a, const void *bv, long n, void *cv, long ldc, int load) {
-    const T *b = bv, *abase = a->base;
+/// would cost more than the product. With `bias`, each row starts from it.
+static void gemm_thin(const rk_matrix *a, const void *bv, long n, void *cv, long ldc, int load, const void *biasv) {
+    const T *b = bv, *abase = a->base, *bias = biasv;
     T *c = cv;
     const long k = a->cols, panels = (n + 15) / 16;
     for (long i = 0; i < a->rows; i++) {
@@ -180,7 +180,7 @@ static void gemm_thin(const rk_matrix *a, const void *bv, long n, void *cv, long
         for (long p = 0; p < panels; p++) {
             const long j0 = p * 16, cols = min_l(16, n - j0);
             const T *panel = b + p * k * 16;
-            v16 acc = load ? ld16n(row + j0, cols) : (v16)0;
+            v16 acc = bias ? ld16n(bias + j0, cols) : load ? ld16n(row + j0, cols) : (v16)0;
             for (long kk = 0; kk < k; kk++) acc = MULADD((v16)x[kk * a->col_stride], ld16(panel + 16 * kk), acc);
             st16n(row + j0, acc, cols);
         }

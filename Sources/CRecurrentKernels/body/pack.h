@@ -10,7 +10,7 @@ static void pack_b(const rk_matrix *bm, void *outv) {
         const long j0 = p * 16, jn = min_l(16, N - j0);
         T *dst = out + p * K * 16;
         if (cs == 1 && jn == 16) {
-            for (long k = 0; k < K; k++) __builtin_memcpy(dst + 16 * k, base + k * rs + j0, 16 * sizeof(T));
+            for (long k = 0; k < K; k++) st16(dst + 16 * k, ld16(base + k * rs + j0));
         } else if (rs == 1 && jn == 16) {
             // Bᵀ stored row-major (a weight matrix W): 16 rows of W in, one stream out, eight
             // columns of each row at a time so every line of W is read once.
@@ -119,6 +119,31 @@ static void pack_slivers(const rk_matrix *am, const rk_slivers *plan, long s0, l
         for (long r = 0; r < valid; r++) {
             const T *src = base + (row0 + r) * rs + k0 * cs;
             for (long k = 0; k < kc; k++) out[h * k + r] = src[k * cs];
+        }
+    }
+}
+
+/// Blocks of chosen columns for the batch-1 row kernels: block q's row k, slot s holds
+/// `B[k, columns[q·width + s]]` (0 for a negative index). With B's columns contiguous (Wᵀ of a
+/// row-major W) each column is read in runs of 16 k and written 16 rows at a time.
+static void pack_row_blocks(const rk_matrix *bm, const long *columns, long blocks, long width, void *outv) {
+    const T *base = bm->base;
+    T *out = outv;
+    const long K = bm->rows, rs = bm->row_stride, cs = bm->col_stride;
+    for (long q = 0; q < blocks; q++) {
+        T *block = out + q * K * width;
+        const long *cols = columns + q * width;
+        for (long k0 = 0; k0 < K; k0 += 16) {
+            const long kn = min_l(16, K - k0);
+            for (long s = 0; s < width; s++) {
+                T *dst = block + k0 * width + s;
+                if (cols[s] < 0) {
+                    for (long k = 0; k < kn; k++) dst[k * width] = 0;
+                } else {
+                    const T *src = base + k0 * rs + cols[s] * cs;
+                    for (long k = 0; k < kn; k++) dst[k * width] = src[k * rs];
+                }
+            }
         }
     }
 }

@@ -119,6 +119,31 @@ typedef struct rk_cell_back {
     int nonlinearity;
 } rk_cell_back;
 
+/// One step of the batch-1 path for row blocks `q0 ..< q1` (see `CellRunner.recurRows`): each
+/// block's recurrent product (into its gates, or into `tile` from `bhh` for a recurrent part
+/// kept apart), then the cell's element-wise step for its units, then (with `tape_gates`) the
+/// activations copied to the tape in PyTorch's order. Block q holds units `q·units ..<`
+/// `q·units + n` (n = units but for the last block), gate by gate, in `width` columns.
+typedef struct rk_row_step {
+    /// W_hhᵀ in row blocks: block q's `k × width` at `w + q·k·width`.
+    const void *_Nonnull w;
+    long k, width, units, hidden, q0, q1;
+    /// The step's gates in row blocks (the input projection in, activations out).
+    void *_Nonnull a;
+    const void *_Nullable bhh;
+    void *_Nullable tile;
+    /// States, H each: h_{t-1}, h_t, c_{t-1}, c_t, the GRU's tape (W_hn h + b_hn).
+    const void *_Nonnull h_prev;
+    void *_Nonnull h;
+    const void *_Nullable c_prev;
+    void *_Nullable c;
+    void *_Nullable aux;
+    /// The tape's gates of this step (G·H, PyTorch's order), or NULL.
+    void *_Nullable tape_gates;
+    int gates, apart, nonlinearity;
+    rk_cell cell;
+} rk_row_step;
+
 /// PyTorch's SGD on n parameters (`torch.optim.SGD`), in the element type of the table.
 typedef struct rk_sgd {
     void *_Nonnull p;
@@ -161,12 +186,26 @@ typedef struct rk_kernels {
     /// One row of C over packed panels `p0 ..< p1`: c (+)= x · B, `x[k]` at `x + k · xs`.
     void (*_Nonnull gemm_row)(long k, const void *_Nonnull x, long xs, const void *_Nonnull b, long n,
                               void *_Nonnull c, long p0, long p1, int load, int wide);
-    /// C (+)= A · B for a small K, row by row (B packed, K × n); C's rows `ldc` apart.
+    /// C (+)= A · B for a small K, row by row (B packed, K × n); C's rows `ldc` apart. With
+    /// `bias` (n values), every row of C starts from it instead (C = bias + A · B).
     void (*_Nonnull gemm_thin)(const rk_matrix *_Nonnull a, const void *_Nonnull b, long n, void *_Nonnull c,
-                               long ldc, int load);
+                               long ldc, int load, const void *_Nullable bias);
+    /// Packs B (K × N) into `blocks` blocks of `width` columns stored row after row: block q's
+    /// row k, slot s holds `B[k, columns[q·width + s]]`, or 0 where that index is negative.
+    void (*_Nonnull pack_row_blocks)(const rk_matrix *_Nonnull b, const long *_Nonnull columns, long blocks,
+                                     long width, void *_Nonnull out);
     /// c[0 ..< 16·vectors] += x · B for a block of B stored row after row (16·vectors wide).
     void (*_Nonnull row_block)(long k, const void *_Nonnull x, const void *_Nonnull b, long vectors, void *_Nonnull c);
 
+    /// One batch-1 step over a participant's row blocks (see `rk_row_step`).
+    void (*_Nonnull row_step)(const rk_row_step *_Nonnull args);
+    /// The batch-1 backward product for row blocks `q0 ..< q1` of `width` hidden units each:
+    /// out[j] (+)= Σ_r x[r] · W[r, j] over the `k` rows of W stored in blocks (block q's
+    /// `k × width` at `w + q·k·width`), for units j from `q0·width` to at most `hidden`; `out`
+    /// points at unit `q0·width`; adds to it when `accumulate`, else overwrites; `tile` holds
+    /// one block's width.
+    void (*_Nonnull row_back_product)(long k, const void *_Nonnull x, const void *_Nonnull w, long width, long hidden,
+                                      long q0, long q1, void *_Nonnull out, void *_Nonnull tile, int accumulate);
     /// A cell's element-wise step, forward and backward.
     void (*_Nonnull cell_forward)(rk_cell cell, const rk_cell_step *_Nonnull step);
     void (*_Nonnull cell_backward)(rk_cell cell, const rk_cell_back *_Nonnull step);
@@ -207,6 +246,24 @@ void rk_cpu_family_model(int *_Nonnull family, int *_Nonnull model);
 static inline long recurrent_atomic_load(const long *_Nonnull p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
 static inline void recurrent_atomic_store(long *_Nonnull p, long v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
 static inline long recurrent_atomic_add(long *_Nonnull p, long v) { return __atomic_add_fetch(p, v, __ATOMIC_SEQ_CST); }
+/// Release and acquire orderings, for a step barrier: a store-release publishes every write
+/// before it to a thread whose load-acquire sees it, without the full fence (and the wait for
+/// every pending store) that a sequentially consistent store costs on x86.
+static inline void recurrent_atomic_store_release(long *_Nonnull p, long v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+static inline long recurrent_atomic_load_acquire(const long *_Nonnull p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+/// A cycle counter for measuring short stretches of work (x86 TSC, arm64 virtual counter);
+/// only differences between readings on one machine mean anything.
+static inline unsigned long long recurrent_ticks(void) {
+#if defined(__x86_64__)
+    return __builtin_ia32_rdtsc();
+#elif defined(__aarch64__)
+    unsigned long long value;
+    __asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(value));
+    return value;
+#else
+    return 0;
+#endif
+}
 /// Sets `*p` to `desired` if it holds `expected`; returns whether it did.
 static inline int recurrent_atomic_cas(long *_Nonnull p, long expected, long desired) {
     return __atomic_compare_exchange_n(p, &expected, desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);

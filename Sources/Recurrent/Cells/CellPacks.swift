@@ -11,6 +11,8 @@ final class CellPacks<Scalar: RecurrentScalar>: @unchecked Sendable {
     private var projectionWeights: PackedMatrix<Scalar>?
     private var recurrentRowBlocks: RowBlockMatrix<Scalar>?
     private var inputRowBlocks: PackedMatrix<Scalar>?
+    /// The row-block width both row packs were made for (it depends on the thread count).
+    private var rowBlockWidth = 0
 
     /// W_ihᵀ packed for `gemm`.
     func input(_ make: () -> PackedMatrix<Scalar>) -> PackedMatrix<Scalar> { get(\.inputWeights, make) }
@@ -18,11 +20,25 @@ final class CellPacks<Scalar: RecurrentScalar>: @unchecked Sendable {
     func recurrent(_ make: () -> PackedMatrix<Scalar>) -> PackedMatrix<Scalar> { get(\.recurrentWeights, make) }
     /// W_hrᵀ packed for `gemm`.
     func projection(_ make: () -> PackedMatrix<Scalar>) -> PackedMatrix<Scalar> { get(\.projectionWeights, make) }
-    /// W_ihᵀ packed for `gemm` with its columns in the row blocks of the batch-1 path.
-    func inputRows(_ make: () -> PackedMatrix<Scalar>) -> PackedMatrix<Scalar> { get(\.inputRowBlocks, make) }
-    /// W_hhᵀ in the row blocks of the batch-1 path.
-    func recurrentRows(_ make: () -> RowBlockMatrix<Scalar>) -> RowBlockMatrix<Scalar> {
-        get(\.recurrentRowBlocks, make)
+    /// W_ihᵀ packed for `gemm` with its columns in the row blocks (of `width` columns) of the
+    /// batch-1 path.
+    func inputRows(width: Int, _ make: () -> PackedMatrix<Scalar>) -> PackedMatrix<Scalar> {
+        dropRows(unless: width)
+        return get(\.inputRowBlocks, make)
+    }
+    /// W_hhᵀ in the row blocks (of `width` columns) of the batch-1 path.
+    func recurrentRows(width: Int, _ make: () -> RowBlockMatrix<Scalar>) -> RowBlockMatrix<Scalar> {
+        dropRows(unless: width)
+        return get(\.recurrentRowBlocks, make)
+    }
+
+    /// Forgets the row packs when they were made for another block width.
+    private func dropRows(unless width: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        if rowBlockWidth != width {
+            (inputRowBlocks, recurrentRowBlocks, rowBlockWidth) = (nil, nil, width)
+        }
     }
 
     private func get<T>(_ slot: ReferenceWritableKeyPath<CellPacks, T?>, _ make: () -> T) -> T {

@@ -102,14 +102,12 @@ struct CellRunner<Scalar: RecurrentScalar>: @unchecked Sendable {
         switch input {
         case .rows(let x):
             precondition(x.rows == rows && x.cols == geometry.inputSize)
-            proj.fillRows(rows, cols: columns, with: bias)
-            gemm(x, w, MutableMatrixView(proj, rows: rows, cols: columns), accumulate: true, kernels: kernels)
+            gemm(x, w, MutableMatrixView(proj, rows: rows, cols: columns), accumulate: true, kernels: kernels, bias: bias)
         case .tokens(let ids, let embedding):
             precondition(embedding.cols == geometry.inputSize)
             let table = Buffer<Scalar>(uninitializedCount: embedding.rows * columns)
-            table.base.fillRows(embedding.rows, cols: columns, with: bias)
             gemm(embedding, w, MutableMatrixView(table.base, rows: embedding.rows, cols: columns), accumulate: true,
-                 kernels: kernels)
+                 kernels: kernels, bias: bias)
             for r in 0..<rows { (proj + r * columns).update(from: table.base + Int(ids[r]) * columns, count: columns) }
         }
     }

@@ -13,10 +13,10 @@ import CRecurrentKernels
 /// one meeting per step suffices. Sums and element-wise code are the general path's, so the
 /// numbers are bit-identical to it.
 extension CellRunner {
-    /// Hidden units (columns of W_hh) per row block of the backward product: 128 (wide tile) or
-    /// 64, or H rounded up to 16 when smaller.
-    static func backwardBlockWidth(hidden: Int, tile: GemmTile) -> Int {
-        min(tile == .wide ? 128 : 64, (hidden + 15) / 16 * 16)
+    /// Hidden units (columns of W_hh) per row block of the backward product: 64, or H rounded
+    /// up to 16 when smaller (four vectors stream as fast as eight, and share out more evenly).
+    static func backwardBlockWidth(hidden: Int) -> Int {
+        min(64, (hidden + 15) / 16 * 16)
     }
 
     /// The time loop of `backward` for a batch of one: fills `dA` (and `dAh`, the GRU's
@@ -29,56 +29,68 @@ extension CellRunner {
         dh: UnsafeMutablePointer<Scalar>, dc: UnsafeMutablePointer<Scalar>
     ) {
         let g = geometry, T = steps, H = g.hiddenSize, GH = g.gateRows
-        let w = Self.backwardBlockWidth(hidden: H, tile: kernels.tile(for: Scalar.self))
+        let w = Self.backwardBlockWidth(hidden: H)
         let blocks = (H + w - 1) / w
         let table = self.table
-        let whh = RowBlockMatrix(MatrixView(weights.weightHH, rows: GH, cols: H), blocks: blocks, width: w) { q, s in
+        let whh = RowBlockMatrix(MatrixView(weights.weightHH, rows: GH, cols: H), blocks: blocks, width: w, kernels: kernels) { q, s in
             q * w + s < H ? q * w + s : nil
         }
         // ∂L/∂h of the step being processed in dhs[s % 2], of the one before in the other half.
         let dhs = Buffer<Scalar>(count: 2 * H, copying: dh)
 
-        func run(_ blockRange: Range<Int>, participant: Int, barrier: StepBarrier?, tile: UnsafeMutablePointer<Scalar>) {
-            let j0 = blockRange.lowerBound * w, units = min(H, blockRange.upperBound * w) - j0
-            for s in 0..<T {
-                let t = time(ofStep: T - 1 - s)
-                let d = dhs.base + (s & 1) * H + j0, dPrev = dhs.base + ((s + 1) & 1) * H + j0
-                let active = mask.isActive(0, at: t)
-                // Phase 1: ∂A_t of these units' gates.
-                if active {
-                    if let dOutput { addLanes(d, dOutput + t * dOutputStride + j0, units, table: table) }
-                    elementwiseBackward(tape, t: t, j0: j0, units: units, dh: d, dc: dc + j0, dA: dA + t * GH,
-                                        dAh: dAh + t * GH, dhPrev: dPrev)
-                } else {
-                    // Past the sequence's end: nothing flows into the step's parameters.
-                    for gate in 0..<g.kind.gateCount {
-                        (dA + t * GH + gate * H + j0).update(repeating: 0, count: units)
-                        if dAh != dA { (dAh + t * GH + gate * H + j0).update(repeating: 0, count: units) }
-                    }
-                }
-                barrier?.arrive(participant, step: s)
-                // Phase 2: ∂L/∂h_{t-1} of these units.
-                guard active else {
-                    dPrev.update(from: d, count: units)
-                    continue
-                }
-                let x = UnsafePointer(dAh + t * GH)
-                for q in blockRange {
-                    let n = min(w, H - q * w), out = dPrev + (q - blockRange.lowerBound) * w
-                    let target = n == w ? out : tile
-                    if !g.kind.hasDirectStateGradient {
-                        target.update(repeating: 0, count: w)
-                    } else if n < w {
-                        tile.update(from: out, count: n)
-                    }
-                    whh.accumulate(block: q, x: x, into: target, table: table)
-                    if n < w { out.update(from: tile, count: n) }
+        /// Phase 1 of step s for units j0 ..< j0 + units: ∂A_t of their gates.
+        func gates(_ s: Int, j0: Int, units: Int) {
+            let t = time(ofStep: T - 1 - s)
+            let d = dhs.base + (s & 1) * H + j0, dPrev = dhs.base + ((s + 1) & 1) * H + j0
+            if mask.isActive(0, at: t) {
+                if let dOutput { addLanes(d, dOutput + t * dOutputStride + j0, units, table: table) }
+                elementwiseBackward(tape, t: t, j0: j0, units: units, dh: d, dc: dc + j0, dA: dA + t * GH,
+                                    dAh: dAh + t * GH, dhPrev: dPrev)
+            } else {
+                // Past the sequence's end: nothing flows into the step's parameters.
+                for gate in 0..<g.kind.gateCount {
+                    (dA + t * GH + gate * H + j0).update(repeating: 0, count: units)
+                    if dAh != dA { (dAh + t * GH + gate * H + j0).update(repeating: 0, count: units) }
                 }
             }
         }
 
-        shareRowBlocks(blocks, tileElements: w) { range, p, barrier, tile in
-            run(range, participant: p, barrier: barrier, tile: tile)
+        /// Phase 2 of step s for `blockRange`: ∂L/∂h_{t-1} of their units, (+)= ∂A_t · W_hh.
+        func product(_ s: Int, _ blockRange: Range<Int>, j0: Int, units: Int, tile: UnsafeMutablePointer<Scalar>) {
+            let t = time(ofStep: T - 1 - s)
+            let d = dhs.base + (s & 1) * H + j0, dPrev = dhs.base + ((s + 1) & 1) * H + j0
+            guard mask.isActive(0, at: t) else {
+                dPrev.update(from: d, count: units)
+                return
+            }
+            table.pointee.row_back_product(GH, dAh + t * GH, whh.storage.base, w, H, blockRange.lowerBound,
+                                           blockRange.upperBound, dPrev, tile,
+                                           g.kind.hasDirectStateGradient ? 1 : 0)
+        }
+
+        shareRowBlocks(blocks, tileElements: w) { p, meeting, tile in
+            guard meeting.isShared else {
+                let units = H
+                for s in 0..<T {
+                    gates(s, j0: 0, units: units)
+                    product(s, 0..<blocks, j0: 0, units: units, tile: tile)
+                }
+                return
+            }
+            for s in 0..<T {
+                let range = meeting.begin(p, step: s)
+                let j0 = min(H, range.lowerBound * w), units = min(H, range.upperBound * w) - j0
+                let start = recurrent_ticks()
+                gates(s, j0: j0, units: units)
+                let middle = recurrent_ticks()
+                meeting.meet(p, 2 * s)
+                let resumed = recurrent_ticks()
+                product(s, range, j0: j0, units: units, tile: tile)
+                meeting.addBusy(p, (middle &- start) &+ (recurrent_ticks() &- resumed))
+                // Phase 1 of the next step reads what this phase 2 wrote for the same units:
+                // when the units change hands, everyone must have finished first.
+                if meeting.sharesMayChange(after: s) { meeting.meet(p, 2 * s + 1) }
+            }
         }
         dh.update(from: dhs.base + (T & 1) * H, count: H)
     }

@@ -17,17 +17,19 @@ import CRecurrentKernels
 struct RowBlockLayout: Sendable {
     let gates: Int
     let hidden: Int
-    /// Units per block: as many as fill up to 8 (wide tile) or 4 (narrow) vectors of 16 lanes
-    /// with all the gates, at least 16.
+    /// Units per block: as many as fill up to 8 vectors of 16 lanes with all the gates (4 when
+    /// threads share the blocks), at least 16. Four vectors stream from L2 as fast as eight
+    /// (measured on Zen 4) and make blocks small enough for threads to share them out evenly
+    /// (see `RowBlockSplit`); one thread alone gains from the longer independent chains of eight.
     let units: Int
     let blocks: Int
     /// Columns per block, a multiple of 16.
     let width: Int
 
-    init(_ geometry: CellGeometry, tile: GemmTile) {
+    init(_ geometry: CellGeometry, shared: Bool) {
         gates = geometry.kind.gateCount
         hidden = geometry.hiddenSize
-        units = 16 * max(1, (tile == .wide ? 8 : 4) / gates)
+        units = 16 * max(1, (shared ? 4 : 8) / gates)
         blocks = (hidden + units - 1) / units
         width = (gates * units + 15) / 16 * 16
     }
@@ -59,7 +61,7 @@ extension CellRunner {
         hN: UnsafeMutablePointer<Scalar>, cN: UnsafeMutablePointer<Scalar>?, tape: CellTape<Scalar>?
     ) {
         let g = geometry, T = steps, X = g.inputSize
-        let layout = RowBlockLayout(g, tile: kernels.tile(for: Scalar.self))
+        let layout = RowBlockLayout(g, shared: rowThreads > 1)
         let W = layout.columns
         // b_ih + b_hh (the GRU keeps b_hh for its recurrent part), in blocks.
         let bias = Buffer<Scalar>(count: W)
@@ -81,7 +83,7 @@ extension CellRunner {
             }
             return PackedMatrix(MatrixView(rows.base, rows: W, cols: X).transposed, kernels: kernels)
         }
-        let wih = packs?.inputRows(packWih) ?? packWih()
+        let wih = packs?.inputRows(width: layout.width, packWih) ?? packWih()
         let proj = Buffer<Scalar>(uninitializedCount: T * W)
         project(input, wih, bias: bias.base, columns: W, into: proj.base)
         recurRows(proj: proj.base, layout: layout, h0: h0, c0: c0, output: output, outputStride: outputStride,
@@ -107,9 +109,9 @@ extension CellRunner {
         let u = layout.units, blocks = layout.blocks, W = layout.columns
         let pack = {
             RowBlockMatrix(MatrixView(weights.weightHH, rows: GH, cols: H).transposed, blocks: blocks,
-                           width: layout.width) { q, s in layout.row(block: q, slot: s) }
+                           width: layout.width, kernels: kernels) { q, s in layout.row(block: q, slot: s) }
         }
-        let whh = packs?.recurrentRows(pack) ?? pack()
+        let whh = packs?.recurrentRows(width: layout.width, pack) ?? pack()
         // The GRU's b_hh in blocks: where its recurrent part starts.
         let bhh = g.kind.keepsRecurrentPartApart ? Buffer<Scalar>(count: W) : nil
         if let bhh, let b = weights.biasHH {
@@ -127,131 +129,79 @@ extension CellRunner {
             if let cells = tape?.cells { return cells.base + time(ofStep: s) * H }
             return cs.base + ((s + 1) & 1) * H
         }
+        let table = self.table
 
-        /// Every step for the units of `blockRange`, meeting the others at `barrier`.
-        func run(_ blockRange: Range<Int>, participant: Int, barrier: StepBarrier?, tile: UnsafeMutablePointer<Scalar>) {
-            let j0 = blockRange.lowerBound * u, units = min(H, blockRange.upperBound * u) - j0
-            let firstColumn = blockRange.lowerBound * layout.width, columns = blockRange.count * layout.width
-            for s in 0..<T {
-                let t = time(ofStep: s)
-                let h = hs.base + (s & 1) * H, hOut = hs.base + ((s + 1) & 1) * H
-                let c = hasC ? (s == 0 ? cs.base : cOut(s - 1)) : cs.base
-                if s + 1 < T {
-                    // This thread's blocks of the next step's input projection, from memory now.
-                    let next = proj + time(ofStep: s + 1) * W + firstColumn
-                    for j in stride(from: 0, to: columns, by: 64 / MemoryLayout<Scalar>.stride) {
-                        recurrent_prefetch(next + j)
-                    }
+        /// Step s for the units of `blockRange`.
+        func step(_ s: Int, _ blockRange: Range<Int>, tile: UnsafeMutablePointer<Scalar>) {
+            let t = time(ofStep: s)
+            let j0 = min(H, blockRange.lowerBound * u), units = min(H, blockRange.upperBound * u) - j0
+            let h = hs.base + (s & 1) * H, hOut = hs.base + ((s + 1) & 1) * H
+            let c = hasC ? (s == 0 ? cs.base : cOut(s - 1)) : cs.base
+            if s + 1 < T {
+                // This thread's blocks of the next step's input projection, from memory now.
+                let next = proj + time(ofStep: s + 1) * W + blockRange.lowerBound * layout.width
+                for j in stride(from: 0, to: blockRange.count * layout.width, by: 64 / MemoryLayout<Scalar>.stride) {
+                    recurrent_prefetch(next + j)
                 }
+            }
+            if let tape {
+                (tape.hPrev.base + t * H + j0).update(from: h + j0, count: units)
+                if hasC { (tape.cPrev!.base + t * H + j0).update(from: c + j0, count: units) }
+            }
+            if mask.isActive(0, at: t) {
+                var args = rk_row_step(
+                    w: whh.storage.base, k: H, width: layout.width, units: u, hidden: H, q0: blockRange.lowerBound,
+                    q1: blockRange.upperBound, a: proj + t * W, bhh: bhh?.base, tile: tile, h_prev: h, h: hOut,
+                    c_prev: hasC ? c : nil, c: hasC ? cOut(s) : nil, aux: tape?.ghn.map { $0.base + t * H },
+                    tape_gates: tape.map { $0.gates.base + t * GH }, gates: Int32(layout.gates),
+                    apart: g.kind.keepsRecurrentPartApart ? 1 : 0, nonlinearity: g.nonlinearity == .tanh ? 0 : 1,
+                    cell: g.kind.kernelID)
+                table.pointee.row_step(&args)
+                (output + t * outputStride + j0).update(from: hOut + j0, count: units)
+            } else {
+                // Past the sequence's end: the state is carried, the output is zero (and the
+                // tape holds the carried c and finite gates, so nothing the backward pass
+                // reads is undefined).
+                (hOut + j0).update(from: h + j0, count: units)
+                if hasC { (cOut(s) + j0).update(from: c + j0, count: units) }
+                (output + t * outputStride + j0).update(repeating: 0, count: units)
                 if let tape {
-                    (tape.hPrev.base + t * H + j0).update(from: h + j0, count: units)
-                    if hasC { (tape.cPrev!.base + t * H + j0).update(from: c + j0, count: units) }
-                }
-                if mask.isActive(0, at: t) {
-                    let step = RowStep(a: proj + t * W, h: h, c: c, hOut: hOut, cOut: hasC ? cOut(s) : hOut,
-                                       ghn: tape?.ghn.map { $0.base + t * H }, gates: tape.map { $0.gates.base + t * GH },
-                                       bhh: bhh?.base)
-                    for q in blockRange { rowBlockStep(q, layout, step, whh, tile: tile) }
-                    (output + t * outputStride + j0).update(from: hOut + j0, count: units)
-                } else {
-                    // Past the sequence's end: the state is carried, the output is zero (and the
-                    // tape holds the carried c and finite gates, so nothing the backward pass
-                    // reads is undefined).
-                    (hOut + j0).update(from: h + j0, count: units)
-                    if hasC { (cOut(s) + j0).update(from: c + j0, count: units) }
-                    (output + t * outputStride + j0).update(repeating: 0, count: units)
-                    if let tape {
-                        for gate in 0..<g.kind.gateCount {
-                            (tape.gates.base + t * GH + gate * H + j0).update(repeating: 0, count: units)
-                        }
+                    for gate in 0..<layout.gates {
+                        (tape.gates.base + t * GH + gate * H + j0).update(repeating: 0, count: units)
                     }
                 }
-                barrier?.arrive(participant, step: s)
             }
         }
 
-        shareRowBlocks(blocks, tileElements: layout.width) { range, p, barrier, tile in
-            run(range, participant: p, barrier: barrier, tile: tile)
+        shareRowBlocks(blocks, tileElements: layout.width) { p, meeting, tile in
+            for s in 0..<T { meeting.run(p, step: s) { range in step(s, range, tile: tile) } }
         }
         hN.update(from: hs.base + (T & 1) * H, count: H)
         if hasC, let cN { cN.update(from: T == 0 ? cs.base : cOut(T - 1), count: H) }
     }
 
-    /// Runs `body` over `blocks` row blocks: shared between threads that meet at a barrier after
-    /// every step when the product is large enough (each participant a contiguous range of
-    /// blocks and a tile of `tileElements`), else on the calling thread alone.
+    /// The threads that share a batch-1 pass: all of them when a step's product is large enough
+    /// to pay for meeting after every step, else one.
+    var rowThreads: Int {
+        geometry.hiddenSize * geometry.gateRows >= GemmPlan.minRowWork ? kernels.threads : 1
+    }
+
+    /// Runs `body(participant, meeting, tile)` for the participants that share `blocks` row
+    /// blocks step by step: several threads that meet after every step when the product is
+    /// large enough (each with a tile of `tileElements`), else the calling thread alone.
     func shareRowBlocks(
         _ blocks: Int, tileElements: Int,
-        _ body: (_ blocks: Range<Int>, _ participant: Int, _ barrier: StepBarrier?, _ tile: UnsafeMutablePointer<Scalar>) -> Void
+        _ body: (_ participant: Int, _ meeting: StepMeeting, _ tile: UnsafeMutablePointer<Scalar>) -> Void
     ) {
-        let work = geometry.hiddenSize * geometry.gateRows
-        let threads = work >= GemmPlan.minRowWork ? max(1, min(kernels.threads, blocks)) : 1
+        let threads = min(rowThreads, blocks)
         if threads > 1 {
-            let barrier = StepBarrier(participants: threads)
+            let meeting = StepMeeting(participants: threads, blocks: blocks, policy: kernels.balancing)
             let done = kernels.pool.runTogether(threads) { p, scratch in
-                body((p * blocks / threads)..<((p + 1) * blocks / threads), p, barrier,
-                     scratch.elements(tileElements, of: Scalar.self))
+                body(p, meeting, scratch.elements(tileElements, of: Scalar.self))
             }
             if done { return }
         }
         let tile = Buffer<Scalar>(count: tileElements)
-        body(0..<blocks, 0, nil, tile.base)
-    }
-
-    /// What every block of one step reads and writes.
-    struct RowStep: @unchecked Sendable {
-        /// (blocks·width) the step's input projection in row blocks (with the biases, b_hh
-        /// excepted for the GRU); becomes the activations.
-        let a: UnsafeMutablePointer<Scalar>
-        /// (H) h_{t-1} and c_{t-1} (LSTM).
-        let h: UnsafePointer<Scalar>, c: UnsafePointer<Scalar>
-        /// (H) h_t and c_t (LSTM).
-        let hOut: UnsafeMutablePointer<Scalar>, cOut: UnsafeMutablePointer<Scalar>
-        /// (H) the GRU's W_hn h + b_hn, for the tape.
-        let ghn: UnsafeMutablePointer<Scalar>?
-        /// (G·H) the tape's gates of this step, in PyTorch's order, or nil without a tape.
-        let gates: UnsafeMutablePointer<Scalar>?
-        /// (blocks·width) the GRU's b_hh in row blocks.
-        let bhh: UnsafePointer<Scalar>?
-
-        init(a: UnsafeMutablePointer<Scalar>, h: UnsafeMutablePointer<Scalar>, c: UnsafeMutablePointer<Scalar>,
-             hOut: UnsafeMutablePointer<Scalar>, cOut: UnsafeMutablePointer<Scalar>, ghn: UnsafeMutablePointer<Scalar>?,
-             gates: UnsafeMutablePointer<Scalar>?, bhh: UnsafeMutablePointer<Scalar>?) {
-            (self.a, self.h, self.c, self.hOut, self.cOut, self.ghn, self.gates, self.bhh) =
-                (a, UnsafePointer(h), UnsafePointer(c), hOut, cOut, ghn, gates, bhh.map { UnsafePointer($0) })
-        }
-    }
-
-    /// Block q of a step: units j₀ ..< j₀ + n, its gates at `step.a + q·width`. `tile` has room
-    /// for one block (the recurrent part of a cell that keeps it apart).
-    @inline(__always)
-    func rowBlockStep(
-        _ q: Int, _ layout: RowBlockLayout, _ step: RowStep, _ whh: RowBlockMatrix<Scalar>, tile: UnsafeMutablePointer<Scalar>
-    ) {
-        let g = geometry, H = g.hiddenSize, G = layout.gates
-        let j0 = q * layout.units, n = layout.unitCount(q)
-        let a = step.a + q * layout.width
-        let table = self.table
-        var recurrent: UnsafeRawPointer?
-        if g.kind.keepsRecurrentPartApart {
-            if let bhh = step.bhh {
-                tile.update(from: bhh + q * layout.width, count: layout.width)
-            } else {
-                tile.update(repeating: 0, count: layout.width)
-            }
-            whh.accumulate(block: q, x: step.h, into: tile, table: table)
-            recurrent = UnsafeRawPointer(tile)
-        } else {
-            whh.accumulate(block: q, x: step.h, into: a, table: table)
-        }
-        var cellStep = rk_cell_step(
-            gates: a, recurrent: recurrent, h_prev: step.h + j0, h: step.hOut + j0, c_prev: step.c + j0,
-            c: step.cOut + j0, aux: step.ghn.map { $0 + j0 }, rows: 1, units: n, gate_stride: n, gates_ld: G * n,
-            state_ld: H, nonlinearity: g.nonlinearity == .tanh ? 0 : 1)
-        table.pointee.cell_forward(g.kind.kernelID, &cellStep)
-        if let gates = step.gates {
-            // The activations to the tape, in PyTorch's order (G blocks of H).
-            for gate in 0..<G { (gates + gate * H + j0).update(from: a + gate * n, count: n) }
-        }
+        body(0, StepMeeting(participants: 1, blocks: blocks), tile.base)
     }
 }

@@ -49,32 +49,36 @@ struct PackedMatrix<Scalar: RecurrentScalar>: @unchecked Sendable {
 ///
 /// With `scratch`, the product runs on the calling thread alone, packing into that scratch:
 /// for work the caller has already shared out between threads (a pool job's participant).
+/// With `bias` (N values), C = bias + A · B row by row (`accumulate` then does not matter).
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 func gemm<Scalar: RecurrentScalar>(
     _ a: MatrixView<Scalar>, _ b: PackedMatrix<Scalar>, _ c: MutableMatrixView<Scalar>, accumulate: Bool,
-    kernels: Kernels, tile chosen: GemmTile? = nil, scratch: KernelScratch? = nil
+    kernels: Kernels, tile chosen: GemmTile? = nil, scratch: KernelScratch? = nil, bias: UnsafePointer<Scalar>? = nil
 ) {
     precondition(a.cols == b.rows && a.rows == c.rows && b.cols == c.cols, "gemm shape mismatch")
     let m = a.rows, k = b.rows, n = b.cols
     if m == 0 || n == 0 { return }
+    let table = kernels.table(Scalar.self)
+    if k <= GemmPlan.thinK && m * n <= GemmPlan.thinElements && k > 0 {
+        // A few features (a scalar input's projection): packing A would cost more than the product.
+        var source = a.cMatrix
+        table.pointee.gemm_thin(&source, b.storage.base, n, c.base, c.rowStride, accumulate ? 1 : 0, bias)
+        return
+    }
+    // C = bias + A · B: every row from the bias, then accumulated into.
+    if let bias { c.base.fillRows(m, cols: n, stride: c.rowStride, with: bias) }
+    let accumulate = accumulate || bias != nil
     if k == 0 {
         if !accumulate { c.base.fillRows(m, cols: n, stride: c.rowStride, with: nil) }
         return
     }
-    let table = kernels.table(Scalar.self)
     let tile = chosen ?? kernels.tile(for: Scalar.self)
     let load: Int32 = accumulate ? 1 : 0, wide: Int32 = tile == .wide ? 1 : 0
     let threads = scratch == nil ? kernels.threads : 1
     if m == 1 && (k * n < GemmPlan.minRowWork || threads == 1) {
         // The tiny per-step case: no plan, no pool, no scratch, no closure.
         table.pointee.gemm_row(k, a.base, a.colStride, b.storage.base, n, c.base, 0, b.panelCount, load, wide)
-        return
-    }
-    if k <= GemmPlan.thinK && m * n <= GemmPlan.thinElements {
-        // A few features (a scalar input's projection): packing A would cost more than the product.
-        var source = a.cMatrix
-        table.pointee.gemm_thin(&source, b.storage.base, n, c.base, c.rowStride, load)
         return
     }
     let plan = GemmPlan(m: m, n: n, k: k, threads: threads, tile: tile)

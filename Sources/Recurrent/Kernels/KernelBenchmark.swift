@@ -118,7 +118,7 @@ public enum _KernelBenchmark {
         for i in 0..<n * k { w.base[i] = 1e-3 }
         for i in 0..<k { x.base[i] = 1 }
         let blocks = (n + 127) / 128
-        let matrix = RowBlockMatrix(MatrixView(w.base, rows: n, cols: k).transposed, blocks: blocks, width: 128) { q, s in
+        let matrix = RowBlockMatrix(MatrixView(w.base, rows: n, cols: k).transposed, blocks: blocks, width: 128, kernels: kernels(threads: 1)) { q, s in
             q * 128 + s < n ? q * 128 + s : nil
         }
         let out = Buffer<Float>(count: blocks * 128)

@@ -11,12 +11,15 @@ struct Kernels: @unchecked Sendable {
     /// Threads one product or time loop may use (the caller's included), at least 1.
     let threads: Int
     let pool: KernelThreadPool
+    /// How participants that meet after every step share out work (`RowBlockSplit`).
+    var balancing: RowBlockSplit.Policy = .measured
 
     /// Overrides of the process-wide settings for the current task (tests, comparisons).
     struct Override: Sendable {
         var instructionSet: InstructionSet?
         var threads: Int?
         var pool: KernelThreadPool?
+        var balancing: RowBlockSplit.Policy?
     }
 
     @TaskLocal static var override: Override?
@@ -26,12 +29,13 @@ struct Kernels: @unchecked Sendable {
         let o = override
         let isa = o?.instructionSet ?? KernelSettings.instructionSet
         return Kernels(instructionSet: isa, tables: KernelTables.forSupported(isa),
-                       threads: max(1, o?.threads ?? KernelSettings.threadCount), pool: o?.pool ?? .shared)
+                       threads: max(1, o?.threads ?? KernelSettings.threadCount), pool: o?.pool ?? .shared,
+                       balancing: o?.balancing ?? .measured)
     }
 
     /// The same kernels on the calling thread alone (work already shared out between threads).
     var singleThreaded: Kernels {
-        Kernels(instructionSet: instructionSet, tables: tables, threads: 1, pool: pool)
+        Kernels(instructionSet: instructionSet, tables: tables, threads: 1, pool: pool, balancing: balancing)
     }
 
     /// The table for elements of type `S` (`Float` or `Double`, the only `RecurrentScalar`s).

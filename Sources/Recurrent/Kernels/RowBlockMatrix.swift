@@ -19,55 +19,20 @@ struct RowBlockMatrix<Scalar: RecurrentScalar>: @unchecked Sendable {
 
     /// Packs `b` (`K × N`, any strides); slot s of block q holds column `column(q, s)`, or zeros
     /// for nil.
-    init(_ b: MatrixView<Scalar>, blocks: Int, width: Int, column: (_ block: Int, _ slot: Int) -> Int?) {
+    init(_ b: MatrixView<Scalar>, blocks: Int, width: Int, kernels: Kernels,
+         column: (_ block: Int, _ slot: Int) -> Int?) {
         precondition(width % 16 == 0 && width <= 128, "row block width \(width)")
         rows = b.rows
         self.width = width
         blockCount = blocks
-        storage = Buffer(count: blocks * b.rows * width)
-        let k = b.rows
-        if b.rowStride == 1 {
-            // Columns contiguous (Wᵀ of a row-major W): k outer, slots inner, so the block's
-            // columns are read 16 k at a time from L1 and each row of the block written once.
-            let zeros = Buffer<Scalar>(count: k)
-            var sources = [UnsafePointer<Scalar>](repeating: UnsafePointer(zeros.base), count: width)
-            for q in 0..<blocks {
-                for s in 0..<width { sources[s] = column(q, s).map { b.base + $0 * b.colStride } ?? UnsafePointer(zeros.base) }
-                var dst = storage.base + q * k * width
-                sources.withUnsafeBufferPointer { src in
-                    for kk in 0..<k {
-                        for s in 0..<width { dst[s] = src[s][kk] }
-                        dst += width
-                    }
-                }
-            }
-            withExtendedLifetime(zeros) {}
-            return
-        }
-        if b.colStride == 1 {
-            // Rows contiguous (a row-major W as B): each row of the block from one row of B.
-            for q in 0..<blocks {
-                let slots = (0..<width).compactMap { s in column(q, s).map { (s, $0) } }
-                var dst = storage.base + q * k * width
-                for kk in 0..<k {
-                    let row = b.base + kk * b.rowStride
-                    for (s, j) in slots { dst[s] = row[j] }
-                    dst += width
-                }
-            }
-            return
-        }
+        storage = Buffer(uninitializedCount: blocks * b.rows * width)
+        var columns = [Int](repeating: -1, count: blocks * width)
         for q in 0..<blocks {
-            let block = storage.base + q * k * width
-            for s in 0..<width {
-                guard let j = column(q, s) else { continue }
-                var src = b.base + j * b.colStride, dst = block + s
-                for _ in 0..<k {
-                    dst.pointee = src.pointee
-                    src += b.rowStride
-                    dst += width
-                }
-            }
+            for s in 0..<width { if let j = column(q, s) { columns[q * width + s] = j } }
+        }
+        var source = b.cMatrix
+        columns.withUnsafeBufferPointer { cols in
+            kernels.table(Scalar.self).pointee.pack_row_blocks(&source, cols.baseAddress!, blocks, width, storage.base)
         }
     }
 

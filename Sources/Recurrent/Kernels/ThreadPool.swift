@@ -212,8 +212,14 @@ final class KernelThreadPool: @unchecked Sendable {
 /// participant announces the steps it has finished on its own cache line and waits for the
 /// others' lines, so a meeting of two threads costs one cache-line transfer each way (about
 /// 50 ns between two Zen 5 cores), against several for a pool job. Writes before
-/// `arrive(_:step:)` are visible to every participant after it returns (sequentially
-/// consistent atomics).
+/// `arrive(_:step:)` are visible to every participant after it returns: the announcement is a
+/// store-release, the wait a load-acquire. A sequentially consistent store would also be
+/// correct, but on x86 it waits for every pending store to reach the other cores first (the
+/// step's h, each line a round trip between cores), where release lets those transfers overlap
+/// with the announcement's.
+///
+/// Invariant (why `@unchecked Sendable`): `lines` is allocated once, freed in `deinit`, and only
+/// touched with atomics; participant p writes line p only.
 final class StepBarrier: @unchecked Sendable {
     private let lines: UnsafeMutablePointer<CLong>
     let participants: Int
@@ -230,10 +236,10 @@ final class StepBarrier: @unchecked Sendable {
     /// Participant p has finished step `step` (0, 1, 2, …, in order); returns once every
     /// participant has.
     func arrive(_ p: Int, step: Int) {
-        recurrent_atomic_store(lines + 8 * p, CLong(step + 1))
+        recurrent_atomic_store_release(lines + 8 * p, CLong(step + 1))
         for q in 0..<participants where q != p {
             var spins = 0
-            while recurrent_atomic_load(lines + 8 * q) <= CLong(step) {
+            while recurrent_atomic_load_acquire(lines + 8 * q) <= CLong(step) {
                 spins += 1
                 if spins < 20_000 { recurrent_spin_pause() } else { sched_yield() }
             }

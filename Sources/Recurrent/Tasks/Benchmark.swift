@@ -110,7 +110,7 @@ public enum Benchmark {
     public static func batchOneFloorMilliseconds(_ c: Configuration, streamingGBps: Double, threads: Int) -> Double? {
         guard c.batch == 1, streamingGBps > 0 else { return nil }
         let geometry = CellGeometry(kind: c.cell, inputSize: c.input, hiddenSize: c.hidden)
-        let blocks = RowBlockLayout(geometry, tile: Kernels.current.tile(for: Float.self)).blocks
+        let blocks = RowBlockLayout(geometry, shared: threads > 1).blocks
         let used = c.hidden * geometry.gateRows >= GemmPlan.minRowWork ? max(1, min(threads, blocks)) : 1
         let bytes = Double(geometry.gateRows * c.hidden * MemoryLayout<Float>.stride) / Double(used)
         return Double(c.steps * c.layers) * bytes / (streamingGBps * 1e9) * 1e3
