@@ -95,7 +95,8 @@ def ours(binary, threads, repeats, cell):
         args += ["--config", f"{B},{T},{X},{H},{L}"]
     out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
     rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    machine = {k: rows[0][k] for k in ("cpu", "isa", "l2_streaming_gbps", "barrier_ns")}
+    machine = {k: rows[0].get(k, 0 if k in ("l2_streaming_gbps", "barrier_ns") else "?")
+               for k in ("cpu", "isa", "l2_streaming_gbps", "barrier_ns")}
     return [(r["infer_ms"], r["train_ms"], r.get("train_scratch_bytes", 0), r.get("floor_ms")) for r in rows], machine
 
 

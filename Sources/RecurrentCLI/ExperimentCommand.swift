@@ -37,6 +37,12 @@ struct AddingExperimentCommand: ParsableCommand {
     @Option(help: "Seed.")
     var seed: UInt64 = 0
 
+    func validate() throws {
+        guard length >= 1 else { throw ValidationError("--length must be at least 1, got \(length)") }
+        guard evaluateEvery >= 1 else { throw ValidationError("--evaluate-every must be at least 1, got \(evaluateEvery)") }
+        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
+    }
+
     func run() throws {
         print("adding problem, T = \(length): held-out MSE, criterion 0.01, trivial \(String(format: "%.4f", AddingTask.trivialMSE))")
         var results: [Experiments.AddingResult] = []
@@ -77,6 +83,12 @@ struct GradientsExperimentCommand: ParsableCommand {
     @Option(help: "Seed.")
     var seed: UInt64 = 0
 
+    func validate() throws {
+        guard length >= 1 else { throw ValidationError("--length must be at least 1, got \(length)") }
+        guard hidden >= 1 else { throw ValidationError("--hidden must be at least 1, got \(hidden)") }
+        guard sequences >= 1 else { throw ValidationError("--sequences must be at least 1, got \(sequences)") }
+    }
+
     func run() throws {
         let openForget = log(Double(length))
         let columns: [(String, CellKind, Double?)] = [
@@ -90,7 +102,7 @@ struct GradientsExperimentCommand: ParsableCommand {
         func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
         print(pad("k", 5) + columns.map { pad($0.0, 13) }.joined())
         var ks = [0, 1, 2, 5, 10, 20, 30, 50, 75, 99].filter { $0 < length }
-        if length - 1 > ks.last! { ks.append(length - 1) }
+        if let last = ks.last, length - 1 > last { ks.append(length - 1) }
         for k in ks {
             print(pad("\(k)", 5) + norms.map { pad(String(format: "%.3e", $0[k]), 13) }.joined())
         }

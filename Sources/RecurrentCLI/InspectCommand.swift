@@ -23,16 +23,16 @@ struct InspectCommand: ParsableCommand {
         let names = header.entries.map(\.name)
         let shapes = header.entries.map { (name: $0.name, shape: $0.shape) }
         let prefixes = prefix != nil
-            ? [try TorchStateDict.resolvePrefix(prefix, in: names, source: url.lastPathComponent)]
+            ? [try TorchStateDict.resolvePrefix(prefix, in: names, source: url.lastPathComponent, advice: "choose one with --prefix")]
             : TorchStateDict.modulePrefixes(in: names)
-        print("\(url.lastPathComponent): \(header.entries.count) tensors, "
-              + "\(header.entries.map { $0.shape.reduce(1, *) }.reduce(0, +).grouped) values")
+        let values = MemoryBudget.sum(header.entries.map { MemoryBudget.product($0.shape) ?? 0 })
+        print("\(url.lastPathComponent): \(header.entries.count) tensors, \(values.map(\.grouped) ?? "too many to count") values")
         if prefixes.isEmpty { print("no recurrent module (no tensor named like weight_ih_l0)") }
         for modulePrefix in prefixes {
             let config = try TorchStateDict.configuration(
                 shapes: shapes, prefix: modulePrefix, metadata: header.metadata,
                 nonlinearity: nonlinearity, source: url.lastPathComponent)
-            let count = config.parameterShapes.map { $0.shape.reduce(1, *) }.reduce(0, +)
+            let count = config.parameterCount ?? 0
             let place = modulePrefix.isEmpty ? "" : " at '\(modulePrefix)'"
             print("\(config.summary)\(place): \(count.grouped) parameters")
             if config.cell == .rnn && nonlinearity == nil && header.metadata[TorchStateDict.MetadataKey.nonlinearity] == nil {

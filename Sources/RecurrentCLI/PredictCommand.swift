@@ -42,14 +42,32 @@ struct PredictCommand: ParsableCommand {
     var nonlinearity: Nonlinearity?
 
     func run() throws {
-        let (network, _) = try RecurrentNetwork<Float>.load(
-            from: URL(fileURLWithPath: model), prefix: prefix, nonlinearity: nonlinearity)
+        let url = URL(fileURLWithPath: model)
+        let names = try SafetensorsHeader.read(url).entries.map(\.name)
+        let chosen = try TorchStateDict.resolvePrefix(prefix, in: names, source: url.lastPathComponent, advice: "choose one with --prefix")
+        let outside = TorchStateDict.namesOutside(module: chosen, in: names)
+        if !outside.isEmpty {
+            let listing = Self.listing(outside)
+            guard prefix != nil else {
+                let file = url.lastPathComponent
+                throw RecurrentError(.name, "\(file): predict runs a recurrent module alone, and this file also holds "
+                    + "\(listing); to run the module alone, name it with --prefix '\(chosen)'")
+            }
+            FileHandle.standardError.write(Data("note: running the recurrent module '\(chosen)' alone; left out: \(listing)\n".utf8))
+        }
+        let (network, _) = try RecurrentNetwork<Float>.load(from: url, prefix: prefix, nonlinearity: nonlinearity)
         let x = try NPY.read(URL(fileURLWithPath: input), as: Float.self)
         let state = try initialState.map { try RecurrentState<Float>(contentsOf: URL(fileURLWithPath: $0)) }
         let (y, final) = try network(x, initialState: state, lengths: try lengths.map(parseLengths),
                                      layout: batchFirst ? .batchFirst : .sequenceFirst)
         try NPY.write(y, to: URL(fileURLWithPath: output))
         if let stateOutput { try final.write(to: URL(fileURLWithPath: stateOutput)) }
+    }
+
+    /// The first few names, then how many more.
+    static func listing(_ names: [String], limit: Int = 6) -> String {
+        let shown = names.prefix(limit).joined(separator: ", ")
+        return names.count > limit ? shown + " and \(names.count - limit) more" : shown
     }
 
     private func parseLengths(_ text: String) throws -> [Int] {

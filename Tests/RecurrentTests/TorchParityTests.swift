@@ -50,7 +50,7 @@ struct TorchParityTests {
     @Test("A file with two recurrent modules needs a prefix, and the error lists them")
     func ambiguousModules() throws {
         let url = try TorchCase("two_recurrent_modules").url("model.safetensors")
-        #expect(throws: RecurrentError(.name, "model.safetensors: holds 2 recurrent modules (decoder., encoder.); choose one with --prefix")) {
+        #expect(throws: RecurrentError(.name, "model.safetensors: holds 2 recurrent modules (decoder., encoder.); choose one by its prefix")) {
             try RecurrentNetwork<Float>.load(from: url)
         }
         let (decoder, prefix) = try RecurrentNetwork<Float>.load(from: url, prefix: "decoder")

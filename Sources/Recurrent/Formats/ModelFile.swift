@@ -24,6 +24,13 @@ extension SequenceModel {
             } catch {
                 throw RecurrentError.format("\(source): metadata '\(TorchStateDict.MetadataKey.model)' is not a valid model configuration")
             }
+            // Sizes from a file: checked before anything is sized by them.
+            do {
+                try configuration.validate()
+            } catch var error as RecurrentError {
+                error.message = "\(source): metadata '\(TorchStateDict.MetadataKey.model)': \(error.message)"
+                throw error
+            }
         } else {
             let names = header.entries.map(\.name)
             let chosen = try TorchStateDict.resolvePrefix(prefix, in: names, source: source)

@@ -6,6 +6,11 @@ extension RecurrentNetwork {
     /// the architecture from the tensor names and shapes (see `TorchStateDict`). F32, F64, F16
     /// and BF16 tensors load; only the chosen module's tensors are decoded.
     ///
+    /// No tensor is ignored silently: without `prefix`, a file that holds anything besides one
+    /// recurrent module (an embedding, a head, another module) is refused, naming what does not
+    /// belong; naming the module's prefix loads it alone, on purpose
+    /// (`TorchStateDict.namesOutside(module:in:)` lists what that leaves out).
+    ///
     /// - Parameters:
     ///   - prefix: the module's name prefix inside a larger model (`"encoder.rnn."`, with or
     ///     without the final dot); nil finds the only recurrent module in the file.
@@ -18,7 +23,14 @@ extension RecurrentNetwork {
     ) throws -> (network: RecurrentNetwork, prefix: String) {
         let header = try SafetensorsHeader.read(url)
         let source = url.lastPathComponent
-        let chosen = try TorchStateDict.resolvePrefix(prefix, in: header.entries.map(\.name), source: source)
+        let names = header.entries.map(\.name)
+        let chosen = try TorchStateDict.resolvePrefix(prefix, in: names, source: source)
+        let outside = TorchStateDict.namesOutside(module: chosen, in: names)
+        if prefix == nil && !outside.isEmpty {
+            throw RecurrentError.name(
+                "\(source): holds more than a recurrent module: \(TorchStateDict.listing(outside)) would be left out; "
+                    + "name the module's prefix ('\(chosen)') to load it alone")
+        }
         let file = try SafetensorsFile<Scalar>.read(url) { name in
             name.hasPrefix(chosen) && TorchStateDict.parse(name.dropFirst(chosen.count)) != nil
         }

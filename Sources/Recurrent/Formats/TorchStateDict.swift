@@ -46,11 +46,25 @@ public enum TorchStateDict {
         return prefixes.sorted()
     }
 
+    /// The names among `names` that are not tensors of the recurrent module under `prefix`:
+    /// what loading that module alone leaves out.
+    public static func namesOutside(module prefix: String, in names: [String]) -> [String] {
+        names.filter { !($0.hasPrefix(prefix) && parse($0.dropFirst(prefix.count)) != nil) }
+    }
+
+    /// A short list of names for a one-line message: the first few, then how many more.
+    static func listing(_ names: [String], limit: Int = 4) -> String {
+        names.prefix(limit).joined(separator: ", ") + (names.count > limit ? " and \(names.count - limit) more" : "")
+    }
+
     /// The module prefix to load: `requested` (with or without its trailing dot) or, when nil,
     /// the only recurrent module in the file.
     /// - Throws: `RecurrentError` when there is none, several and none was chosen, or the
     ///   requested one is absent.
-    public static func resolvePrefix(_ requested: String?, in names: [String], source: String) throws -> String {
+    ///   `advice` ends the message for several modules (a command names its option there).
+    public static func resolvePrefix(
+        _ requested: String?, in names: [String], source: String, advice: String = "choose one by its prefix"
+    ) throws -> String {
         let found = modulePrefixes(in: names)
         func listing() -> String { found.map { $0.isEmpty ? "(no prefix)" : $0 }.joined(separator: ", ") }
         if let requested {
@@ -67,7 +81,7 @@ public enum TorchStateDict {
             return found[0]
         default:
             throw RecurrentError.name(
-                "\(source): holds \(found.count) recurrent modules (\(listing())); choose one with --prefix")
+                "\(source): holds \(found.count) recurrent modules (\(listing())); \(advice)")
         }
     }
 
@@ -82,26 +96,32 @@ public enum TorchStateDict {
         nonlinearity: Nonlinearity? = nil, source: String
     ) throws -> RecurrentConfiguration {
         var byName: [String: [Int]] = [:]
-        var layers = 0, reverse = false
+        var layerIndices = Set<Int>(), reverse = false
         for (name, shape) in shapes where name.hasPrefix(prefix) {
             let local = name.dropFirst(prefix.count)
             guard let parsed = parse(local) else { continue }
             byName[String(local)] = shape
-            layers = max(layers, parsed.layer + 1)
+            layerIndices.insert(parsed.layer)
             reverse = reverse || parsed.reverse
+        }
+        // Layers 0 ..< L, every one present: a stray index (l9223372036854775807) names the gap.
+        let layers = layerIndices.count
+        if let top = layerIndices.max(), top >= layers {
+            let missing = (0..<layers).first { !layerIndices.contains($0) } ?? layers
+            throw RecurrentError.name("\(source): missing tensor '\(prefix)weight_ih_l\(missing)' (the file has tensors of layer \(top))")
         }
         func shape(_ name: String) throws -> [Int] {
             guard let s = byName[name] else { throw RecurrentError.name("\(source): missing tensor '\(prefix)\(name)'") }
             return s
         }
         let wih = try shape("weight_ih_l0"), whh = try shape("weight_hh_l0")
-        guard wih.count == 2, whh.count == 2, whh[0] > 0, whh[1] > 0, wih[1] > 0 else {
+        guard wih.count == 2, whh.count == 2, whh[0] > 0, whh[1] > 0, wih[0] > 0, wih[1] > 0 else {
             throw RecurrentError.shape("\(source): \(prefix)weight_ih_l0 and weight_hh_l0 must be non-empty matrices, got \(describeShape(wih)) and \(describeShape(whh))")
         }
         var hidden = whh[1], projection = 0
         if let whr = byName["weight_hr_l0"] {
-            guard whr.count == 2, whr[0] == whh[1] else {
-                throw RecurrentError.shape("\(source): \(prefix)weight_hr_l0 has shape \(describeShape(whr)), expected (\(whh[1]), H)")
+            guard whr.count == 2, whr[0] == whh[1], whr[1] > 0 else {
+                throw RecurrentError.shape("\(source): \(prefix)weight_hr_l0 has shape \(describeShape(whr)), expected (\(whh[1]), H) with H > 0")
             }
             (hidden, projection) = (whr[1], whr[0])
         }
@@ -119,9 +139,16 @@ public enum TorchStateDict {
             }
             resolved = parsed
         }
-        return RecurrentConfiguration(
+        let configuration = RecurrentConfiguration(
             cell: kind, inputSize: wih[1], hiddenSize: hidden, layers: layers, bidirectional: reverse,
             projectionSize: projection, bias: byName["bias_ih_l0"] != nil, nonlinearity: resolved)
+        do {
+            try configuration.validate()
+        } catch var error as RecurrentError {
+            error.message = "\(source): \(prefix.isEmpty ? "" : "under '\(prefix)': ")\(error.message)"
+            throw error
+        }
+        return configuration
     }
 
     /// The network under `prefix` in `store`; every tensor of the module must be present with

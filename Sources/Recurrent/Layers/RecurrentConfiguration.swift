@@ -41,12 +41,25 @@ public struct RecurrentConfiguration: Equatable, Sendable, Codable {
     /// The size of each output vector: D · Hout.
     public var outputSize: Int { directions * stateSize }
 
-    /// Checks that the sizes make sense.
+    /// The largest size of any one dimension (input, hidden, projection): far beyond any real
+    /// network, small enough that sizes multiply without overflow before the memory check.
+    public static let maximumSize = 1 << 24
+    /// The most layers a stack may have.
+    public static let maximumLayers = 1 << 12
+
+    /// Checks that the sizes make sense and that the parameters fit in this machine's memory.
     /// - Throws: `RecurrentError` (`.value`) naming the field at fault.
     public func validate() throws {
-        guard inputSize > 0 else { throw RecurrentError.value("input size must be positive, got \(inputSize)") }
-        guard hiddenSize > 0 else { throw RecurrentError.value("hidden size must be positive, got \(hiddenSize)") }
+        for (name, value) in [("input size", inputSize), ("hidden size", hiddenSize)] {
+            guard value > 0 else { throw RecurrentError.value("\(name) must be positive, got \(value)") }
+            guard value <= Self.maximumSize else {
+                throw RecurrentError.value("\(name) \(value) is larger than the largest supported, \(Self.maximumSize)")
+            }
+        }
         guard layers > 0 else { throw RecurrentError.value("layer count must be positive, got \(layers)") }
+        guard layers <= Self.maximumLayers else {
+            throw RecurrentError.value("layer count \(layers) is larger than the largest supported, \(Self.maximumLayers)")
+        }
         guard projectionSize >= 0 else {
             throw RecurrentError.value("projection size must be 0 or positive, got \(projectionSize)")
         }
@@ -56,6 +69,25 @@ public struct RecurrentConfiguration: Equatable, Sendable, Codable {
                 throw RecurrentError.value("proj_size (\(projectionSize)) must be smaller than hidden_size (\(hiddenSize))")
             }
         }
+        try MemoryBudget.require(parameterCount.flatMap { MemoryBudget.product([$0, 4]) },
+                                 for: "the parameters of \(summary)")
+    }
+
+    /// The number of parameters, or nil when it is too large to count (`validate` refuses it).
+    public var parameterCount: Int? {
+        var sizes: [Int] = []
+        for (_, shape) in parameterShapesChecked {
+            guard let size = MemoryBudget.product(shape) else { return nil }
+            sizes.append(size)
+        }
+        return MemoryBudget.sum(sizes)
+    }
+
+    /// `parameterShapes` for sizes within the limits (an empty list otherwise).
+    private var parameterShapesChecked: [(name: String, shape: [Int])] {
+        guard inputSize > 0, hiddenSize > 0, layers > 0, projectionSize >= 0, inputSize <= Self.maximumSize,
+              hiddenSize <= Self.maximumSize, layers <= Self.maximumLayers else { return [] }
+        return parameterShapes
     }
 
     /// The name suffix of a layer and direction: `_l0`, `_l1_reverse`.

@@ -27,6 +27,8 @@ public enum Experiments {
         cell: CellKind, length: Int, steps: Int? = nil, evaluateEvery: Int = 250, seed: UInt64 = 0,
         progress: (Int, Double) -> Void = { _, _ in }
     ) throws -> AddingResult {
+        guard evaluateEvery > 0 else { throw RecurrentError.value("evaluation interval must be at least 1 step, got \(evaluateEvery)") }
+        if let steps, steps <= 0 { throw RecurrentError.value("step budget must be at least 1, got \(steps)") }
         let recipe = BuiltInTask.adding.recipe(length: length)
         let data = try AddingTask(length: length)
         let model = try SequenceModel<Float>(
@@ -65,6 +67,9 @@ public enum Experiments {
         cell: CellKind, hiddenSize: Int = 32, length T: Int = 100, sequences: Int = 8, forgetBias: Double? = nil,
         seed: UInt64 = 0
     ) throws -> [Double] {
+        guard T >= 1 else { throw RecurrentError.value("sequence length must be at least 1, got \(T)") }
+        guard sequences >= 1 else { throw RecurrentError.value("sequence count must be at least 1, got \(sequences)") }
+        guard hiddenSize >= 1 else { throw RecurrentError.value("hidden size must be at least 1, got \(hiddenSize)") }
         var logSums = [Double](repeating: 0, count: T)
         for s in 0..<sequences {
             var g = SeededGenerator(seed: seed &+ UInt64(s) &* 0x9E37_79B9_7F4A_7C15)

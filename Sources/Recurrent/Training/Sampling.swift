@@ -25,6 +25,7 @@ extension SequenceModel {
             throw RecurrentError.value("temperature must be 0 or positive, got \(temperature)")
         }
         guard count >= 0 else { throw RecurrentError.value("length must not be negative, got \(count)") }
+        try MemoryBudget.require(MemoryBudget.product([count, MemoryLayout<Int32>.stride]), for: "generating \(count) tokens")
         var generator = SeededGenerator(seed: seed)
         var (logits, state) = try nextLogits(prime, state: nil)
         var out: [Int32] = []
@@ -49,7 +50,8 @@ extension SequenceModel {
 
     /// A class drawn from softmax(logits / temperature), or the largest logit at temperature 0.
     static func sample(_ logits: [Double], temperature: Double, generator: inout SeededGenerator) -> Int {
-        let best = logits.indices.max { logits[$0] < logits[$1] }!
+        // `logits` has V ≥ 1 entries (the model's output size), so a largest one exists.
+        guard let best = logits.indices.max(by: { logits[$0] < logits[$1] }) else { return 0 }
         guard temperature > 0 else { return best }
         let weights = logits.map { Double.exp(($0 - logits[best]) / temperature) }
         var u = generator.nextUnit() * weights.reduce(0, +)
@@ -65,8 +67,10 @@ extension SequenceModel {
     /// - Throws: `RecurrentError` for a model without a vocabulary or a prime character outside it.
     public func generateText(prime: String, count: Int, temperature: Double, seed: UInt64) throws -> String {
         guard let vocabulary else {
-            throw RecurrentError.unsupported("this model has no vocabulary: train it with --text to generate text")
+            throw RecurrentError.unsupported("this model has no vocabulary: only a model trained on text generates text")
         }
+        // The text as well as its tokens: up to 4 bytes per character in UTF-8.
+        try MemoryBudget.require(MemoryBudget.product([count, 8]), for: "generating \(count) characters")
         let ids = Dictionary(vocabulary.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { a, _ in a })
         let tokens = try prime.unicodeScalars.map { scalar -> Int32 in
             guard let id = ids[String(scalar)] else {

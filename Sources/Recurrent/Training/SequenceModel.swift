@@ -43,11 +43,17 @@ public struct SequenceModelConfiguration: Equatable, Sendable, Codable {
         return list
     }
 
-    /// Checks the sizes.
+    /// Checks the sizes, and that the parameters fit in this machine's memory.
     public func validate() throws {
         try recurrent.validate()
-        if let v = vocabularySize, v <= 0 { throw RecurrentError.value("vocabulary size must be positive, got \(v)") }
-        if let o = outputSize, o <= 0 { throw RecurrentError.value("output size must be positive, got \(o)") }
+        let limit = RecurrentConfiguration.maximumSize
+        if let v = vocabularySize, v <= 0 || v > limit {
+            throw RecurrentError.value("vocabulary size must be in 1...\(limit), got \(v)")
+        }
+        if let o = outputSize, o <= 0 || o > limit { throw RecurrentError.value("output size must be in 1...\(limit), got \(o)") }
+        let sizes = parameterShapes.map { MemoryBudget.product($0.shape) }
+        let count = sizes.contains { $0 == nil } ? nil : MemoryBudget.sum(sizes.compactMap { $0 })
+        try MemoryBudget.require(count.flatMap { MemoryBudget.product([$0, 4]) }, for: "the parameters of this model")
     }
 }
 

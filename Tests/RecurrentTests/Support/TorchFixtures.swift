@@ -34,8 +34,9 @@ struct TorchCase {
     var hasInitialState: Bool { info["has_initial_state"] as? Bool ?? false }
     var hasGrads: Bool { info["has_grads"] as? Bool ?? false }
     var module: String { info["module"] as? String ?? "" }
-    /// The prefix to ask for: only needed when the file holds several recurrent modules.
-    var requestedPrefix: String? { name == "two_recurrent_modules" ? prefix : nil }
+    /// The prefix to ask for: needed when the recurrent module is part of a larger model (a
+    /// file with other tensors is refused without it, so that none is left out unnoticed).
+    var requestedPrefix: String? { prefix.isEmpty ? nil : prefix }
 
     func network<S: RecurrentScalar>(as: S.Type = S.self) throws -> RecurrentNetwork<S> {
         try RecurrentNetwork<S>.load(from: url("model.safetensors"), prefix: requestedPrefix, nonlinearity: nonlinearity).network

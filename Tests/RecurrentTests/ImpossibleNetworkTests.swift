@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+@testable import Recurrent
+
+/// Files that parse but describe networks that cannot exist (found by a structure-aware fuzzer):
+/// every one a one-line error naming the file and the tensor or field at fault, from the
+/// library and from each command that loads models, never a trap or a huge allocation.
+@Suite("Impossible networks")
+struct ImpossibleNetworkTests {
+    /// A safetensors file of F32 tensors (all zero) with the given names and shapes.
+    static func write(_ tensors: [(String, [Int])], metadata: [String: String] = [:], to url: URL) throws {
+        var header: [String: Any] = [:]
+        var offset = 0
+        for (name, shape) in tensors {
+            let bytes = 4 * shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? 0 : $0 * $1 }
+            header[name] = ["dtype": "F32", "shape": shape, "data_offsets": [offset, offset + bytes]]
+            offset += bytes
+        }
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        let json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        var data = Data(littleEndianBytes(UInt64(json.count)))
+        data.append(json)
+        data.append(Data(count: offset))
+        try data.write(to: url)
+    }
+
+    static let lstm: [(String, [Int])] = [("weight_ih_l0", [8, 3]), ("weight_hh_l0", [8, 2]), ("bias_ih_l0", [8]), ("bias_hh_l0", [8])]
+
+    /// (what, tensors, metadata, the message's distinctive part)
+    static let cases: [(String, [(String, [Int])], [String: String], String)] = [
+        ("projection with no columns", [("weight_ih_l0", [8, 3]), ("weight_hh_l0", [8, 2]), ("weight_hr_l0", [2, 0])], [:],
+         "weight_hr_l0 has shape (2, 0), expected (2, H) with H > 0"),
+        ("layer index Int.max", lstm + [("weight_ih_l9223372036854775807", [8, 2])], [:],
+         "missing tensor 'weight_ih_l1' (the file has tensors of layer 9223372036854775807)"),
+        ("layer index 10^8", lstm + [("weight_ih_l100000000", [8, 2])], [:],
+         "missing tensor 'weight_ih_l1' (the file has tensors of layer 100000000)"),
+        ("weight_ih with no rows and 2^62 columns", [("weight_ih_l0", [0, 1 << 62]), ("weight_hh_l0", [8, 2])], [:],
+         "weight_ih_l0 and weight_hh_l0 must be non-empty matrices, got (0, 4611686018427387904) and (8, 2)"),
+        ("weight_ih with no rows and Int.max columns", [("weight_ih_l0", [0, Int.max]), ("weight_hh_l0", [4, 1])], [:],
+         "must be non-empty matrices"),
+    ]
+
+    @Test("Each impossible file is refused by the library with a one-line error naming the tensor", arguments: 0..<cases.count)
+    func libraryRefuses(_ index: Int) throws {
+        let (what, tensors, metadata, message) = Self.cases[index]
+        let dir = try CLI.temporaryDirectory()
+        let url = dir.appendingPathComponent("bad.safetensors")
+        try Self.write(tensors, metadata: metadata, to: url)
+        let error = recurrentError { try RecurrentNetwork<Float>.load(from: url) }
+        #expect(error?.message.hasPrefix("bad.safetensors: ") == true, "\(what): \(error?.message ?? "")")
+        #expect(error?.message.contains(message) == true, "\(what): \(error?.message ?? "")")
+        #expect(error?.message.contains("\n") == false)
+        let modelError = recurrentError { try SequenceModel<Float>.load(from: url) }
+        #expect(modelError?.message.contains(message) == true, "\(what), as a model: \(modelError?.message ?? "")")
+    }
+
+    @Test("predict, inspect and train --model refuse each impossible file with one line and exit 1", arguments: [0, 1, 4])
+    func commandsRefuse(_ index: Int) throws {
+        let (what, tensors, metadata, message) = Self.cases[index]
+        let dir = try CLI.temporaryDirectory()
+        let url = dir.appendingPathComponent("bad.safetensors")
+        try Self.write(tensors, metadata: metadata, to: url)
+        try NPY.write(Tensor<Float>(zeros: [2, 1, 3]), to: dir.appendingPathComponent("x.npy"))
+        for arguments in [["predict", "--model", url.path, "--input", dir.appendingPathComponent("x.npy").path,
+                           "--output", dir.appendingPathComponent("y.npy").path],
+                          ["inspect", url.path],
+                          ["train", "--model", url.path, "--steps", "1"]] {
+            let result = try CLI.run(arguments)
+            #expect(result.status == 1, "\(what): \(arguments[0]) exited \(result.status): \(result.stderr)")
+            #expect(result.stderr.hasPrefix("Error: bad.safetensors: ") && result.stderr.contains(message),
+                    "\(what): \(arguments[0]): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(what): \(arguments[0]): \(result.stderr)")
+        }
+    }
+
+    /// A model file's `recurrent.model` metadata with the given recurrent configuration fields.
+    static func modelMetadata(layers: Int, hidden: Int, projection: Int = 0) -> [String: String] {
+        let json = "{\"recurrent\":{\"cell\":\"lstm\",\"nonlinearity\":\"tanh\",\"inputSize\":3,\"hiddenSize\":\(hidden),"
+            + "\"layers\":\(layers),\"bidirectional\":false,\"projectionSize\":\(projection),\"bias\":true},"
+            + "\"outputSize\":2,\"recurrentPrefix\":\"rnn.\"}"
+        return ["recurrent.model": json]
+    }
+
+    @Test("Model metadata with impossible sizes is refused before anything is sized by it",
+          arguments: [(-3, 2, 0, "layer count must be positive, got -3"),
+                      (1_000_000_000, 2, 0, "layer count 1000000000 is larger than the largest supported, 4096"),
+                      (1, 1 << 62, 0, "hidden size 4611686018427387904 is larger than the largest supported"),
+                      (1, Int.max, 0, "hidden size 9223372036854775807 is larger than the largest supported"),
+                      (1, 8, Int.max, "proj_size (9223372036854775807) must be smaller than hidden_size (8)"),
+                      (4000, 16_000_000, 0, "of memory; this machine has")])
+    func impossibleMetadata(_ c: (Int, Int, Int, String)) throws {
+        let dir = try CLI.temporaryDirectory()
+        let url = dir.appendingPathComponent("model.safetensors")
+        try Self.write(Self.lstm.map { ("rnn." + $0.0, $0.1) }, metadata: Self.modelMetadata(layers: c.0, hidden: c.1, projection: c.2),
+                       to: url)
+        let error = recurrentError { try SequenceModel<Float>.load(from: url) }
+        #expect(error?.message.hasPrefix("model.safetensors: metadata 'recurrent.model': ") == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains(c.3) == true, "\(error?.message ?? "")")
+    }
+
+    @Test("A configuration too large for this machine's memory is refused with the bytes it needs and the bytes there are")
+    func memoryIsChecked() throws {
+        let huge = RecurrentConfiguration(cell: .lstm, inputSize: 1_000_000, hiddenSize: 1_000_000)
+        let error = recurrentError { try RecurrentNetwork<Float>(huge) }
+        let have = MemoryBudget.describe(MemoryBudget.physicalBytes)
+        #expect(error?.message == "the parameters of LSTM(1000000, 1000000) would need 29.1 TB of memory; this machine has \(have)")
+        #expect(MemoryBudget.product([1 << 40, 1 << 30]) == nil)
+        #expect(MemoryBudget.sum([Int.max, 1]) == nil)
+    }
+
+    @Test("A file with tensors beyond the recurrent module is refused unless the module is named; predict says what it leaves out")
+    func nothingIsDroppedSilently() throws {
+        let dir = try CLI.temporaryDirectory()
+        let url = dir.appendingPathComponent("model.safetensors")
+        try Self.write(Self.lstm.map { ("rnn." + $0.0, $0.1) } + [("fc.weight", [5, 2]), ("fc.bias", [5])], to: url)
+        let error = recurrentError { try RecurrentNetwork<Float>.load(from: url) }
+        #expect(error?.message == "model.safetensors: holds more than a recurrent module: fc.weight, fc.bias would be left out; "
+            + "name the module's prefix ('rnn.') to load it alone")
+        let (network, prefix) = try RecurrentNetwork<Float>.load(from: url, prefix: "rnn")
+        #expect(prefix == "rnn." && network.configuration.hiddenSize == 2)
+        try NPY.write(Tensor<Float>(zeros: [2, 1, 3]), to: dir.appendingPathComponent("x.npy"))
+        let arguments = ["predict", "--model", url.path, "--input", dir.appendingPathComponent("x.npy").path,
+                         "--output", dir.appendingPathComponent("y.npy").path]
+        let refused = try CLI.run(arguments)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("also holds fc.weight, fc.bias") && refused.stderr.contains("--prefix 'rnn.'"), "\(refused.stderr)")
+        let chosen = try CLI.run(arguments + ["--prefix", "rnn"])
+        #expect(chosen.status == 0, "\(chosen.stderr)")
+        #expect(chosen.stderr == "note: running the recurrent module 'rnn.' alone; left out: fc.weight, fc.bias\n")
+    }
+}
