@@ -35,7 +35,7 @@ struct InspectCommand: ParsableCommand {
             let count = config.parameterCount ?? 0
             let place = modulePrefix.isEmpty ? "" : " at '\(modulePrefix)'"
             print("\(config.summary)\(place): \(count.grouped) parameters")
-            if config.cell == .rnn && nonlinearity == nil && header.metadata[TorchStateDict.MetadataKey.nonlinearity] == nil {
+            if config.cell.usesNonlinearity && nonlinearity == nil && header.metadata[TorchStateDict.MetadataKey.nonlinearity] == nil {
                 print("  (an nn.RNN's nonlinearity is not in its weights: tanh assumed; --nonlinearity relu for ReLU)")
             }
         }

@@ -154,10 +154,11 @@ struct ArchitectureOptions: ParsableArguments {
                                                bidirectional: bidirectional, nonlinearity: nonlinearity ?? .tanh)
         let configuration = SequenceModelConfiguration(recurrent: recurrent, vocabularySize: vocabulary,
                                                        outputSize: data.output.size)
-        let bias = forgetBias ?? (cell == .lstm ? recipe?.forgetBias : nil)
-        return try SequenceModel(configuration, initialization: Initialization(orthogonalRecurrent: orthogonal, forgetBias: bias,
-                                                                               inputBias: inputBias ?? (cell == .lstm ? recipe?.inputBias : nil)),
-                                 seed: seed)
+        // A recipe's gate biases apply to the cells with those gates (the LSTMs).
+        let gated = cell.hasForgetGate
+        let initialization = Initialization(orthogonalRecurrent: orthogonal, forgetBias: forgetBias ?? (gated ? recipe?.forgetBias : nil),
+                                            inputBias: inputBias ?? (gated ? recipe?.inputBias : nil))
+        return try SequenceModel(configuration, initialization: initialization, seed: seed)
     }
 }
 

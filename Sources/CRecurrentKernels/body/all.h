@@ -25,6 +25,7 @@ const rk_kernels RK_TABLE = {
     .row_back_product = row_back_product,
     .cell_forward = cell_forward,
     .cell_backward = cell_backward,
+    .cell_vectors_backward = cell_vectors_backward,
     .add = add,
     .add_column_sums = add_column_sums,
     .scale = scale,

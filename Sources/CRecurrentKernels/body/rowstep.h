@@ -20,6 +20,7 @@ static void row_step(const rk_row_step *r) {
         const rk_cell_step step = {
             .gates = a, .recurrent = recurrent, .h_prev = h_prev + j0, .h = h + j0,
             .c_prev = c_prev ? c_prev + j0 : 0, .c = c ? c + j0 : 0, .aux = aux ? aux + j0 : 0,
+            .unit_vectors = r->unit_vectors ? (const T *)r->unit_vectors + j0 : 0, .unit_vector_stride = r->hidden,
             .rows = 1, .units = n, .gate_stride = n, .gates_ld = G * n, .state_ld = r->hidden,
             .nonlinearity = r->nonlinearity,
         };

@@ -48,6 +48,7 @@ typedef enum rk_cell {
     RK_CELL_GATED = 1,
     RK_CELL_LSTM = 2,
     RK_CELL_GRU = 3,
+    RK_CELL_PEEPHOLE = 4,
 } rk_cell;
 
 /// A strided matrix: element (i, j) at `base[i * row_stride + j * col_stride]`.
@@ -92,6 +93,10 @@ typedef struct rk_cell_step {
     void *_Nullable c;
     /// The GRU's W_hn h + b_hn, kept for the backward pass (state layout), or NULL.
     void *_Nullable aux;
+    /// The cell's per-unit vectors (the peephole weights), vector k of unit j at
+    /// `unit_vectors[k * unit_vector_stride + j]`, or NULL.
+    const void *_Nullable unit_vectors;
+    long unit_vector_stride;
     long rows, units, gate_stride, gates_ld, state_ld;
     /// The simple RNN's nonlinearity: 0 tanh, 1 ReLU.
     int nonlinearity;
@@ -115,9 +120,23 @@ typedef struct rk_cell_back {
     void *_Nullable d_recurrent;
     /// GRU and gated RNN: the direct part of ∂L/∂h_{t-1}, out (written, not added).
     void *_Nullable dh_prev;
+    /// As in `rk_cell_step`.
+    const void *_Nullable unit_vectors;
+    long unit_vector_stride;
     long rows, units, gate_stride, gates_ld, state_ld;
     int nonlinearity;
 } rk_cell_back;
+
+/// The gradients of a cell's per-unit vectors over a whole pass, from what the tape kept:
+/// `rows` rows of ∂L/∂(pre-activations) `(rows, G·H)` and of c_{t-1}, c_t `(rows, H)`; adds into
+/// `out` (the vectors' gradients, one after another, H each). Nothing for cells without them.
+typedef struct rk_cell_vectors_back {
+    const void *_Nonnull d_gates;
+    const void *_Nullable c_prev;
+    const void *_Nullable c;
+    void *_Nonnull out;
+    long rows, hidden;
+} rk_cell_vectors_back;
 
 /// One step of the batch-1 path for row blocks `q0 ..< q1` (see `CellRunner.recurRows`): each
 /// block's recurrent product (into its gates, or into `tile` from `bhh` for a recurrent part
@@ -138,6 +157,8 @@ typedef struct rk_row_step {
     const void *_Nullable c_prev;
     void *_Nullable c;
     void *_Nullable aux;
+    /// The cell's per-unit vectors, H apart (see `rk_cell_step`), or NULL.
+    const void *_Nullable unit_vectors;
     /// The tape's gates of this step (G·H, PyTorch's order), or NULL.
     void *_Nullable tape_gates;
     int gates, apart, nonlinearity;
@@ -209,6 +230,7 @@ typedef struct rk_kernels {
     /// A cell's element-wise step, forward and backward.
     void (*_Nonnull cell_forward)(rk_cell cell, const rk_cell_step *_Nonnull step);
     void (*_Nonnull cell_backward)(rk_cell cell, const rk_cell_back *_Nonnull step);
+    void (*_Nonnull cell_vectors_backward)(rk_cell cell, const rk_cell_vectors_back *_Nonnull args);
 
     /// y[0 ..< n] += x[0 ..< n].
     void (*_Nonnull add)(long n, const void *_Nonnull x, void *_Nonnull y);

@@ -12,7 +12,8 @@ struct CellCore<Scalar: RecurrentScalar>: Equatable, Sendable {
             throw RecurrentError.value(
                 "cell sizes must be positive, got input \(geometry.inputSize), hidden \(geometry.hiddenSize)")
         }
-        guard geometry.projectionSize == 0 || (geometry.kind == .lstm && geometry.projectionSize < geometry.hiddenSize)
+        guard geometry.projectionSize == 0
+            || (geometry.kind.definition.allowsProjection && geometry.projectionSize < geometry.hiddenSize)
         else {
             throw RecurrentError.value("projection size \(geometry.projectionSize) needs an LSTM with a larger hidden size")
         }
@@ -50,9 +51,9 @@ struct CellCore<Scalar: RecurrentScalar>: Equatable, Sendable {
     func step(x: [Scalar], batch: Int, h: [Scalar]?, c: [Scalar]?) -> StepRecord {
         let g = geometry
         let tape = CellTape<Scalar>(geometry: g, steps: 1, batch: batch)
-        let hOut = Buffer<Scalar>(count: batch * g.outputSize)
+        let hOut = Buffer<Scalar>(count: batch * g.stateSize)
         let cOut = g.hasCellState ? Buffer<Scalar>(count: batch * g.hiddenSize) : nil
-        let out = Buffer<Scalar>(count: batch * g.outputSize)
+        let out = Buffer<Scalar>(count: batch * g.stateSize)
         parameters.storage.withUnsafeBufferPointer { params in
             let runner = CellRunner(geometry: g, weights: CellPointers(UnsafeMutablePointer(mutating: params.baseAddress!), slots),
                                     steps: 1, batch: batch, reverse: false, mask: StepMask(lengths: nil),
@@ -63,7 +64,7 @@ struct CellCore<Scalar: RecurrentScalar>: Equatable, Sendable {
                         runner.forward(
                             input: .rows(MatrixView(xp.baseAddress!, rows: batch, cols: g.inputSize)),
                             h0: h == nil ? nil : hp.baseAddress, c0: c == nil ? nil : cp.baseAddress,
-                            output: out.base, outputStride: g.outputSize, hN: hOut.base, cN: cOut?.base, tape: tape)
+                            output: out.base, outputStride: g.stateSize, hN: hOut.base, cN: cOut?.base, tape: tape)
                     }
                 }
             }

@@ -1,11 +1,12 @@
 import CRecurrentKernels
 
-/// The four recurrent cells.
+/// The recurrent cells.
 ///
 /// Every cell stores its parameters in PyTorch's fused layout: `weight_ih` `(G·H, X)`,
 /// `weight_hh` `(G·H, H)`, optional `bias_ih` and `bias_hh` `(G·H)`, with the G gate blocks
 /// stacked in the order listed for each case (and, for the LSTM only, an optional projection
-/// `weight_hr` `(P, H)`, in which case `weight_hh` is `(4H, P)`).
+/// `weight_hr` `(P, H)`, in which case `weight_hh` is `(4H, P)`). What each needs beyond that
+/// is in its `CellDefinition`.
 public enum CellKind: String, Sendable, CaseIterable, Codable {
     /// Simple RNN, one block: s_t = φ(W^{s,x} x_t + W^{s,s} s_{t-1} + b), φ = tanh or ReLU.
     case rnn
@@ -15,47 +16,9 @@ public enum CellKind: String, Sendable, CaseIterable, Codable {
     case lstm
     /// GRU, blocks (r, z, n) as PyTorch; see `GRUCell`.
     case gru
-
-    /// G, the number of stacked gate blocks in `weight_ih` and `weight_hh`.
-    public var gateCount: Int {
-        switch self {
-        case .rnn: 1
-        case .gated: 2
-        case .lstm: 4
-        case .gru: 3
-        }
-    }
-
-    /// The C kernel of its element-wise step (`body/cells/`).
-    var kernelID: rk_cell {
-        switch self {
-        case .rnn: RK_CELL_RNN
-        case .gated: RK_CELL_GATED
-        case .lstm: RK_CELL_LSTM
-        case .gru: RK_CELL_GRU
-        }
-    }
-
-    /// Whether the cell carries a memory cell c besides h.
-    var hasCellState: Bool { self == .lstm }
-
-    /// Whether the recurrent product W_hh h + b_hh is kept apart from the input projection
-    /// (the GRU scales part of it by r), rather than added into the same gates.
-    var keepsRecurrentPartApart: Bool { self == .gru }
-
-    /// Whether ∂L/∂h_{t-1} has a direct term besides the product through W_hh (the GRU's z ⊙ dh,
-    /// the gated RNN's (1 - g) ⊙ ds): the element-wise backward writes it, the product adds to it.
-    var hasDirectStateGradient: Bool { self == .gru || self == .gated }
-
-    /// The PyTorch module with this cell, or nil for the gated RNN, which PyTorch lacks.
-    public var torchModuleName: String? {
-        switch self {
-        case .rnn: "nn.RNN"
-        case .gated: nil
-        case .lstm: "nn.LSTM"
-        case .gru: "nn.GRU"
-        }
-    }
+    /// LSTM with peephole connections (Gers & Schmidhuber 2000): i and f also see c_{t-1}, o
+    /// sees c_t; see `PeepholeLSTMCell`.
+    case peephole
 }
 
 /// The nonlinearity of a simple RNN, as PyTorch's `nn.RNN(nonlinearity=...)`.
@@ -68,34 +31,44 @@ public enum Nonlinearity: String, Sendable, CaseIterable, Codable {
 
 /// The sizes of one cell (one layer, one direction) and what it has.
 struct CellGeometry: Equatable, Sendable {
-    var kind: CellKind
-    var nonlinearity: Nonlinearity = .tanh
+    let kind: CellKind
+    let nonlinearity: Nonlinearity
     /// X, the size of each input vector.
-    var inputSize: Int
+    let inputSize: Int
     /// H, the size of the hidden state (the LSTM's memory cell).
-    var hiddenSize: Int
+    let hiddenSize: Int
     /// P, the LSTM's projection size, or 0 for none.
-    var projectionSize: Int = 0
-    var hasBias: Bool = true
+    let projectionSize: Int
+    let hasBias: Bool
+    /// What the time loops ask of the cell at every step, read once here.
+    let traits: CellTraits
+
+    init(kind: CellKind, nonlinearity: Nonlinearity = .tanh, inputSize: Int, hiddenSize: Int, projectionSize: Int = 0,
+         hasBias: Bool = true) {
+        (self.kind, self.nonlinearity, self.inputSize, self.hiddenSize) = (kind, nonlinearity, inputSize, hiddenSize)
+        (self.projectionSize, self.hasBias) = (projectionSize, hasBias)
+        traits = kind.definition.traits
+    }
 
     /// G·H, the rows of `weight_ih` and `weight_hh`.
-    var gateRows: Int { kind.gateCount * hiddenSize }
-    /// The size of the visible state h: P with a projection, else H.
-    var outputSize: Int { projectionSize > 0 ? projectionSize : hiddenSize }
+    var gateRows: Int { traits.gateCount * hiddenSize }
+    /// Hout, the size of the visible state h: P with a projection, else H.
+    var stateSize: Int { projectionSize > 0 ? projectionSize : hiddenSize }
     /// Whether the cell carries a memory cell c besides h.
-    var hasCellState: Bool { kind.hasCellState }
+    var hasCellState: Bool { traits.hasCellState }
 
     /// The tensors of one cell, in PyTorch's order, with their shapes; `suffix` is appended to
     /// each name (`_l0`, `_l1_reverse`).
     func parameterShapes(suffix: String = "") -> [(name: String, shape: [Int])] {
         var list: [(String, [Int])] = [
             ("weight_ih" + suffix, [gateRows, inputSize]),
-            ("weight_hh" + suffix, [gateRows, outputSize]),
+            ("weight_hh" + suffix, [gateRows, stateSize]),
         ]
         if hasBias {
             list.append(("bias_ih" + suffix, [gateRows]))
             list.append(("bias_hh" + suffix, [gateRows]))
         }
+        for name in kind.definition.unitVectors { list.append((name + suffix, [hiddenSize])) }
         if projectionSize > 0 {
             list.append(("weight_hr" + suffix, [projectionSize, hiddenSize]))
         }
@@ -110,6 +83,8 @@ struct CellSlots: Equatable, Sendable {
     var biasIH: Int?
     var biasHH: Int?
     var weightHR: Int?
+    /// The first of the cell's unit vectors (they follow one another), if it has any.
+    var unitVectors: Int?
 
     init<Scalar>(_ store: ParameterStore<Scalar>, suffix: String = "") {
         self.init(suffix: suffix) { store.entry($0)?.offset }
@@ -122,6 +97,7 @@ struct CellSlots: Equatable, Sendable {
         biasIH = offset("bias_ih" + suffix)
         biasHH = offset("bias_hh" + suffix)
         weightHR = offset("weight_hr" + suffix)
+        unitVectors = CellKind.allCases.flatMap(\.definition.unitVectors).compactMap { offset($0 + suffix) }.min()
     }
 }
 
@@ -132,6 +108,8 @@ struct CellPointers<Scalar>: @unchecked Sendable {
     var biasIH: UnsafeMutablePointer<Scalar>?
     var biasHH: UnsafeMutablePointer<Scalar>?
     var weightHR: UnsafeMutablePointer<Scalar>?
+    /// The cell's unit vectors, one after another (H values each), if it has any.
+    var unitVectors: UnsafeMutablePointer<Scalar>?
 
     init(_ base: UnsafeMutablePointer<Scalar>, _ slots: CellSlots) {
         weightIH = base + slots.weightIH
@@ -139,5 +117,6 @@ struct CellPointers<Scalar>: @unchecked Sendable {
         biasIH = slots.biasIH.map { base + $0 }
         biasHH = slots.biasHH.map { base + $0 }
         weightHR = slots.weightHR.map { base + $0 }
+        unitVectors = slots.unitVectors.map { base + $0 }
     }
 }

@@ -8,12 +8,12 @@ final class CellTape<Scalar: RecurrentScalar>: @unchecked Sendable {
     let gates: Buffer<Scalar>
     /// (T, B, Hout): the visible state entering each step.
     let hPrev: Buffer<Scalar>
-    /// LSTM (T, B, H): the memory cell entering each step, and c_t leaving it.
+    /// With a memory cell (T, B, H): c_{t-1} entering each step, and c_t leaving it.
     let cPrev: Buffer<Scalar>?
     let cells: Buffer<Scalar>?
     /// LSTM with projection (T, B, H): o ⊙ tanh(c_t), before the projection.
     let hRaw: Buffer<Scalar>?
-    /// GRU (T, B, H): W_hn h_{t-1} + b_hn.
+    /// A cell that keeps its recurrent part apart (the GRU), (T, B, H): W_hn h_{t-1} + b_hn.
     let ghn: Buffer<Scalar>?
 
     init(geometry g: CellGeometry, steps: Int, batch: Int) {
@@ -22,11 +22,11 @@ final class CellTape<Scalar: RecurrentScalar>: @unchecked Sendable {
         self.batch = batch
         let tb = steps * batch
         gates = Buffer(uninitializedCount: tb * g.gateRows)
-        hPrev = Buffer(uninitializedCount: tb * g.outputSize)
-        cPrev = g.kind == .lstm ? Buffer(uninitializedCount: tb * g.hiddenSize) : nil
-        cells = g.kind == .lstm ? Buffer(uninitializedCount: tb * g.hiddenSize) : nil
-        hRaw = g.kind == .lstm && g.projectionSize > 0 ? Buffer(uninitializedCount: tb * g.hiddenSize) : nil
-        ghn = g.kind == .gru ? Buffer(uninitializedCount: tb * g.hiddenSize) : nil
+        hPrev = Buffer(uninitializedCount: tb * g.stateSize)
+        cPrev = g.hasCellState ? Buffer(uninitializedCount: tb * g.hiddenSize) : nil
+        cells = g.hasCellState ? Buffer(uninitializedCount: tb * g.hiddenSize) : nil
+        hRaw = g.projectionSize > 0 ? Buffer(uninitializedCount: tb * g.hiddenSize) : nil
+        ghn = g.traits.keepsRecurrentPartApart ? Buffer(uninitializedCount: tb * g.hiddenSize) : nil
     }
 
     /// Bytes held, for memory reports.

@@ -1,3 +1,5 @@
+import CRecurrentKernels
+
 /// A gated recurrent unit with PyTorch's exact equations (`nn.GRUCell`):
 ///
 ///     r_t = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)              reset gate
@@ -46,4 +48,13 @@ public struct GRUCell<Scalar: RecurrentScalar>: Equatable, Sendable {
         return Step(r: shapes.gate(r.gates, block: 0, of: 3, size: H), z: shapes.gate(r.gates, block: 1, of: 3, size: H),
                     n: shapes.gate(r.gates, block: 2, of: 3, size: H), h: shapes.tensor(r.h, size: H))
     }
+}
+
+extension CellDefinition {
+    /// The GRU (`nn.GRU`): gate blocks r, z, n; the recurrent part W_hh h + b_hh kept apart,
+    /// since r scales its n block; a direct ∂h term z ⊙ dh.
+    static let gru = CellDefinition(
+        moduleName: "GRU", torchModuleName: "nn.GRU", gateCount: 3, kernel: RK_CELL_GRU, hasCellState: false,
+        keepsRecurrentPartApart: true, hasDirectStateGradient: true, allowsProjection: false, forgetGateBlock: nil,
+        inputGateBlock: nil, usesNonlinearity: false, unitVectors: [])
 }

@@ -1,3 +1,5 @@
+import CRecurrentKernels
+
 /// The course's single-gate gated RNN:
 ///
 ///     g_t = σ(W^{g,s} s_{t-1} + W^{g,x} x_t + b_g)                          gate
@@ -54,4 +56,12 @@ public struct GatedRNNCell<Scalar: RecurrentScalar>: Equatable, Sendable {
         return Step(g: shapes.gate(r.gates, block: 0, of: 2, size: H),
                     candidate: shapes.gate(r.gates, block: 1, of: 2, size: H), s: shapes.tensor(r.h, size: H))
     }
+}
+
+extension CellDefinition {
+    /// The course's gated RNN: gate blocks g, s̃; a direct ∂s term (1 - g) ⊙ ds.
+    static let gated = CellDefinition(
+        moduleName: "GatedRNN", torchModuleName: nil, gateCount: 2, kernel: RK_CELL_GATED, hasCellState: false,
+        keepsRecurrentPartApart: false, hasDirectStateGradient: true, allowsProjection: false, forgetGateBlock: nil,
+        inputGateBlock: nil, usesNonlinearity: false, unitVectors: [])
 }

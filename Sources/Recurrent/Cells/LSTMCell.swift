@@ -1,3 +1,5 @@
+import CRecurrentKernels
+
 /// A long short-term memory cell, in the course's equations (PyTorch's `nn.LSTMCell`, plus the
 /// optional projection of `nn.LSTM(proj_size=P)`):
 ///
@@ -74,7 +76,7 @@ public struct LSTMCell<Scalar: RecurrentScalar>: Equatable, Sendable {
     /// - Throws: `RecurrentError` for a wrong shape or a non-finite value.
     public func callAsFunction(_ x: Tensor<Scalar>, state: State? = nil) throws -> Step {
         let shapes = try CellStepShapes(input: x, inputSize: inputSize)
-        let H = hiddenSize, P = core.geometry.outputSize
+        let H = hiddenSize, P = core.geometry.stateSize
         let r = core.step(x: x.scalars, batch: shapes.batch,
                           h: try shapes.elements(of: state?.h, name: "h", size: P),
                           c: try shapes.elements(of: state?.c, name: "c", size: H))
@@ -82,4 +84,12 @@ public struct LSTMCell<Scalar: RecurrentScalar>: Equatable, Sendable {
                     g: shapes.gate(r.gates, block: 2, of: 4, size: H), o: shapes.gate(r.gates, block: 3, of: 4, size: H),
                     c: shapes.tensor(r.c!, size: H), h: shapes.tensor(r.h, size: P))
     }
+}
+
+extension CellDefinition {
+    /// The LSTM (`nn.LSTM`): gate blocks i, f, g, o; a memory cell; `proj_size` allowed.
+    static let lstm = CellDefinition(
+        moduleName: "LSTM", torchModuleName: "nn.LSTM", gateCount: 4, kernel: RK_CELL_LSTM, hasCellState: true,
+        keepsRecurrentPartApart: false, hasDirectStateGradient: false, allowsProjection: true, forgetGateBlock: 1,
+        inputGateBlock: 0, usesNonlinearity: false, unitVectors: [])
 }

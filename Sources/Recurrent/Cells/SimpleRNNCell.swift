@@ -1,3 +1,5 @@
+import CRecurrentKernels
+
 /// The simple RNN (PyTorch's `nn.RNNCell`):
 ///
 ///     s_t = φ(W^{s,s} s_{t-1} + W^{s,x} x_t + b),   φ = tanh, or ReLU
@@ -42,4 +44,12 @@ public struct SimpleRNNCell<Scalar: RecurrentScalar>: Equatable, Sendable {
                           h: try shapes.elements(of: s, name: "s", size: hiddenSize), c: nil)
         return shapes.tensor(r.h, size: hiddenSize)
     }
+}
+
+extension CellDefinition {
+    /// The simple RNN (`nn.RNN`): one block, tanh or ReLU.
+    static let rnn = CellDefinition(
+        moduleName: "RNN", torchModuleName: "nn.RNN", gateCount: 1, kernel: RK_CELL_RNN, hasCellState: false,
+        keepsRecurrentPartApart: false, hasDirectStateGradient: false, allowsProjection: false, forgetGateBlock: nil,
+        inputGateBlock: nil, usesNonlinearity: true, unitVectors: [])
 }

@@ -70,8 +70,8 @@ public struct Trace: Equatable, Sendable {
                 s = visible(try rnn(Tensor(x), state: s))
                 steps.append(TraceStep(t: t, x: x, values: ["s": s.scalars]))
             }
-        case .gru:
-            throw RecurrentError.unsupported("the course's notation has no GRU")
+        case .gru, .peephole:
+            throw RecurrentError.unsupported("the course's notation has no \(model.cell.definition.moduleName)")
         }
     }
 

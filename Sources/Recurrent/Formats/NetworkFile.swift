@@ -49,7 +49,7 @@ extension RecurrentNetwork {
     /// state_dict's shapes cannot tell apart (the gated RNN, ReLU).
     public var fileMetadata: [String: String] {
         var metadata = [TorchStateDict.MetadataKey.cell: configuration.cell.rawValue]
-        if configuration.cell == .rnn { metadata[TorchStateDict.MetadataKey.nonlinearity] = configuration.nonlinearity.rawValue }
+        if configuration.cell.usesNonlinearity { metadata[TorchStateDict.MetadataKey.nonlinearity] = configuration.nonlinearity.rawValue }
         return metadata
     }
 

@@ -6,7 +6,8 @@
 ///
 /// - layers: the `l{k}` suffixes; bidirectional: `_reverse` present; bias: `bias_ih_l0` present;
 /// - with `weight_hr_l0` `(P, H)`: P and H from it; otherwise H = the columns of `weight_hh_l0`;
-/// - G = rows of `weight_hh_l0` / H: 4 LSTM, 3 GRU, 2 gated RNN, 1 simple RNN;
+/// - G = rows of `weight_hh_l0` / H: 4 LSTM (the peephole LSTM when `weight_ci_l0` is there),
+///   3 GRU, 2 gated RNN, 1 simple RNN;
 /// - X = the columns of `weight_ih_l0`.
 ///
 /// Whether an `nn.RNN` used tanh or ReLU is not in the weights: it is given by the caller (or
@@ -20,7 +21,9 @@ public enum TorchStateDict {
         public static let nonlinearity = "recurrent.nonlinearity"
     }
 
+    /// PyTorch's tensor kinds, then every cell's unit vectors (`weight_ci`, ...).
     private static let parameterKinds = ["weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"]
+        + CellKind.allCases.flatMap(\.definition.unitVectors)
 
     /// Splits `weight_hh_l1_reverse` into (`weight_hh`, 1, true); nil for other names.
     static func parse(_ name: Substring) -> (kind: String, layer: Int, reverse: Bool)? {
@@ -125,7 +128,9 @@ public enum TorchStateDict {
             }
             (hidden, projection) = (whr[1], whr[0])
         }
-        guard whh[0] % hidden == 0, let kind = [1: CellKind.rnn, 2: .gated, 3: .gru, 4: .lstm][whh[0] / hidden] else {
+        // The cell from its gate blocks, and from the unit vectors present (the peephole LSTM's).
+        let vectors = Set(byName.keys.compactMap { name in parse(Substring(name)).map(\.kind) })
+        guard whh[0] % hidden == 0, let kind = CellKind.inferred(gates: whh[0] / hidden, unitVectors: vectors) else {
             throw RecurrentError.shape(
                 "\(source): \(prefix)weight_hh_l0 has \(whh[0]) rows for hidden size \(hidden): not 1, 2, 3 or 4 gate blocks")
         }

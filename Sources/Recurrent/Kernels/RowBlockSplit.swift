@@ -113,19 +113,35 @@ final class RowBlockSplit: @unchecked Sendable {
 /// (`StepBarrier`). One participant alone has every block and meets no one.
 ///
 /// Invariant (why `@unchecked Sendable`): the split and the barrier are thread-safe on their
-/// own terms (see them); this class only holds them.
+/// own terms (see them); `starts` is allocated once, and participant p touches only slot p.
 final class StepMeeting: @unchecked Sendable {
     let participants: Int
     let blocks: Int
     private let split: RowBlockSplit?
     private let barrier: StepBarrier?
 
+    /// When each participant began its current work (own cache line each).
+    private let starts: UnsafeMutablePointer<UInt64>
+
     init(participants: Int, blocks: Int, policy: RowBlockSplit.Policy = .measured) {
         self.participants = participants
         self.blocks = blocks
         split = participants > 1 ? RowBlockSplit(participants: participants, blocks: blocks, policy: policy) : nil
         barrier = participants > 1 ? StepBarrier(participants: participants) : nil
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, participants) * 64, alignment: 64)
+        starts = raw.bindMemory(to: UInt64.self, capacity: max(1, participants) * 8)
+        starts.initialize(repeating: 0, count: max(1, participants) * 8)
     }
+
+    deinit { starts.deallocate() }
+
+    /// Participant p starts work it will account for with `stopWork(_:)`.
+    @inline(__always)
+    func startWork(_ p: Int) { if split != nil { starts[8 * p] = recurrent_ticks() } }
+
+    /// Participant p stops the work it started: its time counts as busy.
+    @inline(__always)
+    func stopWork(_ p: Int) { if split != nil { addBusy(p, recurrent_ticks() &- starts[8 * p]) } }
 
     /// Participant p's blocks at step s; participant 0 also fixes everyone's for step s + 1.
     @inline(__always)

@@ -103,8 +103,8 @@ extension RecurrentNetwork {
         }
         guard state.h.isFinite else { throw RecurrentError.value("initial state h contains NaN or infinity") }
         guard let c = state.c else { return (state.h.scalars, []) }
-        guard configuration.cell == .lstm else {
-            throw RecurrentError.value("initial state c is only for the LSTM, this is \(configuration.summary)")
+        guard configuration.cell.hasCellState else {
+            throw RecurrentError.value("initial state c is only for a cell with a memory cell (an LSTM), this is \(configuration.summary)")
         }
         let cShape = batch.isBatched ? [rows, batch.batch, configuration.hiddenSize] : [rows, configuration.hiddenSize]
         guard c.shape == cShape else {

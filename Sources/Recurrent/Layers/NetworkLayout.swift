@@ -34,7 +34,7 @@ struct NetworkLayout: Equatable, Sendable {
         finalOutput: UnsafeMutablePointer<Scalar>? = nil, packs: NetworkPacks<Scalar>? = nil, kernels: Kernels
     ) -> ForwardResult<Scalar> {
         let cfg = configuration, D = cfg.directions, P = cfg.stateSize, H = cfg.hiddenSize
-        let hasC = cfg.cell.hasCellState
+        let hasC = cfg.cell.definition.hasCellState
         let hN = Buffer<Scalar>(count: cfg.layers * D * B * P)
         let cN = hasC ? Buffer<Scalar>(count: cfg.layers * D * B * H) : nil
         let tape = recordTape ? NetworkTape<Scalar>(steps: T, batch: B, lengths: lengths) : nil
@@ -90,7 +90,7 @@ struct NetworkLayout: Equatable, Sendable {
         let cfg = configuration, D = cfg.directions, P = cfg.stateSize, H = cfg.hiddenSize
         let T = tape.steps, B = tape.batch
         let dh0 = Buffer<Scalar>(count: cfg.layers * D * B * P)
-        let dc0 = cfg.cell == .lstm ? Buffer<Scalar>(count: cfg.layers * D * B * H) : nil
+        let dc0 = cfg.cell.definition.hasCellState ? Buffer<Scalar>(count: cfg.layers * D * B * H) : nil
         let mask = StepMask(lengths: tape.lengths)
         var dLayerOutput: UnsafePointer<Scalar>? = dOutput
         var keepAlive: Buffer<Scalar>?

@@ -64,7 +64,9 @@ public struct RecurrentConfiguration: Equatable, Sendable, Codable {
             throw RecurrentError.value("projection size must be 0 or positive, got \(projectionSize)")
         }
         if projectionSize > 0 {
-            guard cell == .lstm else { throw RecurrentError.value("projection (proj_size) is only defined for the LSTM") }
+            guard cell.definition.allowsProjection else {
+                throw RecurrentError.value("projection (proj_size) is only defined for the LSTM, not \(cell.definition.moduleName)")
+            }
             guard projectionSize < hiddenSize else {
                 throw RecurrentError.value("proj_size (\(projectionSize)) must be smaller than hidden_size (\(hiddenSize))")
             }
@@ -119,16 +121,10 @@ public struct RecurrentConfiguration: Equatable, Sendable, Codable {
         var parts = ["\(inputSize)", "\(hiddenSize)"]
         if projectionSize > 0 { parts.append("proj_size=\(projectionSize)") }
         if layers != 1 { parts.append("num_layers=\(layers)") }
-        if cell == .rnn && nonlinearity == .relu { parts.append("nonlinearity='relu'") }
+        if cell.definition.usesNonlinearity && nonlinearity == .relu { parts.append("nonlinearity='relu'") }
         if !bias { parts.append("bias=False") }
         if bidirectional { parts.append("bidirectional=True") }
-        let name = switch cell {
-        case .rnn: "RNN"
-        case .gated: "GatedRNN"
-        case .lstm: "LSTM"
-        case .gru: "GRU"
-        }
-        return "\(name)(" + parts.joined(separator: ", ") + ")"
+        return "\(cell.definition.moduleName)(" + parts.joined(separator: ", ") + ")"
     }
 }
 

@@ -28,9 +28,9 @@ public struct RecurrentStream<Scalar: RecurrentScalar>: Sendable {
         let cfg = network.configuration
         let zero = RecurrentState<Scalar>(
             h: Tensor(zeros: [cfg.layers, batch, cfg.stateSize]),
-            c: cfg.cell == .lstm ? Tensor(zeros: [cfg.layers, batch, cfg.hiddenSize]) : nil)
+            c: cfg.cell.hasCellState ? Tensor(zeros: [cfg.layers, batch, cfg.hiddenSize]) : nil)
         var start = initialState ?? zero
-        if start.c == nil, cfg.cell == .lstm { start.c = zero.c }
+        if start.c == nil, cfg.cell.hasCellState { start.c = zero.c }
         let probe = try SequenceBatch(Tensor<Scalar>(zeros: [1, batch, cfg.inputSize]), layout: .sequenceFirst,
                                       inputSize: cfg.inputSize)
         _ = try network.validatedState(start, batch: probe)

@@ -27,9 +27,10 @@ extension SequenceModel {
                     for (k, v) in q.enumerated() { parameters.storage[entry.offset + block * H * cols + k] = Scalar(v) }
                 }
             }
-            // Gate blocks (i, f, g, o): block 0 is the input gate, block 1 the forget gate.
-            for (bias, block) in [(initialization.inputBias, 0), (initialization.forgetBias, 1)] {
-                guard let bias, cfg.cell == .lstm, parsed.kind == "bias_ih" || parsed.kind == "bias_hh" else { continue }
+            // The cell's input and forget gate blocks (the LSTM's: 0 and 1), if it has them.
+            let definition = cfg.cell.definition
+            for (bias, gate) in [(initialization.inputBias, definition.inputGateBlock), (initialization.forgetBias, definition.forgetGateBlock)] {
+                guard let bias, let block = gate, parsed.kind == "bias_ih" || parsed.kind == "bias_hh" else { continue }
                 let value = parsed.kind == "bias_ih" ? Scalar(bias) : 0
                 for j in (block * H)..<((block + 1) * H) { parameters.storage[entry.offset + j] = value }
             }

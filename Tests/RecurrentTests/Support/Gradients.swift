@@ -43,7 +43,7 @@ struct LinearProbeLoss<Scalar: RecurrentScalar> {
                 rh.withUnsafeBufferPointer { rhp in
                     rc.withUnsafeBufferPointer { rcp in
                         net.backward(tape: result.tape!, dOutput: rp.baseAddress, dhN: rhp.baseAddress,
-                                     dcN: net.configuration.cell == .lstm ? rcp.baseAddress : nil,
+                                     dcN: net.configuration.cell.hasCellState ? rcp.baseAddress : nil,
                                      grads: g.baseAddress!, wantInputGradient: true)
                     }
                 }
@@ -62,7 +62,7 @@ extension LinearProbeLoss where Scalar == Double {
         self.lengths = lengths
         x = Reference.randomArray(T * B * cfg.inputSize, seed: seed)
         h0 = initialState ? Reference.randomArray(rows * B * cfg.stateSize, seed: seed + 1, scale: 0.5) : nil
-        c0 = initialState && cfg.cell == .lstm ? Reference.randomArray(rows * B * cfg.hiddenSize, seed: seed + 2, scale: 0.5) : nil
+        c0 = initialState && cfg.cell.hasCellState ? Reference.randomArray(rows * B * cfg.hiddenSize, seed: seed + 2, scale: 0.5) : nil
         r = Reference.randomArray(T * B * cfg.outputSize, seed: seed + 3)
         rh = Reference.randomArray(rows * B * cfg.stateSize, seed: seed + 4)
         rc = Reference.randomArray(rows * B * cfg.hiddenSize, seed: seed + 5)

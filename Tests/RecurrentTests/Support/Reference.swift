@@ -18,6 +18,8 @@ enum Reference {
         var wih: [Double], whh: [Double]
         var bih: [Double]?, bhh: [Double]?
         var whr: [Double]?
+        /// The peephole LSTM's p_i, p_f, p_o.
+        var pci: [Double]? = nil, pcf: [Double]? = nil, pco: [Double]? = nil
 
         var hOut: Int { P > 0 ? P : H }
 
@@ -55,6 +57,17 @@ enum Reference {
                 }
                 let hNew = whr.map { matvec($0, raw, rows: P, cols: H) } ?? raw
                 return (hNew, cNew)
+            case .peephole:
+                // Gers & Schmidhuber (2000): i and f see c_{t-1}, o sees c_t.
+                var cNew = [Double](repeating: 0, count: H), hNew = [Double](repeating: 0, count: H)
+                for j in 0..<H {
+                    let i = sigmoid(gi[j] + gh[j] + pci![j] * c[j]), f = sigmoid(gi[H + j] + gh[H + j] + pcf![j] * c[j])
+                    let g = tanh(gi[2 * H + j] + gh[2 * H + j])
+                    cNew[j] = f * c[j] + i * g
+                    let o = sigmoid(gi[3 * H + j] + gh[3 * H + j] + pco![j] * cNew[j])
+                    hNew[j] = o * tanh(cNew[j])
+                }
+                return (hNew, cNew)
             case .gru:
                 var hNew = [Double](repeating: 0, count: H)
                 for j in 0..<H {
@@ -72,7 +85,8 @@ enum Reference {
         return Cell(kind: cfg.cell, nonlinearity: cfg.nonlinearity,
                     X: layer == 0 ? cfg.inputSize : cfg.outputSize, H: cfg.hiddenSize, P: cfg.projectionSize,
                     wih: p["weight_ih" + sfx]!, whh: p["weight_hh" + sfx]!, bih: p["bias_ih" + sfx],
-                    bhh: p["bias_hh" + sfx], whr: p["weight_hr" + sfx])
+                    bhh: p["bias_hh" + sfx], whr: p["weight_hr" + sfx], pci: p["weight_ci" + sfx], pcf: p["weight_cf" + sfx],
+                    pco: p["weight_co" + sfx])
     }
 
     /// A whole network on a sequence-first batch x `(T, B, X)` flat; lengths as PyTorch's packed
@@ -82,6 +96,7 @@ enum Reference {
         lengths: [Int]? = nil, h0: [Double]? = nil, c0: [Double]? = nil
     ) -> (output: [Double], hN: [Double], cN: [Double]) {
         let D = cfg.directions, P = cfg.stateSize, H = cfg.hiddenSize
+        let hasC = cfg.cell == .lstm || cfg.cell == .peephole
         var input = x
         var hN = [Double](repeating: 0, count: cfg.layers * D * B * P)
         var cN = [Double](repeating: 0, count: cfg.layers * D * B * H)
@@ -104,12 +119,12 @@ enum Reference {
                         for j in 0..<P { out[(t * B + b) * D * P + d * P + j] = h[j] }
                     }
                     for j in 0..<P { hN[(row * B + b) * P + j] = h[j] }
-                    if cfg.cell == .lstm { for j in 0..<H { cN[(row * B + b) * H + j] = c[j] } }
+                    if hasC { for j in 0..<H { cN[(row * B + b) * H + j] = c[j] } }
                 }
             }
             input = out
         }
-        return (input, hN, cfg.cell == .lstm ? cN : [])
+        return (input, hN, hasC ? cN : [])
     }
 
     /// Random parameters by name for a configuration.

@@ -1,0 +1,102 @@
+import CRecurrentKernels
+
+/// Everything the library needs to know of a cell besides its element-wise kernel: what the
+/// time loops, the file readers and writers, the initialisation and the commands ask of it.
+/// Each cell's file defines its own (`CellDefinition.lstm` in `LSTMCell.swift`, ...), and
+/// `CellKind.definition` lists them: adding a cell is its file, its C kernel
+/// (`CRecurrentKernels/body/cells/`), and one line in each of the two registration lists.
+///
+/// In the manner of PyTorch's `RNN.cpp`, the generic scans (`CellRunner`) take any cell: the
+/// recurrent product goes into the gates (or beside them, `keepsRecurrentPartApart`), the
+/// kernel turns pre-activations into activations and new states, and the backward pass adds the
+/// product through W_hh to the cell's direct ∂h term when it has one.
+struct CellDefinition: Sendable {
+    /// The module's name as this library prints it: `LSTM`, `GRU`, `RNN`, `GatedRNN`, ...
+    let moduleName: String
+    /// The PyTorch module with this cell (`nn.LSTM`), or nil when PyTorch has none.
+    let torchModuleName: String?
+    /// G, the stacked gate blocks of `weight_ih` and `weight_hh`.
+    let gateCount: Int
+    /// The C kernel of its element-wise step.
+    let kernel: rk_cell
+    /// Whether it carries a memory cell c besides h (the tape then keeps c_{t-1} and c_t).
+    let hasCellState: Bool
+    /// Whether the recurrent product W_hh h + b_hh is kept apart from the input projection
+    /// (the GRU scales part of it by r; its tape keeps W_hn h + b_hn) rather than added into
+    /// the same gates.
+    let keepsRecurrentPartApart: Bool
+    /// Whether ∂L/∂h_{t-1} has a direct term besides the product through W_hh (the GRU's z ⊙ dh,
+    /// the gated RNN's (1 - g) ⊙ ds): the kernel writes it, the product adds to it.
+    let hasDirectStateGradient: Bool
+    /// Whether `proj_size` applies (PyTorch's LSTM only).
+    let allowsProjection: Bool
+    /// The gate block of a forget gate, whose bias initialisation options set (nil: none).
+    let forgetGateBlock: Int?
+    /// The gate block of an input gate (chrono initialisation sets its bias), or nil.
+    let inputGateBlock: Int?
+    /// Whether the simple RNN's nonlinearity (tanh or ReLU) applies.
+    let usesNonlinearity: Bool
+    /// Vectors of H values each, beside PyTorch's four tensors and in this order, with the
+    /// kernel reading them one after another (the peephole LSTM's `weight_ci`, `weight_cf`,
+    /// `weight_co`).
+    let unitVectors: [String]
+}
+
+/// The part of a `CellDefinition` the time loops read at every step, as plain values (a
+/// definition holds strings and arrays, whose copies cost reference counting).
+struct CellTraits: Equatable, Sendable {
+    let gateCount: Int
+    let kernel: rk_cell
+    let hasCellState: Bool
+    let keepsRecurrentPartApart: Bool
+    let hasDirectStateGradient: Bool
+    let nonlinearityMatters: Bool
+
+    static func == (a: CellTraits, b: CellTraits) -> Bool {
+        (a.gateCount, a.kernel.rawValue, a.hasCellState, a.keepsRecurrentPartApart, a.hasDirectStateGradient)
+            == (b.gateCount, b.kernel.rawValue, b.hasCellState, b.keepsRecurrentPartApart, b.hasDirectStateGradient)
+    }
+}
+
+extension CellDefinition {
+    var traits: CellTraits {
+        CellTraits(gateCount: gateCount, kernel: kernel, hasCellState: hasCellState, keepsRecurrentPartApart: keepsRecurrentPartApart,
+                   hasDirectStateGradient: hasDirectStateGradient, nonlinearityMatters: usesNonlinearity)
+    }
+}
+
+extension CellKind {
+    /// The cell's definition: the registration list on the Swift side.
+    var definition: CellDefinition {
+        switch self {
+        case .rnn: .rnn
+        case .gated: .gated
+        case .lstm: .lstm
+        case .gru: .gru
+        case .peephole: .peephole
+        }
+    }
+
+    /// G, the number of stacked gate blocks in `weight_ih` and `weight_hh`.
+    public var gateCount: Int { definition.gateCount }
+
+    /// Whether the cell carries a memory cell c besides h (the LSTMs): its state then has c too.
+    public var hasCellState: Bool { definition.hasCellState }
+
+    /// Whether the cell has a forget gate (and an input gate) whose biases initialisation sets.
+    public var hasForgetGate: Bool { definition.forgetGateBlock != nil }
+
+    /// Whether the simple RNN's choice of nonlinearity (tanh or ReLU) applies.
+    public var usesNonlinearity: Bool { definition.usesNonlinearity }
+
+    /// The PyTorch module with this cell, or nil when PyTorch has none (the gated RNN, the
+    /// peephole LSTM).
+    public var torchModuleName: String? { definition.torchModuleName }
+
+    /// The cell whose definition reads a state_dict with G gate blocks and these unit-vector
+    /// tensor kinds present (`weight_ci`, ...): the one needing all of them and the most, or nil.
+    static func inferred(gates: Int, unitVectors present: Set<String>) -> CellKind? {
+        allCases.filter { $0.gateCount == gates && Set($0.definition.unitVectors).isSubset(of: present) }
+            .max { $0.definition.unitVectors.count < $1.definition.unitVectors.count }
+    }
+}
