@@ -71,7 +71,7 @@ struct CellAndStreamTests {
     ])
     func networkErrors(_ shape: [Int], _ lengths: [Int]?, _ message: String) throws {
         let net = try RecurrentNetwork<Float>(.init(cell: .lstm, inputSize: 3, hiddenSize: 4))
-        let x = Tensor<Float>(zeros: shape)
+        let x = try Tensor<Float>(zeros: shape)
         #expect { try net(x, lengths: lengths) } throws: { ($0 as? RecurrentError)?.message == message }
     }
 
@@ -81,7 +81,7 @@ struct CellAndStreamTests {
         #expect(throws: RecurrentError(.value, "input contains nan (element 1 in sequence-first order)")) {
             try net(Tensor(shape: [2, 1, 1], scalars: [0, .nan]))
         }
-        let badState = RecurrentState<Float>(h: Tensor(zeros: [1, 1, 2]))
+        let badState = RecurrentState<Float>(h: try Tensor(zeros: [1, 1, 2]))
         #expect(throws: RecurrentError(.shape, "initial state h: expected shape (2, 1, 2), got (1, 1, 2)")) {
             try net(Tensor(zeros: [2, 1, 1]), initialState: badState)
         }

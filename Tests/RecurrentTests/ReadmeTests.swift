@@ -33,7 +33,7 @@ struct ReadmeTests {
     func libraryExample() throws {
         let lstm = try RecurrentNetwork<Float>(
             .init(cell: .lstm, inputSize: 3, hiddenSize: 5, layers: 2, bidirectional: true), seed: 42)
-        let x = Tensor<Float>(zeros: [7, 4, 3])
+        let x = try Tensor<Float>(zeros: [7, 4, 3])
         let (y, state) = try lstm(x, lengths: [7, 3, 5, 1])
         #expect(y.shape == [7, 4, 10] && state.h.shape == [4, 4, 5])
         let cell = try LSTMCell(course: CoursePreset.homeworkLSTM.model.parameters)

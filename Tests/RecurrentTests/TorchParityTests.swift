@@ -85,13 +85,13 @@ struct TorchParityTests {
         let net = try RecurrentNetwork<Float>(.init(cell: .lstm, inputSize: 3, hiddenSize: 4, layers: 2), seed: 1)
         var tensors = net.parameters.safetensors().tensors
         let i = tensors.firstIndex { $0.name == "weight_ih_l1" }!
-        tensors[i].tensor = Tensor(zeros: [16, 5])
+        tensors[i].tensor = try Tensor(zeros: [16, 5])
         let url = try CLI.temporaryDirectory().appendingPathComponent("bad.safetensors")
         try SafetensorsFile(tensors: tensors).write(to: url)
         #expect(throws: RecurrentError(.shape, "bad.safetensors: weight_ih_l1: expected shape (16, 4), got (16, 5)")) {
             try RecurrentNetwork<Float>.load(from: url)
         }
-        tensors[i].tensor = Tensor(zeros: [16, 4])
+        tensors[i].tensor = try Tensor(zeros: [16, 4])
         tensors.removeAll { $0.name == "weight_hh_l1" }
         try SafetensorsFile(tensors: tensors).write(to: url)
         #expect { try RecurrentNetwork<Float>.load(from: url) } throws: {

@@ -19,7 +19,7 @@ extension CellRunner {
         tape: CellTape<Scalar>, input: CellInput<Scalar>,
         dOutput: UnsafePointer<Scalar>?, dOutputStride: Int,
         dhN: UnsafePointer<Scalar>?, dcN: UnsafePointer<Scalar>?,
-        grads: CellPointers<Scalar>,
+        grads: CellGradients<Scalar>,
         dInput: UnsafeMutablePointer<Scalar>?, dInputStride: Int,
         dh0: UnsafeMutablePointer<Scalar>?, dc0: UnsafeMutablePointer<Scalar>?
     ) {
@@ -55,7 +55,7 @@ extension CellRunner {
 
     /// The parameter gradients (and the input's), one product each over all steps, from ∂A.
     private func addParameterGradients(
-        tape: CellTape<Scalar>, input: CellInput<Scalar>, states: BackwardStates<Scalar>, grads: CellPointers<Scalar>,
+        tape: CellTape<Scalar>, input: CellInput<Scalar>, states: BackwardStates<Scalar>, grads: CellGradients<Scalar>,
         dInput: UnsafeMutablePointer<Scalar>?, dInputStride: Int
     ) {
         let g = geometry, TB = steps * batch, GH = g.gateRows, X = g.inputSize, P = g.stateSize, H = g.hiddenSize

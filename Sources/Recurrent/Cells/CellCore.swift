@@ -55,7 +55,7 @@ struct CellCore<Scalar: RecurrentScalar>: Equatable, Sendable {
         let cOut = g.hasCellState ? Buffer<Scalar>(count: batch * g.hiddenSize) : nil
         let out = Buffer<Scalar>(count: batch * g.stateSize)
         parameters.storage.withUnsafeBufferPointer { params in
-            let runner = CellRunner(geometry: g, weights: CellPointers(UnsafeMutablePointer(mutating: params.baseAddress!), slots),
+            let runner = CellRunner(geometry: g, weights: CellWeights(params.baseAddress!, slots),
                                     steps: 1, batch: batch, reverse: false, mask: StepMask(lengths: nil),
                                     kernels: .current)
             x.withUnsafeBufferPointer { xp in

@@ -101,22 +101,41 @@ struct CellSlots: Equatable, Sendable {
     }
 }
 
-/// Pointers to one cell's tensors inside a parameter (or gradient) buffer.
-struct CellPointers<Scalar>: @unchecked Sendable {
-    var weightIH: UnsafeMutablePointer<Scalar>
-    var weightHH: UnsafeMutablePointer<Scalar>
-    var biasIH: UnsafeMutablePointer<Scalar>?
-    var biasHH: UnsafeMutablePointer<Scalar>?
-    var weightHR: UnsafeMutablePointer<Scalar>?
+/// One cell's tensors inside a parameter buffer, read-only (`CellWeights`), or inside a
+/// gradient buffer, to add into (`CellGradients`): two types, so that weights are never written
+/// through a pointer meant for gradients.
+struct CellTensors<Pointer>: @unchecked Sendable {
+    // Invariant: the pointers point into a buffer that outlives this value, at the offsets of
+    // `CellSlots`; whoever makes the value keeps the buffer alive (`withUnsafeBufferPointer`).
+    var weightIH: Pointer
+    var weightHH: Pointer
+    var biasIH: Pointer?
+    var biasHH: Pointer?
+    var weightHR: Pointer?
     /// The cell's unit vectors, one after another (H values each), if it has any.
-    var unitVectors: UnsafeMutablePointer<Scalar>?
+    var unitVectors: Pointer?
 
-    init(_ base: UnsafeMutablePointer<Scalar>, _ slots: CellSlots) {
-        weightIH = base + slots.weightIH
-        weightHH = base + slots.weightHH
-        biasIH = slots.biasIH.map { base + $0 }
-        biasHH = slots.biasHH.map { base + $0 }
-        weightHR = slots.weightHR.map { base + $0 }
-        unitVectors = slots.unitVectors.map { base + $0 }
+    init(_ slots: CellSlots, _ at: (Int) -> Pointer) {
+        weightIH = at(slots.weightIH)
+        weightHH = at(slots.weightHH)
+        biasIH = slots.biasIH.map(at)
+        biasHH = slots.biasHH.map(at)
+        weightHR = slots.weightHR.map(at)
+        unitVectors = slots.unitVectors.map(at)
+    }
+}
+
+typealias CellWeights<Scalar> = CellTensors<UnsafePointer<Scalar>>
+typealias CellGradients<Scalar> = CellTensors<UnsafeMutablePointer<Scalar>>
+
+extension CellTensors {
+    /// The tensors at `slots` of the parameters at `base`.
+    init<Scalar>(_ base: UnsafePointer<Scalar>, _ slots: CellSlots) where Pointer == UnsafePointer<Scalar> {
+        self.init(slots) { base + $0 }
+    }
+
+    /// The tensors at `slots` of the gradients at `base`.
+    init<Scalar>(_ base: UnsafeMutablePointer<Scalar>, _ slots: CellSlots) where Pointer == UnsafeMutablePointer<Scalar> {
+        self.init(slots) { base + $0 }
     }
 }

@@ -5,6 +5,7 @@ import Foundation
 /// them once, as ONNX Runtime pre-packs at load time. Only for weights that do not change:
 /// `RecurrentNetwork` drops its packs whenever its parameters change; training never uses them.
 final class CellPacks<Scalar: RecurrentScalar>: @unchecked Sendable {
+    // Invariant (why `@unchecked Sendable`): every stored pack is made under `lock` and only read after.
     private let lock = NSLock()
     private var inputWeights: PackedMatrix<Scalar>?
     private var recurrentWeights: PackedMatrix<Scalar>?
@@ -53,6 +54,7 @@ final class CellPacks<Scalar: RecurrentScalar>: @unchecked Sendable {
 
 /// The packs of every cell of a network, by layer then direction.
 final class NetworkPacks<Scalar: RecurrentScalar>: @unchecked Sendable {
+    // Invariant (why `@unchecked Sendable`): `cells` is set once; each `CellPacks` guards itself.
     let cells: [[CellPacks<Scalar>]]
 
     init(layers: Int, directions: Int) {

@@ -28,7 +28,7 @@ struct CellRunner<Scalar: RecurrentScalar>: @unchecked Sendable {
     // Invariant: `weights` point into parameters that outlive the runner and that nothing
     // writes while it runs; the runner only reads them.
     let geometry: CellGeometry
-    let weights: CellPointers<Scalar>
+    let weights: CellWeights<Scalar>
     let steps: Int
     let batch: Int
     let reverse: Bool

@@ -86,7 +86,7 @@ extension CellRunner {
     /// the new h goes to the output.
     func scanForward<Steps: ForwardSteps>(_ steps: Steps, participant p: Int, states: ForwardStates<Scalar>)
     where Steps.Scalar == Scalar {
-        let B = batch, P = geometry.stateSize, H = geometry.hiddenSize, hasC = geometry.hasCellState
+        let P = geometry.stateSize, H = geometry.hiddenSize, hasC = geometry.hasCellState
         let tape = steps.tape
         for s in 0..<self.steps {
             let t = time(ofStep: s), region = steps.region(p, step: s)

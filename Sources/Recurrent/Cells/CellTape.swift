@@ -1,6 +1,7 @@
 /// What one direction of one layer keeps from a forward pass so the backward pass can run.
 /// Every buffer is indexed by time step t (not by processing order), shape `(T, B, ·)`.
 final class CellTape<Scalar: RecurrentScalar>: @unchecked Sendable {
+    // Invariant (why `@unchecked Sendable`): each buffer is written by the forward pass (every participant its own region) and only read by the backward pass after it.
     let geometry: CellGeometry
     let steps: Int
     let batch: Int

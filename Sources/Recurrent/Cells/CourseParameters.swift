@@ -75,7 +75,7 @@ public struct CourseParameters<Scalar: RecurrentScalar>: Equatable, Sendable {
         var complete: [String: Tensor<Scalar>] = [:]
         for gate in gates {
             for (key, shape) in [(gate.recurrent, [H, H]), (gate.input, [H, X]), (gate.bias, [H])] {
-                let value = values[key] ?? Tensor(zeros: shape)
+                let value = try values[key] ?? Tensor(zeros: shape)
                 guard value.shape == shape else {
                     throw RecurrentError.shape(
                         "\(key): expected shape \(describeShape(shape)), got \(describeShape(value.shape))")

@@ -28,8 +28,9 @@ public struct CourseModel: Equatable, Sendable {
                 h0: Tensor<Double>? = nil, c0: Tensor<Double>? = nil) {
         self.parameters = parameters
         self.nonlinearity = nonlinearity
-        self.h0 = h0 ?? Tensor(zeros: [parameters.hiddenSize])
-        self.c0 = c0 ?? Tensor(zeros: [parameters.hiddenSize])
+        // H values each: as many as the parameters already hold, so nothing here can fail.
+        self.h0 = h0 ?? Tensor([Double](repeating: 0, count: parameters.hiddenSize))
+        self.c0 = c0 ?? Tensor([Double](repeating: 0, count: parameters.hiddenSize))
     }
 
     /// The cell.

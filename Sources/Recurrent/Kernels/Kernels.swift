@@ -6,6 +6,7 @@ import Foundation
 /// so the worker threads of that operation use the same kernels and plans even while another
 /// thread changes the settings.
 struct Kernels: @unchecked Sendable {
+    // Invariant (why `@unchecked Sendable`): the tables are constant C data for the whole process; the pool is thread-safe.
     let instructionSet: InstructionSet
     let tables: KernelTables
     /// Threads one product or time loop may use (the caller's included), at least 1.

@@ -2,6 +2,7 @@
 /// `base[i * rowStride + j * colStride]`. A transpose is a view with the strides swapped,
 /// so the kernels never copy to transpose.
 struct MatrixView<Scalar>: @unchecked Sendable {
+    // Invariant (why `@unchecked Sendable`): a view only reads, and its creator keeps the memory alive while it is used.
     var base: UnsafePointer<Scalar>
     var rows: Int
     var cols: Int
@@ -40,6 +41,7 @@ struct MatrixView<Scalar>: @unchecked Sendable {
 
 /// A mutable row-major `rows × cols` matrix with rows `rowStride` elements apart.
 struct MutableMatrixView<Scalar>: @unchecked Sendable {
+    // Invariant (why `@unchecked Sendable`): its creator keeps the memory alive, and threads sharing a view write disjoint elements.
     var base: UnsafeMutablePointer<Scalar>
     var rows: Int
     var cols: Int

@@ -3,6 +3,7 @@ import Foundation
 
 /// A participant's 64-byte-aligned scratch area, grown on demand, and its per-run state.
 final class KernelScratch: @unchecked Sendable {
+    // Invariant (why `@unchecked Sendable`): a scratch belongs to one participant of one pool job at a time (the pool hands each its own).
     private(set) var base = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
     private var byteCount = 64
     /// False at the start of each run; a job sets it once it has prepared the scratch (packed
@@ -34,6 +35,7 @@ final class KernelScratch: @unchecked Sendable {
 /// their last job, then sleep on a condition variable. One caller at a time: a caller that finds
 /// the pool busy (another thread's product) runs every chunk itself, with the same results.
 final class KernelThreadPool: @unchecked Sendable {
+    // Invariant (why `@unchecked Sendable`): shared state is the atomic counters; `job`, `together` and the scratches are set by the caller holding `busy` before a job opens and read by workers only between joining and leaving it.
     static let shared = KernelThreadPool()
     static let maxParticipants = 64
 

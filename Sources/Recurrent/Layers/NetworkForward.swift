@@ -1,6 +1,7 @@
 /// What a network keeps from a forward pass for its backward pass: each layer's input and
 /// output sequence and each cell's tape.
 final class NetworkTape<Scalar: RecurrentScalar>: @unchecked Sendable {
+    // Invariant (why `@unchecked Sendable`): filled by one forward pass, layer by layer, then only read by the backward pass.
     let steps: Int
     let batch: Int
     let lengths: [Int]?

@@ -45,7 +45,6 @@ struct NetworkLayout: Equatable, Sendable {
         if let tape { tape.sequences.append(copied ?? Buffer<Scalar>(count: 0)) }
         var layerInput = copied.map { UnsafePointer($0.base) } ?? input
         var lastOutput: Buffer<Scalar>?
-        let base = UnsafeMutablePointer(mutating: weights)
         for layer in 0..<cfg.layers {
             let geometry = cfg.geometry(layer: layer)
             // The last layer writes to `finalOutput` when given (the caller's memory).
@@ -56,7 +55,7 @@ struct NetworkLayout: Equatable, Sendable {
                 : .rows(MatrixView(layerInput!, rows: T * B, cols: geometry.inputSize))
             var layerTapes: [CellTape<Scalar>] = []
             for d in 0..<D {
-                let runner = CellRunner(geometry: geometry, weights: CellPointers(base, slots[layer][d]),
+                let runner = CellRunner(geometry: geometry, weights: CellWeights(weights, slots[layer][d]),
                                         steps: T, batch: B, reverse: d == 1, mask: mask, kernels: kernels,
                                         packs: packs?.cells[layer][d])
                 let cellTape = recordTape ? CellTape<Scalar>(geometry: geometry, steps: T, batch: B) : nil
@@ -95,7 +94,6 @@ struct NetworkLayout: Equatable, Sendable {
         var dLayerOutput: UnsafePointer<Scalar>? = dOutput
         var keepAlive: Buffer<Scalar>?
         var dInput: Buffer<Scalar>?
-        let base = UnsafeMutablePointer(mutating: weights)
         for layer in stride(from: cfg.layers - 1, through: 0, by: -1) {
             let geometry = cfg.geometry(layer: layer)
             let needInput = layer > 0 || wantInputGradient
@@ -105,13 +103,13 @@ struct NetworkLayout: Equatable, Sendable {
                 : .rows(MatrixView(tape.sequences[layer].base, rows: T * B, cols: geometry.inputSize))
             for d in 0..<D {
                 let row = layer * D + d
-                let runner = CellRunner(geometry: geometry, weights: CellPointers(base, slots[layer][d]),
+                let runner = CellRunner(geometry: geometry, weights: CellWeights(weights, slots[layer][d]),
                                         steps: T, batch: B, reverse: d == 1, mask: mask, kernels: kernels)
                 runner.backward(
                     tape: tape.cells[layer][d], input: inputView,
                     dOutput: dLayerOutput.map { $0 + d * P }, dOutputStride: D * P,
                     dhN: dhN.map { $0 + row * B * P }, dcN: dcN.map { $0 + row * B * H },
-                    grads: CellPointers(grads, slots[layer][d]),
+                    grads: CellGradients(grads, slots[layer][d]),
                     dInput: dLayerInput?.base, dInputStride: geometry.inputSize,
                     dh0: dh0.base + row * B * P, dc0: dc0.map { $0.base + row * B * H })
             }
@@ -131,6 +129,7 @@ struct NetworkLayout: Equatable, Sendable {
 
 /// Token ids `(T·B)` and the embedding `(V, X)` they index, as a network's input.
 struct TokenInput<Scalar>: @unchecked Sendable {
+    // Invariant (why `@unchecked Sendable`): the pointers are valid for the call that receives the value, and only read.
     var ids: UnsafePointer<Int32>
     var embedding: UnsafePointer<Scalar>
     var vocabulary: Int

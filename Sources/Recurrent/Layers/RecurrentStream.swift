@@ -27,8 +27,8 @@ public struct RecurrentStream<Scalar: RecurrentScalar>: Sendable {
         guard batch > 0 else { throw RecurrentError.value("stream batch must be positive, got \(batch)") }
         let cfg = network.configuration
         let zero = RecurrentState<Scalar>(
-            h: Tensor(zeros: [cfg.layers, batch, cfg.stateSize]),
-            c: cfg.cell.hasCellState ? Tensor(zeros: [cfg.layers, batch, cfg.hiddenSize]) : nil)
+            h: try Tensor(zeros: [cfg.layers, batch, cfg.stateSize]),
+            c: cfg.cell.hasCellState ? try Tensor(zeros: [cfg.layers, batch, cfg.hiddenSize]) : nil)
         var start = initialState ?? zero
         if start.c == nil, cfg.cell.hasCellState { start.c = zero.c }
         let probe = try SequenceBatch(Tensor<Scalar>(zeros: [1, batch, cfg.inputSize]), layout: .sequenceFirst,

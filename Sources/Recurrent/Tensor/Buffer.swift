@@ -73,6 +73,7 @@ enum BlockCache {
 /// A fixed-size, 64-byte-aligned scratch array of `Scalar`, zero-initialised, freed with the
 /// object. The runners allocate all their buffers before a time loop, never inside it.
 final class Buffer<Scalar: BinaryFloatingPoint>: @unchecked Sendable {
+    // Invariant (why `@unchecked Sendable`): the memory is owned for the object's life; threads sharing a buffer write disjoint elements, and readers wait for writers at a pool job's end or a meeting.
     let base: UnsafeMutablePointer<Scalar>
     let count: Int
 

@@ -12,10 +12,7 @@ public struct Tensor<Scalar: RecurrentScalar>: Equatable, Sendable {
     /// Makes a tensor from a shape and its elements in row-major order.
     /// - Throws: `RecurrentError` (`.shape`) when the element count does not match the shape.
     public init(shape: [Int], scalars: [Scalar]) throws {
-        guard shape.allSatisfy({ $0 >= 0 }) else {
-            throw RecurrentError.shape("tensor shape \(describeShape(shape)) has a negative dimension")
-        }
-        let count = shape.reduce(1, *)
+        let count = try Self.elementCount(shape)
         guard count == scalars.count else {
             throw RecurrentError.shape(
                 "tensor of shape \(describeShape(shape)) needs \(count) values, got \(scalars.count)")
@@ -25,15 +22,31 @@ public struct Tensor<Scalar: RecurrentScalar>: Equatable, Sendable {
     }
 
     /// Makes a tensor of the given shape with every element equal to `value`.
-    public init(shape: [Int], repeating value: Scalar) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
+    /// - Throws: `RecurrentError` for a negative dimension, or a shape too large to count or to
+    ///   fit in this machine's memory.
+    public init(shape: [Int], repeating value: Scalar) throws {
+        let count = try Self.elementCount(shape)
+        try MemoryBudget.require(MemoryBudget.product([count, MemoryLayout<Scalar>.stride]),
+                                 for: "a tensor of shape \(describeShape(shape))")
         self.shape = shape
-        self.scalars = Array(repeating: value, count: shape.reduce(1, *))
+        self.scalars = Array(repeating: value, count: count)
     }
 
-    /// Makes a tensor of zeros.
-    public init(zeros shape: [Int]) {
-        self.init(shape: shape, repeating: 0)
+    /// Makes a tensor of zeros (see `init(shape:repeating:)`).
+    public init(zeros shape: [Int]) throws {
+        try self.init(shape: shape, repeating: 0)
+    }
+
+    /// The number of elements of `shape`.
+    /// - Throws: `RecurrentError` (`.shape`) for a negative dimension or a count that overflows.
+    static func elementCount(_ shape: [Int]) throws -> Int {
+        guard shape.allSatisfy({ $0 >= 0 }) else {
+            throw RecurrentError.shape("tensor shape \(describeShape(shape)) has a negative dimension")
+        }
+        guard let count = MemoryBudget.product(shape) else {
+            throw RecurrentError.shape("tensor shape \(describeShape(shape)) has too many elements to count")
+        }
+        return count
     }
 
     /// Makes a rank-0 tensor holding one value.
@@ -160,10 +173,8 @@ extension Tensor: CustomStringConvertible {
     }
 }
 
-/// Whether every element is finite (no NaN, no infinity).
+/// Whether every element is finite (no NaN, no infinity): a check of the inputs, not a hot
+/// loop (the kernels' own is `all_finite`, used where sizes are large).
 func allFinite<S: RecurrentScalar>(_ values: [S]) -> Bool {
-    values.withUnsafeBufferPointer { p in
-        guard let base = p.baseAddress else { return true }
-        return Kernels.current.table(S.self).pointee.all_finite(p.count, base) != 0
-    }
+    values.allSatisfy(\.isFinite)
 }

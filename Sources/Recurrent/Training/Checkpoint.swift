@@ -59,7 +59,7 @@ extension Trainer {
         guard saved == asked else {
             throw RecurrentError.value(
                 "\(source) was saved by a run with other options (batch size, optimizer, learning rate, schedule, clipping or seed); "
-                    + "resume with the same options or use a new --checkpoint directory")
+                    + "resume with the same options, or checkpoint into another directory")
         }
         let model = try SequenceModel<Scalar>.load(from: url)
         let file = try SafetensorsFile<Scalar>.read(url)
