@@ -17,6 +17,12 @@ struct InspectCommand: ParsableCommand {
     @Option(help: "An nn.RNN's nonlinearity (not recorded in the weights): tanh or relu.")
     var nonlinearity: Nonlinearity?
 
+    @Option(help: "The embedding's tensor or module name, when the file does not make it clear.")
+    var embedding: String?
+
+    @Option(help: "The head's module name (an nn.Linear), when the file does not make it clear.")
+    var head: String?
+
     func run() throws {
         let url = URL(fileURLWithPath: file)
         let header = try SafetensorsHeader.read(url)
@@ -39,6 +45,7 @@ struct InspectCommand: ParsableCommand {
                 print("  (an nn.RNN's nonlinearity is not in its weights: tanh assumed; --nonlinearity relu for ReLU)")
             }
         }
+        if prefixes.count == 1 { printRoles(header: header, prefix: prefixes[0], shapes: shapes, source: url.lastPathComponent) }
         let width = (names.map(\.count).max() ?? 0)
         for entry in header.entries {
             let shape = "(" + entry.shape.map(String.init).joined(separator: ", ") + ")"
@@ -48,6 +55,44 @@ struct InspectCommand: ParsableCommand {
         for (key, value) in header.metadata.sorted(by: { $0.key < $1.key }) {
             print("  metadata \(key) = \(value)")
         }
+    }
+}
+
+extension InspectCommand {
+    /// The model the file makes: its embedding, recurrent module and head, or why not.
+    func printRoles(header: SafetensorsHeader, prefix: String, shapes: [(name: String, shape: [Int])], source: String) {
+        if let json = header.metadata[TorchStateDict.MetadataKey.model],
+           let saved = try? JSONDecoder().decode(SequenceModelConfiguration.self, from: Data(json.utf8)) {
+            print("model (saved here): " + Self.describe(saved))
+            return
+        }
+        do {
+            let recurrent = try TorchStateDict.configuration(shapes: shapes, prefix: prefix, metadata: header.metadata,
+                                                             nonlinearity: nonlinearity, source: source)
+            let roles = try ModelRoles.find(shapes: shapes, recurrent: recurrent, prefix: prefix,
+                                            choice: .init(prefix: self.prefix, embedding: embedding, head: head), source: source,
+                                            advice: "name them with --embedding and --head")
+            let byName = Dictionary(shapes.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a })
+            let config = SequenceModelConfiguration(
+                recurrent: recurrent, vocabularySize: roles.embedding.flatMap { byName[$0]?.first },
+                outputSize: roles.head.flatMap { byName[$0 + "weight"]?.first }, recurrentPrefix: prefix,
+                embeddingName: roles.embedding ?? "", headPrefix: roles.head ?? "", headHasBias: roles.headHasBias)
+            print("model: " + Self.describe(config))
+            if !roles.leftOut.isEmpty { print("  left out (not part of the model): " + PredictCommand.listing(roles.leftOut)) }
+        } catch {
+            print("model: none: \(error)")
+        }
+    }
+
+    /// `embedding embed.weight (V, X) → recurrent 'lstm.' LSTM(...) → head 'fc.' Linear(I, O)`.
+    static func describe(_ c: SequenceModelConfiguration) -> String {
+        var parts: [String] = []
+        if let v = c.vocabularySize { parts.append("embedding \(c.embeddingName) Embedding(\(v), \(c.recurrent.inputSize))") }
+        parts.append("recurrent '\(c.recurrentPrefix)' \(c.recurrent.summary)")
+        if let o = c.outputSize {
+            parts.append("head '\(c.headPrefix)' Linear(\(c.recurrent.outputSize), \(o)\(c.headHasBias ? "" : ", bias=False"))")
+        }
+        return parts.joined(separator: " → ")
     }
 }
 

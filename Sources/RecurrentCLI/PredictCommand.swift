@@ -2,31 +2,37 @@ import ArgumentParser
 import Foundation
 import Recurrent
 
-/// `recurrent predict`: run a PyTorch (or saved) recurrent network on a .npy input.
+/// `recurrent predict`: run a whole model (embedding, recurrent module, head) from a safetensors
+/// file on a .npy input.
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Run a recurrent network from a safetensors state_dict on a .npy input, as y, state = module(x).",
+        abstract: "Run a model from a safetensors file on a .npy input, as y, state = model(x).",
         discussion: """
-            The architecture (LSTM, GRU, RNN or gated RNN; sizes, layers, directions, proj_size, bias) \
-            is inferred from the tensor names and shapes. X is (T, B, X), (B, T, X) with --batch-first, \
-            or (T, X) unbatched; the output has the shape PyTorch gives. Inputs may be float32 or \
-            float64; the network runs in float32 and writes float32.
+            The model is what the file holds: a model trained here, a bare nn.LSTM, nn.GRU or nn.RNN \
+            state_dict, or a PyTorch model written the usual way (an nn.Embedding, one recurrent module, \
+            an nn.Linear head) under any names: the roles are found from the names and shapes (recurrent \
+            inspect shows them). Vectors are (T, B, X), (B, T, X) with --batch-first, or (T, X); token ids \
+            (int32 or int64) are (T, B), (B, T) or (T). The output has O values per step (the head's, or the \
+            recurrent module's D*Hout), float32.
             """)
 
-    @Option(help: ArgumentHelp("The model: a safetensors file of a state_dict (safetensors.torch.save_file(module.state_dict(), path)).", valueName: "file.safetensors"))
+    @Option(help: ArgumentHelp("The model: a safetensors file (a model saved here, or a PyTorch state_dict).", valueName: "file.safetensors"))
     var model: String
 
-    @Option(help: ArgumentHelp("The input sequences, a .npy file.", valueName: "file.npy"))
+    @Option(help: ArgumentHelp("The inputs, a .npy file: float vectors, or int32/int64 token ids for a model with an embedding.", valueName: "file.npy"))
     var input: String
 
-    @Option(help: ArgumentHelp("Where to write the output sequence (.npy).", valueName: "file.npy"))
+    @Option(help: ArgumentHelp("Where to write the outputs (.npy).", valueName: "file.npy"))
     var output: String
 
-    @Flag(help: "The input is (B, T, X) and the output (B, T, D*Hout), as batch_first=True.")
+    @Flag(help: "The input is (B, T, ...) and the output (B, T, O), as batch_first=True.")
     var batchFirst = false
 
-    @Option(help: ArgumentHelp("Initial states: a safetensors file with h0 (and c0 for an LSTM) in PyTorch's shapes (layers*directions, B, Hout).", valueName: "file.safetensors"))
+    @Flag(help: "Write softmax(y) over the O outputs of each step (probabilities; needs a head).")
+    var softmax = false
+
+    @Option(help: ArgumentHelp("Initial states: a safetensors file with h0 (and c0 with a memory cell) in PyTorch's shapes (layers*directions, B, Hout).", valueName: "file.safetensors"))
     var initialState: String?
 
     @Option(help: ArgumentHelp("Where to write the final states h_n (and c_n) as safetensors.", valueName: "file.safetensors"))
@@ -35,33 +41,77 @@ struct PredictCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Each sequence's length, comma-separated (as packed sequences: padded steps keep the state and output zeros).", valueName: "n,n,..."))
     var lengths: String?
 
-    @Option(help: "The recurrent module's name prefix inside a larger state_dict (e.g. encoder.rnn); needed only when the file holds several.")
+    @Option(help: "The recurrent module's name prefix (e.g. encoder.rnn): runs it, with --embedding and --head if given, and leaves the rest of the file out.")
     var prefix: String?
+
+    @Option(help: "The embedding's tensor or module name, when the file does not make it clear.")
+    var embedding: String?
+
+    @Option(help: "The head's module name (an nn.Linear), when the file does not make it clear.")
+    var head: String?
 
     @Option(help: "An nn.RNN's nonlinearity, which the weights do not record: tanh or relu (default: tanh, or what the file's metadata says).")
     var nonlinearity: Nonlinearity?
 
     func run() throws {
+        // Every path is checked before the work starts.
+        try checkReadable(model, input)
+        try checkWritable([output] + [stateOutput].compactMap { $0 })
         let url = URL(fileURLWithPath: model)
-        let names = try SafetensorsHeader.read(url).entries.map(\.name)
-        let chosen = try TorchStateDict.resolvePrefix(prefix, in: names, source: url.lastPathComponent, advice: "choose one with --prefix")
-        let outside = TorchStateDict.namesOutside(module: chosen, in: names)
-        if !outside.isEmpty {
-            let listing = Self.listing(outside)
-            guard prefix != nil else {
-                let file = url.lastPathComponent
-                throw RecurrentError(.name, "\(file): predict runs a recurrent module alone, and this file also holds "
-                    + "\(listing); to run the module alone, name it with --prefix '\(chosen)'")
-            }
-            FileHandle.standardError.write(Data("note: running the recurrent module '\(chosen)' alone; left out: \(listing)\n".utf8))
+        let loaded = try SequenceModel<Float>.load(
+            from: url, roles: .init(prefix: prefix, embedding: embedding, head: head), nonlinearity: nonlinearity,
+            advice: (modules: "choose one with --prefix", roles: "name them with --embedding and --head"))
+        if !loaded.passthrough.isEmpty {
+            FileHandle.standardError.write(Data(("note: running the model under '\(loaded.configuration.recurrentPrefix)'; left out: "
+                + Self.listing(loaded.passthrough.map(\.name)) + "\n").utf8))
         }
-        let (network, _) = try RecurrentNetwork<Float>.load(from: url, prefix: prefix, nonlinearity: nonlinearity)
-        let x = try NPY.read(URL(fileURLWithPath: input), as: Float.self)
+        if softmax && loaded.configuration.outputSize == nil {
+            throw RecurrentError(.value, "--softmax needs a model with a head; this one outputs its recurrent states")
+        }
+        let layout: SequenceLayout = batchFirst ? .batchFirst : .sequenceFirst
         let state = try initialState.map { try RecurrentState<Float>(contentsOf: URL(fileURLWithPath: $0)) }
-        let (y, final) = try network(x, initialState: state, lengths: try lengths.map(parseLengths),
-                                     layout: batchFirst ? .batchFirst : .sequenceFirst)
+        let sequenceLengths = try lengths.map(parseLengths)
+        var (y, final): (Tensor<Float>, RecurrentState<Float>)
+        switch try NPY.readContents(URL(fileURLWithPath: input), as: Float.self) {
+        case .values(let x):
+            guard loaded.configuration.vocabularySize == nil else {
+                throw RecurrentError(.value, "\(input): the model reads token ids (it has an embedding), the input holds floats")
+            }
+            (y, final) = try loaded(x, initialState: state, lengths: sequenceLengths, layout: layout)
+        case .integers(let shape, let values):
+            guard loaded.configuration.vocabularySize != nil else {
+                throw RecurrentError(.value, "\(input): the model reads vectors (it has no embedding), the input holds integers")
+            }
+            let tokens = try TokenSequences(shape: shape, ids: try Self.ids(values, source: input))
+            (y, final) = try loaded(tokens, initialState: state, lengths: sequenceLengths, layout: layout)
+        }
+        if softmax { y = Self.softmax(y) }
         try NPY.write(y, to: URL(fileURLWithPath: output))
         if let stateOutput { try final.write(to: URL(fileURLWithPath: stateOutput)) }
+    }
+
+    /// Integers as token ids; an id beyond Int32 is out of any vocabulary.
+    static func ids(_ values: [Int64], source: String) throws -> [Int32] {
+        try values.enumerated().map { i, v in
+            guard let id = Int32(exactly: v) else {
+                throw RecurrentError(.value, "\(source): token \(v) (at position \(i)) is outside any vocabulary")
+            }
+            return id
+        }
+    }
+
+    /// softmax over the last dimension, computed in Double.
+    static func softmax(_ y: Tensor<Float>) -> Tensor<Float> {
+        let O = y.shape.last ?? 1
+        var out = y.scalars
+        for start in stride(from: 0, to: out.count, by: O) {
+            let row = out[start..<(start + O)].map(Double.init)
+            let top = row.max() ?? 0
+            let weights = row.map { Foundation.exp($0 - top) }
+            let total = weights.reduce(0, +)
+            for k in 0..<O { out[start + k] = Float(weights[k] / total) }
+        }
+        return (try? Tensor(shape: y.shape, scalars: out)) ?? y
     }
 
     /// The first few names, then how many more.
@@ -76,6 +126,31 @@ struct PredictCommand: ParsableCommand {
                 throw RecurrentError(.value, "--lengths: '\(word)' is not a whole number")
             }
             return n
+        }
+    }
+}
+
+/// Throws unless every path names a readable file.
+func checkReadable(_ paths: String...) throws {
+    for path in paths {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw RecurrentError(.io, "\(path): no such file")
+        }
+        guard FileManager.default.isReadableFile(atPath: path) else { throw RecurrentError(.io, "\(path): not readable") }
+    }
+}
+
+/// Throws unless each path's directory exists and can be written (before long work starts).
+func checkWritable(_ paths: [String]) throws {
+    for path in paths {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw RecurrentError(.io, "\(path): the directory \(directory) does not exist")
+        }
+        guard FileManager.default.isWritableFile(atPath: directory) else {
+            throw RecurrentError(.io, "\(path): the directory \(directory) is not writable")
         }
     }
 }

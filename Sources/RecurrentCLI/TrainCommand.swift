@@ -44,6 +44,7 @@ struct TrainCommand: ParsableCommand {
         let data = try self.data.makeData()
         let recipe = self.data.recipe
         var model = try architecture.makeModel(for: data, recipe: recipe, seed: optimization.seed)
+        if model.series == nil, let series = data as? TimeSeriesCSV { model.series = try series.scaling() }
         if model.vocabulary == nil, let corpus = data as? TextCorpus {
             model.vocabulary = corpus.vocabulary.map { String($0) }
         }

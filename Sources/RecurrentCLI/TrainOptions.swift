@@ -113,7 +113,7 @@ struct ArchitectureOptions: ParsableArguments {
     @Option(help: "The simple RNN's nonlinearity: tanh (default) or relu.")
     var nonlinearity: Nonlinearity?
 
-    @Option(help: "The cell of a new model: lstm (default), gru, gated, rnn.")
+    @Option(help: "The cell of a new model: lstm (default), gru, gated, rnn, peephole.")
     var cell: CellKind = .lstm
 
     @Option(help: "The hidden size of a new model (default: the task's; 128 for text, 32 otherwise).")
@@ -139,7 +139,14 @@ struct ArchitectureOptions: ParsableArguments {
 
     func makeModel(for data: any TrainingData, recipe: BuiltInTask.Recipe?, seed: UInt64) throws -> SequenceModel<Float> {
         if let model {
-            return try SequenceModel<Float>.load(from: URL(fileURLWithPath: model), prefix: prefix, nonlinearity: nonlinearity)
+            let loaded = try SequenceModel<Float>.load(from: URL(fileURLWithPath: model), roles: .init(prefix: prefix),
+                                                       nonlinearity: nonlinearity)
+            if !loaded.passthrough.isEmpty {
+                // Kept and written back unchanged, but not trained: say so.
+                FileHandle.standardError.write(Data(("note: training the model under '\(loaded.configuration.recurrentPrefix)' alone; "
+                    + "kept unchanged: \(PredictCommand.listing(loaded.passthrough.map(\.name)))\n").utf8))
+            }
+            return loaded
         }
         let hiddenSize: Int
         if let hidden { hiddenSize = hidden } else if let recipe { hiddenSize = recipe.hiddenSize } else {

@@ -108,7 +108,7 @@ struct ImpossibleNetworkTests {
         #expect(MemoryBudget.sum([Int.max, 1]) == nil)
     }
 
-    @Test("A file with tensors beyond the recurrent module is refused unless the module is named; predict says what it leaves out")
+    @Test("No tensor is dropped silently: the network loader refuses what it would leave out; predict runs the whole model, or the chosen module with a notice")
     func nothingIsDroppedSilently() throws {
         let dir = try CLI.temporaryDirectory()
         let url = dir.appendingPathComponent("model.safetensors")
@@ -119,13 +119,23 @@ struct ImpossibleNetworkTests {
         let (network, prefix) = try RecurrentNetwork<Float>.load(from: url, prefix: "rnn")
         #expect(prefix == "rnn." && network.configuration.hiddenSize == 2)
         try NPY.write(Tensor<Float>(zeros: [2, 1, 3]), to: dir.appendingPathComponent("x.npy"))
-        let arguments = ["predict", "--model", url.path, "--input", dir.appendingPathComponent("x.npy").path,
-                         "--output", dir.appendingPathComponent("y.npy").path]
-        let refused = try CLI.run(arguments)
-        #expect(refused.status == 1)
-        #expect(refused.stderr.contains("also holds fc.weight, fc.bias") && refused.stderr.contains("--prefix 'rnn.'"), "\(refused.stderr)")
+        let y = dir.appendingPathComponent("y.npy")
+        let arguments = ["predict", "--model", url.path, "--input", dir.appendingPathComponent("x.npy").path, "--output", y.path]
+        // The whole model: fc is the head.
+        let whole = try CLI.run(arguments)
+        #expect(whole.status == 0 && whole.stderr == "", "\(whole.stderr)")
+        #expect(try NPY.read(y, as: Float.self).shape == [2, 1, 5])
         let chosen = try CLI.run(arguments + ["--prefix", "rnn"])
         #expect(chosen.status == 0, "\(chosen.stderr)")
-        #expect(chosen.stderr == "note: running the recurrent module 'rnn.' alone; left out: fc.weight, fc.bias\n")
+        #expect(chosen.stderr == "note: running the model under 'rnn.'; left out: fc.weight, fc.bias\n")
+        #expect(try NPY.read(y, as: Float.self).shape == [2, 1, 2])
+        // A tensor that fits no role is an error naming it, and nothing is written.
+        try Self.write(Self.lstm.map { ("rnn." + $0.0, $0.1) } + [("fc.weight", [5, 2]), ("norm.weight", [7])], to: url)
+        try FileManager.default.removeItem(at: y)
+        let refused = try CLI.run(arguments)
+        #expect(refused.status == 1)
+        #expect(refused.stderr == "Error: model.safetensors: cannot place norm.weight (7): a model here is an embedding, "
+            + "one recurrent module and one linear head\n", "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: y.path))
     }
 }

@@ -1,10 +1,12 @@
 import Foundation
 
-/// Reading and writing NumPy `.npy` files holding one float32 or float64 array.
+/// Reading and writing NumPy `.npy` files holding one float32 or float64 array (or, read only,
+/// an int32 or int64 array of token ids).
 ///
 /// Reads format versions 1.0, 2.0 and 3.0; writes 1.0, or 2.0 when the header would not fit
-/// in 1.0's 16-bit length. Only little-endian `<f4`/`<f8` data in C order is supported; every
-/// other file fails with a one-line `RecurrentError` that names the file and the problem.
+/// in 1.0's 16-bit length. Only little-endian `<f4`/`<f8` (and `<i4`/`<i8`) data in C order is
+/// supported; every other file fails with a one-line `RecurrentError` that names the file and
+/// the problem.
 public enum NPY {
     /// The element types this library reads and writes, by their NumPy descriptor.
     public enum DType: String, Sendable, CaseIterable {
@@ -32,6 +34,60 @@ public enum NPY {
     /// Data starts at a multiple of this many bytes, as current NumPy writes.
     static let alignment = 64
 
+    /// What a `.npy` file holds: floating-point values, or integers (token ids).
+    public enum Contents<Scalar: RecurrentScalar>: Equatable, Sendable {
+        /// float32 or float64 data, converted to `Scalar`.
+        case values(Tensor<Scalar>)
+        /// int32 or int64 data.
+        case integers(shape: [Int], values: [Int64])
+
+        public var shape: [Int] {
+            switch self {
+            case .values(let tensor): tensor.shape
+            case .integers(let shape, _): shape
+            }
+        }
+    }
+
+    /// Reads a `.npy` file of floating-point values or of int32/int64 integers.
+    /// - Throws: `RecurrentError` as `read(_:as:)` does, for other dtypes too.
+    public static func readContents<Scalar: RecurrentScalar>(_ url: URL, as: Scalar.Type = Scalar.self) throws -> Contents<Scalar> {
+        let data = try FileAccess.readMapped(url)
+        let name = url.path
+        return try data.withUnsafeBytes { bytes in
+            let (header, dataStart) = try readHeader(bytes, name: name)
+            guard let descr = header.descr, let width = ["<i4": 4, "<i8": 8][descr] else {
+                return .values(try read(data: data, name: name, as: Scalar.self))
+            }
+            let count = try checkedByteCount(header, width: width, typeName: descr == "<i4" ? "int32" : "int64",
+                                             available: bytes.count - dataStart, name: name) / width
+            let values: [Int64] = (0..<count).map { i in
+                width == 4 ? Int64(bytes.littleEndian(at: dataStart + 4 * i, as: Int32.self))
+                    : bytes.littleEndian(at: dataStart + 8 * i, as: Int64.self)
+            }
+            return .integers(shape: header.shape, values: values)
+        }
+    }
+
+    /// The data's byte count, checked against the shape and what the file holds.
+    private static func checkedByteCount(_ header: NPYHeader, width: Int, typeName: String, available: Int,
+                                         name: String) throws -> Int {
+        guard !header.fortranOrder else {
+            throw RecurrentError.unsupported("\(name): fortran_order True (column-major data) is not supported, save in C order")
+        }
+        guard let count = checkedElementCount(header.shape), case let (byteCount, overflow) = count.multipliedReportingOverflow(by: width),
+              !overflow
+        else {
+            throw RecurrentError.format("\(name): shape \(describeShape(header.shape)) is too large")
+        }
+        guard available == byteCount else {
+            let problem = available < byteCount ? "truncated data" : "extra data"
+            throw RecurrentError.format("\(name): \(problem): shape \(describeShape(header.shape)) of \(typeName) needs "
+                + "\(byteCount) bytes of data, the file has \(available)")
+        }
+        return byteCount
+    }
+
     /// Reads an array from a `.npy` file, converting float32 or float64 data to `Scalar`
     /// (float64 to `Float` rounds to nearest).
     /// - Throws: `RecurrentError` (`.io`) when the file cannot be read, (`.format`) when it is
@@ -58,23 +114,8 @@ public enum NPY {
                 throw RecurrentError.unsupported(
                     "\(name): dtype '\(descr)' is not supported (float32 or float64 little-endian only)")
             }
-            guard !header.fortranOrder else {
-                throw RecurrentError.unsupported(
-                    "\(name): fortran_order True (column-major data) is not supported, save in C order")
-            }
-            guard let count = checkedElementCount(header.shape),
-                  case let (byteCount, overflow) = count.multipliedReportingOverflow(by: dtype.byteWidth),
-                  !overflow
-            else {
-                throw RecurrentError.format("\(name): shape \(describeShape(header.shape)) is too large")
-            }
-            let available = bytes.count - dataStart
-            guard available == byteCount else {
-                let problem = available < byteCount ? "truncated data" : "extra data"
-                throw RecurrentError.format(
-                    "\(name): \(problem): shape \(describeShape(header.shape)) of \(dtype.numpyName) needs "
-                        + "\(byteCount) bytes of data, the file has \(available)")
-            }
+            let count = try checkedByteCount(header, width: dtype.byteWidth, typeName: dtype.numpyName,
+                                             available: bytes.count - dataStart, name: name) / dtype.byteWidth
             let scalars: [Scalar] = dtype.encoding.decode(bytes, offset: dataStart, count: count)
             return Tensor(uncheckedShape: header.shape, scalars: scalars)
         }

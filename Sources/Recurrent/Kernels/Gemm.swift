@@ -114,9 +114,9 @@ func gemm<Scalar: RecurrentScalar>(
 @_specialize(where Scalar == Double)
 func gemm<Scalar: RecurrentScalar>(
     _ a: MatrixView<Scalar>, _ b: MatrixView<Scalar>, _ c: MutableMatrixView<Scalar>, accumulate: Bool,
-    kernels: Kernels, tile: GemmTile? = nil
+    kernels: Kernels, tile: GemmTile? = nil, bias: UnsafePointer<Scalar>? = nil
 ) {
-    gemm(a, PackedMatrix(b, kernels: kernels), c, accumulate: accumulate, kernels: kernels, tile: tile)
+    gemm(a, PackedMatrix(b, kernels: kernels), c, accumulate: accumulate, kernels: kernels, tile: tile, bias: bias)
 }
 
 /// Elements of the edge-tile buffer at the start of a participant's scratch: the tallest

@@ -95,33 +95,11 @@ extension RecurrentNetwork {
     func validatedState(_ state: RecurrentState<Scalar>?, batch: SequenceBatch<Scalar>) throws
         -> (h: [Scalar], c: [Scalar])
     {
-        guard let state else { return ([], []) }
-        let rows = configuration.layers * configuration.directions
-        let hShape = batch.isBatched ? [rows, batch.batch, configuration.stateSize] : [rows, configuration.stateSize]
-        guard state.h.shape == hShape else {
-            throw RecurrentError.shape(
-                "initial state h: expected shape \(describeShape(hShape)), got \(describeShape(state.h.shape))")
-        }
-        guard state.h.isFinite else { throw RecurrentError.value("initial state h contains NaN or infinity") }
-        guard let c = state.c else { return (state.h.scalars, []) }
-        guard configuration.cell.hasCellState else {
-            throw RecurrentError.value("initial state c is only for a cell with a memory cell (an LSTM), this is \(configuration.summary)")
-        }
-        let cShape = batch.isBatched ? [rows, batch.batch, configuration.hiddenSize] : [rows, configuration.hiddenSize]
-        guard c.shape == cShape else {
-            throw RecurrentError.shape(
-                "initial state c: expected shape \(describeShape(cShape)), got \(describeShape(c.shape))")
-        }
-        guard c.isFinite else { throw RecurrentError.value("initial state c contains NaN or infinity") }
-        return (state.h.scalars, c.scalars)
+        try configuration.flatState(state, batch: batch.batch, isBatched: batch.isBatched)
     }
 
     /// The final states of a forward pass in PyTorch's shapes.
     func state(_ result: ForwardResult<Scalar>, batch: SequenceBatch<Scalar>) -> RecurrentState<Scalar> {
-        let rows = configuration.layers * configuration.directions
-        func shape(_ size: Int) -> [Int] { batch.isBatched ? [rows, batch.batch, size] : [rows, size] }
-        return RecurrentState(
-            h: Tensor(uncheckedShape: shape(configuration.stateSize), scalars: result.hN.array),
-            c: result.cN.map { Tensor(uncheckedShape: shape(configuration.hiddenSize), scalars: $0.array) })
+        configuration.state(h: result.hN, c: result.cN, batch: batch.batch, isBatched: batch.isBatched)
     }
 }

@@ -50,6 +50,12 @@ public struct TimeSeriesCSV: TrainingData {
 
     /// C: the number of columns used.
     public var columnCount: Int { columnNames.count }
+
+    /// The columns and their scaling, for a model that forecasts from this series.
+    /// - Throws: `RecurrentError` naming a column whose mean or deviation is not finite.
+    public func scaling() throws -> SeriesScaling {
+        try SeriesScaling(columns: columnNames, means: means, standardDeviations: standardDeviations)
+    }
     /// W: the number of training windows.
     public var trainingWindowCount: Int { (trainingRowCount - 1) / sequenceLength }
     /// The number of held-out rows.
@@ -72,15 +78,11 @@ public struct TimeSeriesCSV: TrainingData {
                       validationFraction: validationFraction, columns: columns)
     }
 
-    /// Reads CSV text; `name` (a file name) starts every message. See `init(contentsOf:...)`.
-    public init(csv text: String, name: String = "csv", sequenceLength: Int, validationFraction: Double = 0.1,
-                columns: [String]? = nil) throws {
-        guard sequenceLength >= 1 else {
-            throw RecurrentError.value("\(name): sequence length \(sequenceLength) must be at least 1")
-        }
-        guard validationFraction >= 0, validationFraction < 1 else {
-            throw RecurrentError.value("\(name): validation fraction \(validationFraction) must be in [0, 1)")
-        }
+    /// The numbers of the picked columns of a CSV text, row after row, and the names.
+    /// - Throws: `RecurrentError` as the initializer does for the file's content.
+    static func table(csv text: String, name: String, columns: [String]?) throws
+        -> (names: [String], picked: [Int], hasHeader: Bool, values: [Double])
+    {
         var rows: [(line: Int, cells: [Substring])] = []
         for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -90,28 +92,54 @@ public struct TimeSeriesCSV: TrainingData {
         guard let first = rows.first else { throw RecurrentError.value("\(name): no rows (the file is empty)") }
         let width = first.cells.count
         for row in rows where row.cells.count != width {
-            throw RecurrentError.format(
-                "\(name) line \(row.line): \(row.cells.count) cells, but line \(first.line) has \(width)")
+            throw RecurrentError.format("\(name) line \(row.line): \(row.cells.count) cells, but line \(first.line) has \(width)")
         }
         let header = first.cells.contains { !$0.isEmpty && Self.number($0) == nil }
         let names = header ? first.cells.map(String.init) : (1...width).map { "column \($0)" }
         let picked = try Self.pickColumns(columns, names: names, header: header, name: name)
-        let dataRows = header ? rows.dropFirst() : rows[...]
-
         var values: [Double] = []
-        values.reserveCapacity(dataRows.count * picked.count)
-        for row in dataRows {
+        values.reserveCapacity((rows.count - (header ? 1 : 0)) * picked.count)
+        for row in header ? rows.dropFirst() : rows[...] {
             for column in picked {
                 let cell = row.cells[column]
                 guard let value = Self.number(cell), value.isFinite else {
                     let what = cell.isEmpty ? "is empty" : "'\(cell)' is not a finite number"
-                    throw RecurrentError.format(
-                        "\(name) line \(row.line), column '\(names[column])' (\(column + 1)): \(what)")
+                    throw RecurrentError.format("\(name) line \(row.line), column '\(names[column])' (\(column + 1)): \(what)")
                 }
                 values.append(value)
             }
         }
-        let count = dataRows.count, training = count - heldOutItemCount(fraction: validationFraction, of: count)
+        return (names, picked, header, values)
+    }
+
+    /// The rows of a CSV file's columns `columns` (by name, or all), as numbers: a forecast's
+    /// history.
+    /// - Throws: `RecurrentError` naming the line and column of a cell that is not a number, a
+    ///   column not in the header, an unreadable file.
+    public static func rows(contentsOf url: URL, columns: [String]?) throws -> (columns: [String], rows: [[Double]]) {
+        let data = try FileAccess.readMapped(url)
+        guard let text = data.withUnsafeBytes({ String(validating: $0.bindMemory(to: UInt8.self), as: UTF8.self) }) else {
+            throw RecurrentError.format("\(url.path): not a UTF-8 text file")
+        }
+        let table = try Self.table(csv: text, name: url.path, columns: columns)
+        let width = table.picked.count
+        return (table.picked.map { table.names[$0] },
+                stride(from: 0, to: table.values.count, by: max(1, width)).map { Array(table.values[$0..<($0 + width)]) })
+    }
+
+    /// Reads CSV text; `name` (a file name) starts every message. See `init(contentsOf:...)`.
+    public init(csv text: String, name: String = "csv", sequenceLength: Int, validationFraction: Double = 0.1,
+                columns: [String]? = nil) throws {
+        guard sequenceLength >= 1 else {
+            throw RecurrentError.value("\(name): sequence length \(sequenceLength) must be at least 1")
+        }
+        guard validationFraction >= 0, validationFraction < 1 else {
+            throw RecurrentError.value("\(name): validation fraction \(validationFraction) must be in [0, 1)")
+        }
+        let table = try Self.table(csv: text, name: name, columns: columns)
+        let (names, picked, hasHeader) = (table.names, table.picked, table.hasHeader)
+        var values = table.values
+        let count = values.count / max(1, picked.count), training = count - heldOutItemCount(fraction: validationFraction, of: count)
         guard training >= sequenceLength + 1 else {
             throw RecurrentError.value(
                 "\(name): \(training) training rows (of \(count), validation fraction \(validationFraction)) are too few "
@@ -138,7 +166,7 @@ public struct TimeSeriesCSV: TrainingData {
         self.standardDeviations = deviations
         self.sequenceLength = sequenceLength
         self.validationFraction = validationFraction
-        self.hasHeader = header
+        self.hasHeader = hasHeader
         self.rowCount = count
         self.trainingRowCount = training
         self.name = name

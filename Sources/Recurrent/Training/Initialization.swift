@@ -10,8 +10,8 @@ extension SequenceModel {
         for entry in parameters.entries {
             for i in entry.offset..<(entry.offset + entry.count) {
                 switch entry.name {
-                case "embedding.weight": parameters.storage[i] = Scalar(g.normal())
-                case "head.weight", "head.bias": parameters.storage[i] = g.uniform(-headBound, headBound)
+                case configuration.embeddingName: parameters.storage[i] = Scalar(g.normal())
+                case configuration.headWeightName, configuration.headBiasName: parameters.storage[i] = g.uniform(-headBound, headBound)
                 default: parameters.storage[i] = g.uniform(-recurrentBound, recurrentBound)
                 }
             }

@@ -5,57 +5,31 @@ extension TorchStateDict.MetadataKey {
     public static let model = "recurrent.model"
     /// A character model's vocabulary, a JSON array of strings.
     public static let vocabulary = "recurrent.vocabulary"
+    /// A forecaster's columns and their scaling (`SeriesScaling`), as JSON.
+    public static let series = "recurrent.series"
 }
 
 extension SequenceModel {
-    /// Loads a model from a safetensors file: one written by `write(to:)` (its configuration is in
-    /// the metadata), or a PyTorch `state_dict`, whose recurrent module is found as
-    /// `RecurrentNetwork.load` finds it and whose `embedding.weight` `(V, X)` and `head.weight`
-    /// `(O, D·Hout)` / `head.bias` `(O)`, when present, become the embedding and the head. Any
-    /// other tensor is kept as `passthrough` and written back unchanged.
+    /// Loads a model from a safetensors file: one written by `write(to:)` (its configuration is
+    /// in the metadata), or a PyTorch `state_dict` of a model written the usual way (an
+    /// `nn.Embedding`, one recurrent module, an `nn.Linear` head, under any names), whose roles
+    /// `ModelRoles` finds. No tensor is ignored silently: without a chosen prefix, a tensor that
+    /// fits no role is an error naming it; with one, the tensors outside the chosen roles are
+    /// kept as `passthrough` (written back unchanged on save) and listed there.
+    /// - Parameters:
+    ///   - roles: what the caller says of the roles (the prefix, the embedding, the head).
+    ///   - advice: ends the message when the roles, or the recurrent modules, are ambiguous (a
+    ///     command names its options there).
     /// - Throws: `RecurrentError` naming the file and what does not fit.
-    public static func load(from url: URL, prefix: String? = nil, nonlinearity: Nonlinearity? = nil) throws -> SequenceModel {
+    public static func load(
+        from url: URL, roles choice: ModelRoles.Choice = .init(), nonlinearity: Nonlinearity? = nil,
+        advice: (modules: String, roles: String)? = nil
+    ) throws -> SequenceModel {
         let source = url.lastPathComponent
-        let header = try SafetensorsHeader.read(url)
-        let configuration: SequenceModelConfiguration
-        if let json = header.metadata[TorchStateDict.MetadataKey.model] {
-            do {
-                configuration = try JSONDecoder().decode(SequenceModelConfiguration.self, from: Data(json.utf8))
-            } catch {
-                throw RecurrentError.format("\(source): metadata '\(TorchStateDict.MetadataKey.model)' is not a valid model configuration")
-            }
-            // Sizes from a file: checked before anything is sized by them.
-            do {
-                try configuration.validate()
-            } catch var error as RecurrentError {
-                error.message = "\(source): metadata '\(TorchStateDict.MetadataKey.model)': \(error.message)"
-                throw error
-            }
-        } else {
-            let names = header.entries.map(\.name)
-            let chosen = try TorchStateDict.resolvePrefix(prefix, in: names, source: source)
-            let shapes = header.entries.map { (name: $0.name, shape: $0.shape) }
-            let recurrent = try TorchStateDict.configuration(shapes: shapes, prefix: chosen, metadata: header.metadata,
-                                                             nonlinearity: nonlinearity, source: source)
-            let byName = Dictionary(shapes.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a })
-            var vocabularySize: Int?, outputSize: Int?
-            if let e = byName["embedding.weight"] {
-                guard e.count == 2, e[1] == recurrent.inputSize else {
-                    throw RecurrentError.shape("\(source): embedding.weight has shape \(describeShape(e)), expected (V, \(recurrent.inputSize))")
-                }
-                vocabularySize = e[0]
-            }
-            if let w = byName["head.weight"] {
-                guard w.count == 2, w[1] == recurrent.outputSize, byName["head.bias"] == [w[0]] else {
-                    throw RecurrentError.shape("\(source): head.weight \(describeShape(w)) and head.bias must be (O, \(recurrent.outputSize)) and (O)")
-                }
-                outputSize = w[0]
-            }
-            configuration = SequenceModelConfiguration(recurrent: recurrent, vocabularySize: vocabularySize,
-                                                       outputSize: outputSize, recurrentPrefix: chosen)
-        }
-        let own = Set(configuration.parameterShapes.map(\.name))
         let file = try SafetensorsFile<Scalar>.read(url)
+        let configuration = try Self.configuration(of: file, choice: choice, nonlinearity: nonlinearity, source: source,
+                                                   advice: advice)
+        let own = Set(configuration.parameterShapes.map(\.name))
         var store = ParameterStore<Scalar>()
         var passthrough: [(name: String, tensor: Tensor<Scalar>)] = []
         for (name, tensor) in file.tensors {
@@ -74,13 +48,57 @@ extension SequenceModel {
             throw error
         }
         model.passthrough = passthrough
-        if let json = header.metadata[TorchStateDict.MetadataKey.vocabulary] {
+        if let json = file.metadata[TorchStateDict.MetadataKey.vocabulary] {
             model.vocabulary = try? JSONDecoder().decode([String].self, from: Data(json.utf8))
             if model.vocabulary?.count != configuration.vocabularySize {
-                throw RecurrentError.format("\(source): the vocabulary in the metadata does not match embedding.weight")
+                throw RecurrentError.format("\(source): the vocabulary in the metadata does not match the embedding")
             }
         }
+        if let json = file.metadata[TorchStateDict.MetadataKey.series] {
+            guard let series = try? JSONDecoder().decode(SeriesScaling.self, from: Data(json.utf8)),
+                  series.columns.count == configuration.modelOutputSize, series.columns.count == configuration.recurrent.inputSize
+            else { throw RecurrentError.format("\(source): the series scaling in the metadata does not fit the model") }
+            model.series = series
+        }
         return model
+    }
+
+    /// The configuration of a file: from its metadata when this library wrote it, else from the
+    /// roles of its tensors.
+    static func configuration(
+        of file: SafetensorsFile<Scalar>, choice: ModelRoles.Choice, nonlinearity: Nonlinearity?, source: String,
+        advice: (modules: String, roles: String)?
+    ) throws -> SequenceModelConfiguration {
+        if let json = file.metadata[TorchStateDict.MetadataKey.model] {
+            let configuration: SequenceModelConfiguration
+            do {
+                configuration = try JSONDecoder().decode(SequenceModelConfiguration.self, from: Data(json.utf8))
+            } catch {
+                throw RecurrentError.format("\(source): metadata '\(TorchStateDict.MetadataKey.model)' is not a valid model configuration")
+            }
+            // Sizes from a file: checked before anything is sized by them.
+            do {
+                try configuration.validate()
+            } catch var error as RecurrentError {
+                error.message = "\(source): metadata '\(TorchStateDict.MetadataKey.model)': \(error.message)"
+                throw error
+            }
+            return configuration
+        }
+        let shapes = file.tensors.map { (name: $0.name, shape: $0.tensor.shape) }
+        let chosen = try advice.map { try TorchStateDict.resolvePrefix(choice.prefix, in: shapes.map(\.name), source: source,
+                                                                        advice: $0.modules) }
+            ?? TorchStateDict.resolvePrefix(choice.prefix, in: shapes.map(\.name), source: source)
+        let recurrent = try TorchStateDict.configuration(shapes: shapes, prefix: chosen, metadata: file.metadata,
+                                                         nonlinearity: nonlinearity, source: source)
+        let roles = try advice.map {
+            try ModelRoles.find(shapes: shapes, recurrent: recurrent, prefix: chosen, choice: choice, source: source, advice: $0.roles)
+        } ?? ModelRoles.find(shapes: shapes, recurrent: recurrent, prefix: chosen, choice: choice, source: source)
+        let byName = Dictionary(shapes.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a })
+        return SequenceModelConfiguration(
+            recurrent: recurrent, vocabularySize: roles.embedding.flatMap { byName[$0]?.first },
+            outputSize: roles.head.flatMap { byName[$0 + "weight"]?.first }, recurrentPrefix: chosen,
+            embeddingName: roles.embedding ?? "embedding.weight", headPrefix: roles.head ?? "head.", headHasBias: roles.headHasBias)
     }
 
     /// The metadata written with the model: its configuration, cell, nonlinearity and vocabulary.
@@ -88,10 +106,12 @@ extension SequenceModel {
         var metadata = network.fileMetadata
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        metadata[TorchStateDict.MetadataKey.model] = String(decoding: try! encoder.encode(configuration), as: UTF8.self)
-        if let vocabulary {
-            metadata[TorchStateDict.MetadataKey.vocabulary] = String(decoding: try! encoder.encode(vocabulary), as: UTF8.self)
-        }
+        // Sizes, names and finite numbers only (the series' are checked when made): encoding
+        // cannot fail, and an entry that did would be left out rather than written wrong.
+        metadata[TorchStateDict.MetadataKey.model] = (try? encoder.encode(configuration)).map { String(decoding: $0, as: UTF8.self) }
+        metadata[TorchStateDict.MetadataKey.vocabulary] = vocabulary.flatMap { try? encoder.encode($0) }
+            .map { String(decoding: $0, as: UTF8.self) }
+        metadata[TorchStateDict.MetadataKey.series] = series.flatMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) }
         return metadata
     }
 

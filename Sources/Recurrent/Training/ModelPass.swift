@@ -6,74 +6,137 @@ public struct CarriedState<Scalar: RecurrentScalar>: Equatable, Sendable {
     public var batch: Int
     /// h, flat.
     public var h: [Scalar]
-    /// c, flat (LSTM only).
+    /// c, flat (cells with a memory cell only).
     public var c: [Scalar]?
 }
 
+/// A model's forward pass over a batch: the outputs `(T·B, O)` and the stack's record.
+struct ModelForward<Scalar: RecurrentScalar> {
+    let y: Buffer<Scalar>
+    let recurrent: ForwardResult<Scalar>
+    let steps: Int, batch: Int
+    let inputs: BatchInputs<Scalar>
+}
+
+/// The gradients of a model's backward pass besides the parameters': ∂L/∂input `(T·B, X)` for
+/// vector inputs, ∂L/∂h0 and ∂L/∂c0 `(L·D, B, ·)`.
+struct ModelBackward<Scalar: RecurrentScalar> {
+    let input: Buffer<Scalar>?
+    let h0: Buffer<Scalar>
+    let c0: Buffer<Scalar>?
+}
+
 extension SequenceModel {
-    /// The model's outputs for inputs `(T·B, X)` vectors or `(T·B)` tokens: `(T·B, O)` rows
-    /// (head outputs, or the recurrent outputs without a head), and the forward record.
+    /// The embedding, when the model reads tokens.
+    var embedding: Embedding<Scalar>? {
+        guard let e = embeddingOffset, let v = configuration.vocabularySize else { return nil }
+        return Embedding(vocabulary: v, width: configuration.recurrent.inputSize, weight: e)
+    }
+
+    /// The head, when the model has one.
+    var head: Linear<Scalar>? {
+        guard let w = headOffset, let o = configuration.outputSize else { return nil }
+        return Linear(inputSize: configuration.recurrent.outputSize, outputSize: o, weight: w,
+                      bias: configuration.headHasBias ? w + o * configuration.recurrent.outputSize : nil)
+    }
+
+    /// The model's forward pass over inputs `(T·B, X)` vectors or `(T·B)` tokens, sequence-first:
+    /// embedding, stack, head.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    func outputs(
+    func forward(
         _ inputs: BatchInputs<Scalar>, steps T: Int, batch B: Int, lengths: [Int]?,
-        state: CarriedState<Scalar>?, recordTape: Bool
-    ) throws -> (y: Buffer<Scalar>, forward: ForwardResult<Scalar>) {
+        state: CarriedState<Scalar>?, recordTape: Bool, kernels: Kernels
+    ) throws -> ModelForward<Scalar> {
         let cfg = configuration, X = cfg.recurrent.inputSize, TB = T * B
         if let state, state.batch != B {
             throw RecurrentError.shape("carried state is for \(state.batch) sequences, the batch has \(B)")
         }
-        let forward: ForwardResult<Scalar>
+        let recurrent: ForwardResult<Scalar>
         switch inputs {
         case .vectors(let values):
-            guard cfg.vocabularySize == nil else { throw RecurrentError.value("this model reads tokens, the batch holds vectors") }
+            guard embedding == nil else { throw RecurrentError.value("this model reads tokens, the batch holds vectors") }
             guard values.count == TB * X else {
                 throw RecurrentError.shape("batch inputs: expected \(T)×\(B)×\(X) values, got \(values.count)")
             }
-            forward = values.withUnsafeBufferPointer { x in
+            recurrent = values.withUnsafeBufferPointer { x in
                 runRecurrent(input: x.baseAddress!, tokens: nil, steps: T, batch: B, lengths: lengths, state: state,
-                             recordTape: recordTape)
+                             recordTape: recordTape, kernels: kernels)
             }
-        case .tokens(let tokens):
-            guard let V = cfg.vocabularySize, let e = embeddingOffset else {
+        case .tokens(let ids):
+            guard let embedding else {
                 throw RecurrentError.value("this model reads vectors (it has no embedding), the batch holds tokens")
             }
-            guard tokens.count == TB else { throw RecurrentError.shape("batch tokens: expected \(T)×\(B), got \(tokens.count)") }
-            if let bad = tokens.first(where: { $0 < 0 || Int($0) >= V }) {
-                throw RecurrentError.value("token \(bad) is outside the vocabulary 0..<\(V)")
-            }
-            forward = tokens.withUnsafeBufferPointer { ids in
+            guard ids.count == TB else { throw RecurrentError.shape("batch tokens: expected \(T)×\(B), got \(ids.count)") }
+            try embedding.check(ids)
+            recurrent = ids.withUnsafeBufferPointer { idp in
                 parameters.storage.withUnsafeBufferPointer { p in
-                    runRecurrent(input: nil, tokens: TokenInput(ids: ids.baseAddress!, embedding: p.baseAddress! + e, vocabulary: V),
-                                 steps: T, batch: B, lengths: lengths, state: state, recordTape: recordTape)
+                    runRecurrent(input: nil, tokens: embedding.input(idp.baseAddress!, parameters: p.baseAddress!), steps: T,
+                                 batch: B, lengths: lengths, state: state, recordTape: recordTape, kernels: kernels)
                 }
             }
         }
-        guard let head = headOffset, let O = cfg.outputSize else { return (forward.output, forward) }
-        let width = cfg.recurrent.outputSize
-        let y = Buffer<Scalar>(count: TB * O)
-        parameters.storage.withUnsafeBufferPointer { p in
-            let w = p.baseAddress! + head, bias = w + O * width
-            y.base.fillRows(TB, cols: O, with: bias)
-            gemm(MatrixView(forward.output.base, rows: TB, cols: width), MatrixView(w, rows: O, cols: width).transposed,
-                 MutableMatrixView(y.base, rows: TB, cols: O), accumulate: true, kernels: .current)
+        guard let head else {
+            return ModelForward(y: recurrent.output, recurrent: recurrent, steps: T, batch: B, inputs: inputs)
         }
-        return (y, forward)
+        let y = Buffer<Scalar>(uninitializedCount: TB * head.outputSize)
+        parameters.storage.withUnsafeBufferPointer { p in
+            head.forward(recurrent.output.base, rows: TB, parameters: p.baseAddress!, into: y.base, kernels: kernels)
+        }
+        return ModelForward(y: y, recurrent: recurrent, steps: T, batch: B, inputs: inputs)
     }
 
     /// The recurrent stack's forward pass from the carried state.
     private func runRecurrent(
         input: UnsafePointer<Scalar>?, tokens: TokenInput<Scalar>?, steps T: Int, batch B: Int, lengths: [Int]?,
-        state: CarriedState<Scalar>?, recordTape: Bool
+        state: CarriedState<Scalar>?, recordTape: Bool, kernels: Kernels
     ) -> ForwardResult<Scalar> {
         parameters.storage.withUnsafeBufferPointer { p in
             (state?.h ?? []).withUnsafeBufferPointer { h in
                 (state?.c ?? []).withUnsafeBufferPointer { c in
                     layout.forward(weights: p.baseAddress! + recurrentOffset, input: input, tokens: tokens, steps: T,
                                    batch: B, lengths: lengths, h0: state == nil ? nil : h.baseAddress,
-                                   c0: state?.c == nil ? nil : c.baseAddress, recordTape: recordTape, kernels: .current)
+                                   c0: state?.c == nil ? nil : c.baseAddress, recordTape: recordTape, kernels: kernels)
                 }
             }
+        }
+    }
+
+    /// Adds ∂L/∂parameters into `gradients` (laid out like `parameters.storage`) from ∂L/∂y `dy`
+    /// `(T·B, O)`: the head's backward, the stack's, the embedding's. Returns ∂L/∂input (for
+    /// vectors) and ∂L/∂ of the initial states.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    func backward(
+        _ dy: UnsafePointer<Scalar>, forward: ModelForward<Scalar>, gradients: UnsafeMutablePointer<Scalar>,
+        wantInputGradient: Bool, kernels: Kernels
+    ) -> ModelBackward<Scalar> {
+        let TB = forward.steps * forward.batch
+        guard let tape = forward.recurrent.tape else { preconditionFailure("backward needs a forward pass with its tape") }
+        return parameters.storage.withUnsafeBufferPointer { p in
+            let base = p.baseAddress!
+            var dOutput = dy
+            let dStack = head.map { _ in Buffer<Scalar>(uninitializedCount: TB * configuration.recurrent.outputSize) }
+            if let head, let dStack {
+                head.backward(dy, x: forward.recurrent.output.base, rows: TB, parameters: base, gradients: gradients,
+                              dx: dStack.base, kernels: kernels)
+                dOutput = UnsafePointer(dStack.base)
+            }
+            var ids: [Int32] = []
+            if case .tokens(let tokens) = forward.inputs { ids = tokens }
+            let back = ids.withUnsafeBufferPointer { idp in
+                layout.backward(
+                    weights: base + recurrentOffset, tape: tape,
+                    tokens: embedding.map { $0.input(idp.baseAddress!, parameters: base) }, dOutput: dOutput,
+                    dhN: nil, dcN: nil, grads: gradients + recurrentOffset,
+                    wantInputGradient: embedding != nil || wantInputGradient, kernels: kernels)
+            }
+            withExtendedLifetime(dStack) {}
+            if let embedding, let dTable = back.dInput {
+                embedding.backward(dTable.base, gradients: gradients, kernels: kernels)
+                return ModelBackward(input: nil, h0: back.dh0, c0: back.dc0)
+            }
+            return ModelBackward(input: back.dInput, h0: back.dh0, c0: back.dc0)
         }
     }
 
@@ -88,8 +151,9 @@ extension SequenceModel {
         if let lengths = batch.lengths, lengths.count != B || lengths.contains(where: { $0 < 0 || $0 > T }) {
             throw RecurrentError.value("batch lengths must be \(B) values in 0...\(T)")
         }
-        let (y, forward) = try outputs(batch.inputs, steps: T, batch: B, lengths: batch.lengths,
-                                          state: state, recordTape: gradients != nil)
+        let kernels = Kernels.current
+        let forward = try self.forward(batch.inputs, steps: T, batch: B, lengths: batch.lengths, state: state,
+                                       recordTape: gradients != nil, kernels: kernels)
         let rows = lossRows(positions: batch.targets.positions, steps: T, batch: B, lengths: batch.lengths)
         let dy = gradients != nil ? Buffer<Scalar>(count: TB * O) : nil
         let loss: LossValue
@@ -99,7 +163,7 @@ extension SequenceModel {
             guard targets.count == expected else {
                 throw RecurrentError.shape("batch targets: expected \(expected) values (\(positions.rawValue), O = \(O)), got \(targets.count)")
             }
-            loss = meanSquaredError(y.base, width: O, targets: targets, rows: rows, dy: dy?.base)
+            loss = meanSquaredError(forward.y.base, width: O, targets: targets, rows: rows, dy: dy?.base)
         case .classes(let targets, let positions):
             let expected = positions == .everyStep ? TB : B
             guard targets.count == expected else {
@@ -108,49 +172,12 @@ extension SequenceModel {
             if let bad = targets.first(where: { Int($0) >= O }) {
                 throw RecurrentError.value("target class \(bad) is outside 0..<\(O)")
             }
-            loss = crossEntropy(y.base, classes: O, targets: targets, rows: rows, dy: dy?.base)
+            loss = crossEntropy(forward.y.base, classes: O, targets: targets, rows: rows, dy: dy?.base)
         }
-        let final = CarriedState(batch: B, h: forward.hN.array, c: forward.cN?.array)
-        if let gradients, let dy, let tape = forward.tape {
-            backward(dy: dy, forward: forward, tape: tape, batch: batch, gradients: gradients)
+        let final = CarriedState(batch: B, h: forward.recurrent.hN.array, c: forward.recurrent.cN?.array)
+        if let gradients, let dy {
+            _ = backward(dy.base, forward: forward, gradients: gradients, wantInputGradient: false, kernels: kernels)
         }
         return (loss, final)
-    }
-
-    /// Adds the gradients of a pass into `gradients`, from ∂L/∂y `dy` `(T·B, O)`.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    private func backward(
-        dy: Buffer<Scalar>, forward: ForwardResult<Scalar>, tape: NetworkTape<Scalar>, batch: TrainingBatch<Scalar>,
-        gradients: UnsafeMutablePointer<Scalar>
-    ) {
-        let cfg = configuration, TB = batch.steps * batch.batch, width = cfg.recurrent.outputSize
-        let kernels = Kernels.current
-        parameters.storage.withUnsafeBufferPointer { p in
-            let base = p.baseAddress!
-            var dOutput = dy
-            if let head = headOffset, let O = cfg.outputSize {
-                let w = base + head
-                gemm(MatrixView(dy.base, rows: TB, cols: O).transposed, MatrixView(forward.output.base, rows: TB, cols: width),
-                     MutableMatrixView(gradients + head, rows: O, cols: width), accumulate: true, kernels: kernels)
-                addColumnSums(dy.base, rows: TB, cols: O, into: gradients + head + O * width, kernels: kernels)
-                dOutput = Buffer<Scalar>(count: TB * width)
-                gemm(MatrixView(dy.base, rows: TB, cols: O), MatrixView(w, rows: O, cols: width),
-                     MutableMatrixView(dOutput.base, rows: TB, cols: width), accumulate: false, kernels: kernels)
-            }
-            var tokens: [Int32] = []
-            if case .tokens(let ids) = batch.inputs { tokens = ids }
-            let back = tokens.withUnsafeBufferPointer { ids in
-                layout.backward(
-                    weights: base + recurrentOffset, tape: tape,
-                    tokens: embeddingOffset.map { TokenInput(ids: ids.baseAddress!, embedding: base + $0, vocabulary: cfg.vocabularySize!) },
-                    dOutput: dOutput.base, dhN: nil, dcN: nil, grads: gradients + recurrentOffset,
-                    wantInputGradient: embeddingOffset != nil, kernels: kernels)
-            }
-            if let e = embeddingOffset, let dE = back.dInput {
-                // ∂L/∂embedding, (V, X), summed by token in the first layer's backward pass.
-                addLanes(gradients + e, dE.base, dE.count, table: kernels.table(Scalar.self))
-            }
-        }
     }
 }

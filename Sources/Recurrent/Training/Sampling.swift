@@ -2,8 +2,8 @@ import RealModule
 
 extension SequenceModel {
     /// Continues a token sequence by sampling from a model that reads tokens and predicts the
-    /// next one (a character-level language model): the prime is read in one pass, then each
-    /// new token is drawn from softmax(logits / temperature) and fed back, the state carried.
+    /// next one (a character-level language model): a `ModelStream` reads the prime in one
+    /// pass, then each new token is drawn from softmax(logits / temperature) and fed back.
     ///
     /// - Parameters:
     ///   - prime: the tokens to start from (at least one).
@@ -27,25 +27,18 @@ extension SequenceModel {
         guard count >= 0 else { throw RecurrentError.value("length must not be negative, got \(count)") }
         try MemoryBudget.require(MemoryBudget.product([count, MemoryLayout<Int32>.stride]), for: "generating \(count) tokens")
         var generator = SeededGenerator(seed: seed)
-        var (logits, state) = try nextLogits(prime, state: nil)
+        // The prime in one pass, then one token at a time, through the same stream.
+        var stream = try ModelStream(model: self)
+        let primed = try stream.steps(tokens: prime).scalars
+        var logits = Array(primed[((prime.count - 1) * vocabulary)...]).map(Double.init)
         var out: [Int32] = []
         out.reserveCapacity(count)
         for _ in 0..<count {
             let token = Int32(Self.sample(logits, temperature: temperature, generator: &generator))
             out.append(token)
-            (logits, state) = try nextLogits([token], state: state)
+            logits = try stream.step(token: token).scalars.map(Double.init)
         }
         return out
-    }
-
-    /// The logits after reading `tokens` from `state`, and the new state.
-    private func nextLogits(_ tokens: [Int32], state: CarriedState<Scalar>?) throws -> ([Double], CarriedState<Scalar>) {
-        let (y, forward) = try outputs(.tokens(tokens), steps: tokens.count, batch: 1, lengths: nil, state: state,
-                                          recordTape: false)
-        let V = configuration.modelOutputSize
-        let last = (tokens.count - 1) * V
-        let logits = (0..<V).map { Double(y.base[last + $0]) }
-        return (logits, CarriedState(batch: 1, h: forward.hN.array, c: forward.cN?.array))
     }
 
     /// A class drawn from softmax(logits / temperature), or the largest logit at temperature 0.

@@ -17,28 +17,59 @@ public struct SequenceModelConfiguration: Equatable, Sendable, Codable {
     /// The prefix of the recurrent tensors' names: `rnn.` for models made here, and whatever
     /// the source file used when fine-tuning a PyTorch module (`""` for a bare `nn.LSTM`).
     public var recurrentPrefix: String
+    /// The embedding's tensor name: `embedding.weight` for models made here, the source's own
+    /// (`embed.weight`) for a PyTorch model, so the file loads back into it.
+    public var embeddingName: String
+    /// The head's name prefix (`head.`, or the source's: `fc.`), before `weight` and `bias`.
+    public var headPrefix: String
+    /// Whether the head has a bias (`nn.Linear(bias=False)` has none).
+    public var headHasBias: Bool
 
     /// Makes a configuration.
     public init(recurrent: RecurrentConfiguration, vocabularySize: Int? = nil, outputSize: Int? = nil,
-                recurrentPrefix: String = "rnn.") {
+                recurrentPrefix: String = "rnn.", embeddingName: String = "embedding.weight", headPrefix: String = "head.",
+                headHasBias: Bool = true) {
         self.recurrent = recurrent
         self.vocabularySize = vocabularySize
         self.outputSize = outputSize
         self.recurrentPrefix = recurrentPrefix
+        self.embeddingName = embeddingName
+        self.headPrefix = headPrefix
+        self.headHasBias = headHasBias
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case recurrent, vocabularySize, outputSize, recurrentPrefix, embeddingName, headPrefix, headHasBias
+    }
+
+    /// Decodes a configuration; files written before the names were recorded have the defaults.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(recurrent: try c.decode(RecurrentConfiguration.self, forKey: .recurrent),
+                  vocabularySize: try c.decodeIfPresent(Int.self, forKey: .vocabularySize),
+                  outputSize: try c.decodeIfPresent(Int.self, forKey: .outputSize),
+                  recurrentPrefix: try c.decode(String.self, forKey: .recurrentPrefix),
+                  embeddingName: try c.decodeIfPresent(String.self, forKey: .embeddingName) ?? "embedding.weight",
+                  headPrefix: try c.decodeIfPresent(String.self, forKey: .headPrefix) ?? "head.",
+                  headHasBias: try c.decodeIfPresent(Bool.self, forKey: .headHasBias) ?? true)
+    }
+
+    /// The head's weight and bias names.
+    public var headWeightName: String { headPrefix + "weight" }
+    public var headBiasName: String { headPrefix + "bias" }
 
     /// The size of the model's output vector: O with a head, else D·Hout.
     public var modelOutputSize: Int { outputSize ?? recurrent.outputSize }
 
-    /// Every tensor's name and shape, in storage order: `embedding.weight`, the recurrent
-    /// tensors (with the prefix), `head.weight`, `head.bias`.
+    /// Every tensor's name and shape, in storage order: the embedding, the recurrent tensors
+    /// (with the prefix), the head's weight and bias.
     public var parameterShapes: [(name: String, shape: [Int])] {
         var list: [(String, [Int])] = []
-        if let v = vocabularySize { list.append(("embedding.weight", [v, recurrent.inputSize])) }
+        if let v = vocabularySize { list.append((embeddingName, [v, recurrent.inputSize])) }
         list += recurrent.parameterShapes.map { (recurrentPrefix + $0.name, $0.shape) }
         if let o = outputSize {
-            list.append(("head.weight", [o, recurrent.outputSize]))
-            list.append(("head.bias", [o]))
+            list.append((headWeightName, [o, recurrent.outputSize]))
+            if headHasBias { list.append((headBiasName, [o])) }
         }
         return list
     }
@@ -94,6 +125,8 @@ public struct SequenceModel<Scalar: RecurrentScalar>: Sendable {
     /// Tensors of the file the model was loaded from that are not part of it (other layers of
     /// a larger PyTorch model), written back unchanged so the file still loads into that model.
     public var passthrough: [(name: String, tensor: Tensor<Scalar>)] = []
+    /// A forecaster's columns and their scaling (set when it trains on a series).
+    public var series: SeriesScaling?
     let layout: NetworkLayout
     let recurrentOffset: Int
     let embeddingOffset: Int?
@@ -130,8 +163,8 @@ public struct SequenceModel<Scalar: RecurrentScalar>: Sendable {
         self.parameters = ordered
         self.layout = NetworkLayout(configuration.recurrent)
         self.recurrentOffset = ordered.offset(of: configuration.recurrentPrefix + "weight_ih_l0")
-        self.embeddingOffset = ordered.entry("embedding.weight")?.offset
-        self.headOffset = ordered.entry("head.weight")?.offset
+        self.embeddingOffset = ordered.entry(configuration.embeddingName)?.offset
+        self.headOffset = ordered.entry(configuration.headWeightName)?.offset
     }
 
     /// A new model initialised from `seed` (PyTorch's defaults unless `initialization` says otherwise).
@@ -169,6 +202,7 @@ public struct SequenceModel<Scalar: RecurrentScalar>: Sendable {
 extension SequenceModel: Equatable {
     public static func == (a: SequenceModel, b: SequenceModel) -> Bool {
         a.configuration == b.configuration && a.parameters == b.parameters && a.vocabulary == b.vocabulary
+            && a.series == b.series
             && a.passthrough.map(\.name) == b.passthrough.map(\.name)
             && a.passthrough.map(\.tensor) == b.passthrough.map(\.tensor)
     }

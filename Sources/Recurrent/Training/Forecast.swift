@@ -1,0 +1,62 @@
+/// The columns a forecaster reads and predicts, and how each was standardised from its
+/// training rows: value = (original - mean) / standard deviation. Saved with the model, so a
+/// forecast reads and writes original units.
+public struct SeriesScaling: Codable, Equatable, Sendable {
+    /// The column names, in order.
+    public var columns: [String]
+    /// Each column's mean over the training rows.
+    public var means: [Double]
+    /// Each column's standard deviation over the training rows (1 for a constant column).
+    public var standardDeviations: [Double]
+
+    /// A scaling; every number must be finite and every deviation positive.
+    /// - Throws: `RecurrentError` naming the column at fault.
+    public init(columns: [String], means: [Double], standardDeviations: [Double]) throws {
+        guard means.count == columns.count, standardDeviations.count == columns.count else {
+            throw RecurrentError.shape("series scaling: \(columns.count) columns, \(means.count) means, \(standardDeviations.count) deviations")
+        }
+        for (k, name) in columns.enumerated() where !(means[k].isFinite && standardDeviations[k].isFinite && standardDeviations[k] > 0) {
+            throw RecurrentError.value("series scaling: column '\(name)' has mean \(means[k]) and deviation \(standardDeviations[k])")
+        }
+        (self.columns, self.means, self.standardDeviations) = (columns, means, standardDeviations)
+    }
+}
+
+extension SequenceModel {
+    /// Continues a series: reads `history` (rows of the model's columns in original units, oldest
+    /// first) through the model, then feeds each prediction back as the next input, `horizon`
+    /// times. Returns the predicted rows, original units, one per future step.
+    /// - Throws: `RecurrentError` for a model that is not a forecaster (no series scaling, or
+    ///   not predicting its own input), an empty or ragged history, a non-finite value, or a
+    ///   horizon below 1 or too long for memory.
+    public func forecast(history: [[Double]], horizon: Int) throws -> [[Double]] {
+        guard let series else {
+            throw RecurrentError.unsupported("this model was not trained on a series: it has no column scaling to forecast with")
+        }
+        let C = series.columns.count
+        guard configuration.vocabularySize == nil, configuration.recurrent.inputSize == C, configuration.modelOutputSize == C else {
+            throw RecurrentError.unsupported("this model does not predict its own input, so it cannot forecast")
+        }
+        guard !history.isEmpty else { throw RecurrentError.value("the history is empty: a forecast needs at least one row") }
+        guard horizon >= 1 else { throw RecurrentError.value("the horizon must be at least 1 step, got \(horizon)") }
+        try MemoryBudget.require(MemoryBudget.product([horizon, C, 16]), for: "a forecast of \(horizon) steps")
+        var scaled: [Scalar] = []
+        for (r, row) in history.enumerated() {
+            guard row.count == C else { throw RecurrentError.shape("history row \(r) has \(row.count) values, the model reads \(C)") }
+            for (k, v) in row.enumerated() {
+                guard v.isFinite else { throw RecurrentError.value("history row \(r), column '\(series.columns[k])' is \(v)") }
+                scaled.append(Scalar((v - series.means[k]) / series.standardDeviations[k]))
+            }
+        }
+        var stream = try ModelStream(model: self)
+        let read = try stream.steps(Tensor(uncheckedShape: [history.count, 1, C], scalars: scaled)).scalars
+        var next = Array(read[((history.count - 1) * C)...])
+        var out: [[Double]] = []
+        out.reserveCapacity(horizon)
+        for step in 0..<horizon {
+            out.append((0..<C).map { Double(next[$0]) * series.standardDeviations[$0] + series.means[$0] })
+            if step + 1 < horizon { next = try stream.step(Tensor(uncheckedShape: [1, C], scalars: next)).scalars }
+        }
+        return out
+    }
+}
