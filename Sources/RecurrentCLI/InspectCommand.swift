@@ -71,7 +71,7 @@ extension InspectCommand {
                                                              nonlinearity: nonlinearity, source: source)
             let roles = try ModelRoles.find(shapes: shapes, recurrent: recurrent, prefix: prefix,
                                             choice: .init(prefix: self.prefix, embedding: embedding, head: head), source: source,
-                                            advice: "name them with --embedding and --head")
+                                            advice: "name them with --embedding and --head, and give --prefix to leave the rest out")
             let byName = Dictionary(shapes.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a })
             let config = SequenceModelConfiguration(
                 recurrent: recurrent, vocabularySize: roles.embedding.flatMap { byName[$0]?.first },

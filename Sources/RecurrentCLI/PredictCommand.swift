@@ -60,7 +60,7 @@ struct PredictCommand: ParsableCommand {
         let url = URL(fileURLWithPath: model)
         let loaded = try SequenceModel<Float>.load(
             from: url, roles: .init(prefix: prefix, embedding: embedding, head: head), nonlinearity: nonlinearity,
-            advice: (modules: "choose one with --prefix", roles: "name them with --embedding and --head"))
+            advice: (modules: "choose one with --prefix", roles: "name them with --embedding and --head, and give --prefix to leave the rest out"))
         if !loaded.passthrough.isEmpty {
             FileHandle.standardError.write(Data(("note: running the model under '\(loaded.configuration.recurrentPrefix)'; left out: "
                 + Self.listing(loaded.passthrough.map(\.name)) + "\n").utf8))
@@ -126,31 +126,6 @@ struct PredictCommand: ParsableCommand {
                 throw RecurrentError(.value, "--lengths: '\(word)' is not a whole number")
             }
             return n
-        }
-    }
-}
-
-/// Throws unless every path names a readable file.
-func checkReadable(_ paths: String...) throws {
-    for path in paths {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-            throw RecurrentError(.io, "\(path): no such file")
-        }
-        guard FileManager.default.isReadableFile(atPath: path) else { throw RecurrentError(.io, "\(path): not readable") }
-    }
-}
-
-/// Throws unless each path's directory exists and can be written (before long work starts).
-func checkWritable(_ paths: [String]) throws {
-    for path in paths {
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw RecurrentError(.io, "\(path): the directory \(directory) does not exist")
-        }
-        guard FileManager.default.isWritableFile(atPath: directory) else {
-            throw RecurrentError(.io, "\(path): the directory \(directory) is not writable")
         }
     }
 }

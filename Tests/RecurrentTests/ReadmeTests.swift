@@ -59,4 +59,59 @@ struct ReadmeTests {
             .deletingLastPathComponent().appendingPathComponent(".ci/run"), encoding: .utf8)
         #expect(ci.contains("\n" + lines[1] + "\n"))
     }
+
+    /// Runs a README shell block with `recurrent` on the PATH, in `directory`.
+    static func runShell(_ block: String, in directory: URL) throws -> CLI.Result {
+        let path = CLI.productsDirectory.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-ec", block]
+        process.currentDirectoryURL = directory
+        process.environment = ProcessInfo.processInfo.environment.merging(["PATH": path]) { $1 }
+        let err = Pipe()
+        (process.standardOutput, process.standardError) = (FileHandle.nullDevice, err)
+        try process.run()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CLI.Result(status: process.terminationStatus, stdout: "", stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    @Test("The README's journeys run as written: train then predict (and the Swift calls), train a forecaster then forecast")
+    func journeys() throws {
+        let dir = try CLI.temporaryDirectory()
+        let blocks = Self.blocks("sh")
+        // Train then predict, on arrays like the README's NumPy ones (x (20, 64, 3), y its running sums / 5).
+        let xs = Reference.randomArray(20 * 64 * 3, seed: 2, scale: 1.7).map(Float.init)
+        var ys = [Float](repeating: 0, count: 20 * 64 * 2)
+        for t in 0..<20 { for n in 0..<64 { for k in 0..<2 {
+            ys[(t * 64 + n) * 2 + k] = xs[(t * 64 + n) * 3 + k] / 5 + (t > 0 ? ys[((t - 1) * 64 + n) * 2 + k] : 0)
+        } } }
+        let x = try Tensor<Float>(shape: [20, 64, 3], scalars: xs)
+        try NPY.write(x, to: dir.appendingPathComponent("X.npy"))
+        try NPY.write(Tensor<Float>(shape: [20, 64, 2], scalars: ys), to: dir.appendingPathComponent("Y.npy"))
+        let predict = try #require(blocks.first { $0.contains("recurrent predict --model sums.safetensors") })
+        let first = try Self.runShell(predict, in: dir)
+        #expect(first.status == 0, "\(first.stderr)")
+        let yHat: Tensor<Float> = try NPY.read(dir.appendingPathComponent("Yhat.npy"))
+        let meanSquare = ys.reduce(0.0) { $0 + Double($1 * $1) } / Double(ys.count)
+        let meanSquareError = zip(yHat.scalars, ys).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) } / Double(ys.count)
+        #expect(yHat.shape == [20, 64, 2] && meanSquareError < 0.1 * meanSquare, "\(meanSquareError) vs \(meanSquare)")
+        let model = try SequenceModel<Float>.load(from: dir.appendingPathComponent("sums.safetensors"))
+        let (y, state) = try model(x)
+        #expect(y == yHat && state.h.shape == [1, 64, 16])
+        let grads = try model.gradients(of: x, outputGradient: y)
+        #expect(grads.input?.shape == [20, 64, 3] && grads.initialState.h.shape == [1, 64, 16])
+        var stream = try ModelStream(model: model, batch: 64)
+        #expect(try stream.step(Tensor(shape: [64, 3], scalars: Array(xs[..<192]))).scalars == Array(y.scalars[..<128]))
+
+        // The forecaster: the block exactly as written.
+        let forecast = try #require(blocks.first { $0.contains("recurrent forecast") })
+        let second = try Self.runShell(forecast, in: dir)
+        #expect(second.status == 0, "\(second.stderr)")
+        let written = try TimeSeriesCSV.rows(contentsOf: dir.appendingPathComponent("forecast.csv"), columns: nil)
+        let truth = try TimeSeriesCSV.rows(contentsOf: dir.appendingPathComponent("series.csv"), columns: ["temp", "load"]).rows
+        #expect(written.columns == ["temp", "load"] && written.rows.count == 24)
+        // Within the noise and a little drift of the true continuation (rows 1800...1823).
+        #expect(maxAbsDiff(written.rows.flatMap { $0 }, truth[1800..<1824].flatMap { $0 }) < 1.5)
+    }
 }

@@ -57,6 +57,10 @@ public enum NPY {
         return try data.withUnsafeBytes { bytes in
             let (header, dataStart) = try readHeader(bytes, name: name)
             guard let descr = header.descr, let width = ["<i4": 4, "<i8": 8][descr] else {
+                guard header.descr.flatMap(DType.init(rawValue:)) != nil else {
+                    throw RecurrentError.unsupported("\(name): dtype '\(header.descr ?? "structured")' is not supported "
+                        + "(float32 or float64 vectors, int32 or int64 token ids, little-endian)")
+                }
                 return .values(try read(data: data, name: name, as: Scalar.self))
             }
             let count = try checkedByteCount(header, width: width, typeName: descr == "<i4" ? "int32" : "int64",

@@ -127,6 +127,31 @@ public struct TimeSeriesCSV: TrainingData {
                 stride(from: 0, to: table.values.count, by: max(1, width)).map { Array(table.values[$0..<($0 + width)]) })
     }
 
+    /// Rows of numbers under a header of column names as CSV text, each number with 9
+    /// significant digits (enough to give back every `Float` exactly).
+    /// - Throws: `RecurrentError` for a row of another width, or a column name with a comma,
+    ///   quote or line break.
+    public static func text(columns: [String], rows: [[Double]]) throws -> String {
+        for name in columns where name.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) {
+            throw RecurrentError.value("column name '\(name)' cannot be written in a CSV header")
+        }
+        var text = columns.joined(separator: ",") + "\n"
+        for (r, row) in rows.enumerated() {
+            guard row.count == columns.count else {
+                throw RecurrentError.shape("row \(r) has \(row.count) values for \(columns.count) columns")
+            }
+            text += row.map { String(format: "%.9g", $0) }.joined(separator: ",") + "\n"
+        }
+        return text
+    }
+
+    /// Writes `text(columns:rows:)` to a file, atomically (a forecast, in the form
+    /// `rows(contentsOf:columns:)` reads back).
+    /// - Throws: `RecurrentError` as `text` does, or naming a file that cannot be written.
+    public static func write(columns: [String], rows: [[Double]], to url: URL) throws {
+        try FileAccess.writeAtomically(Data(try text(columns: columns, rows: rows).utf8), to: url)
+    }
+
     /// Reads CSV text; `name` (a file name) starts every message. See `init(contentsOf:...)`.
     public init(csv text: String, name: String = "csv", sequenceLength: Int, validationFraction: Double = 0.1,
                 columns: [String]? = nil) throws {
@@ -192,6 +217,10 @@ public struct TimeSeriesCSV: TrainingData {
         return try requested.map { wanted in
             if header, let index = names.firstIndex(of: wanted) { return index }
             if let number = Int(wanted), (1...names.count).contains(number) { return number - 1 }
+            // A model trained on a file without a header knows its columns as "column N".
+            if !header, wanted.hasPrefix("column "), let number = Int(wanted.dropFirst(7)), (1...names.count).contains(number) {
+                return number - 1
+            }
             let available = header
                 ? "the header has " + names.map { "'\($0)'" }.joined(separator: ", ")
                 : "the file has no header; use column numbers 1...\(names.count)"

@@ -22,6 +22,14 @@ public struct TokenSequences: Equatable, Sendable {
     public init(_ ids: [Int32]) {
         (shape, self.ids) = ([ids.count], ids)
     }
+
+    /// Throws unless every id is in `0..<vocabulary`, naming the first that is not by its
+    /// index in `shape` (`[b, t]` for a batch-first batch).
+    func check(vocabulary: Int) throws {
+        guard let bad = ids.firstIndex(where: { $0 < 0 || Int($0) >= vocabulary }) else { return }
+        let index = shape.count == 2 ? "[\(bad / shape[1]), \(bad % shape[1])]" : "[\(bad)]"
+        throw RecurrentError.value("token \(ids[bad]) at \(index) is outside the vocabulary 0..<\(vocabulary)")
+    }
 }
 
 /// The gradients a caller's ∂L/∂output gives (`SequenceModel.gradients`): of every parameter,
@@ -46,7 +54,11 @@ struct ModelBatch<Scalar: RecurrentScalar> {
         (inputs, steps, batch, isBatched, self.layout, vectors) = (.vectors(b.sequenceFirst), b.steps, b.batch, b.isBatched, layout, b)
     }
 
-    init(_ tokens: TokenSequences, layout: SequenceLayout) {
+    init(_ tokens: TokenSequences, layout: SequenceLayout, vocabulary: Int?) throws {
+        guard let vocabulary else {
+            throw RecurrentError.value("this model reads vectors (it has no embedding), not token ids")
+        }
+        try tokens.check(vocabulary: vocabulary)
         (isBatched, self.layout) = (tokens.shape.count == 2, layout)
         if !isBatched {
             (steps, batch, inputs) = (tokens.shape[0], 1, .tokens(tokens.ids))
@@ -99,7 +111,7 @@ extension SequenceModel {
         _ tokens: TokenSequences, initialState: RecurrentState<Scalar>? = nil, lengths: [Int]? = nil,
         layout: SequenceLayout = .sequenceFirst
     ) throws -> (output: Tensor<Scalar>, state: RecurrentState<Scalar>) {
-        try run(ModelBatch(tokens, layout: layout), initialState, lengths)
+        try run(ModelBatch(tokens, layout: layout, vocabulary: configuration.vocabularySize), initialState, lengths)
     }
 
     private func run(_ batch: ModelBatch<Scalar>, _ initialState: RecurrentState<Scalar>?, _ lengths: [Int]?) throws
@@ -146,7 +158,8 @@ extension SequenceModel {
         of tokens: TokenSequences, outputGradient: Tensor<Scalar>, initialState: RecurrentState<Scalar>? = nil,
         lengths: [Int]? = nil, layout: SequenceLayout = .sequenceFirst
     ) throws -> ModelGradients<Scalar> {
-        try gradients(ModelBatch(tokens, layout: layout), outputGradient, initialState, lengths)
+        try gradients(ModelBatch(tokens, layout: layout, vocabulary: configuration.vocabularySize), outputGradient,
+                      initialState, lengths)
     }
 
     private func gradients(_ batch: ModelBatch<Scalar>, _ dy: Tensor<Scalar>, _ initialState: RecurrentState<Scalar>?,

@@ -44,7 +44,7 @@ public struct ModelRoles: Equatable, Sendable {
     /// - Throws: `RecurrentError` naming the tensors that cannot be placed, or the competing readings.
     public static func find(
         shapes: [(name: String, shape: [Int])], recurrent: RecurrentConfiguration, prefix: String, choice: Choice,
-        source: String, advice: String = "say which tensor is the embedding and which module the head"
+        source: String, advice: String = "say which tensor is the embedding and which module the head, and choose the recurrent module by its prefix to leave the rest out"
     ) throws -> ModelRoles {
         let outside = shapes.filter { TorchStateDict.namesOutside(module: prefix, in: [$0.name]) == [$0.name] }
         let modules = Dictionary(grouping: outside) { modulePrefix($0.name) }
@@ -65,7 +65,9 @@ public struct ModelRoles: Equatable, Sendable {
         if choice.prefix == nil {
             let readings = readings(modules: Array(modules.keys), embedding: embedding, head: head, embeddingFits, headFits)
             guard readings.count == 1 else {
-                throw readings.isEmpty ? unplaceable(modules, fits: { embeddingFits($0) || headFits($0) }, source)
+                let fits = { (m: String) in (embedding == nil && embeddingFits(m)) || (head == nil && headFits(m)) }
+                throw readings.isEmpty
+                    ? unplaceable(modules.filter { $0.key != embedding && $0.key != head }, fits: fits, source, advice)
                     : RecurrentError.name("\(source): the roles are ambiguous: " + readings.prefix(3).map(describe).joined(separator: "; or ")
                         + "; \(advice)")
             }
@@ -114,14 +116,16 @@ public struct ModelRoles: Equatable, Sendable {
         "embedding \(reading.0.map { $0 + "weight" } ?? "none"), head \(reading.1.map { "'\($0)'" } ?? "none")"
     }
 
+    /// The error for modules that no reading places: the tensors that fit no free role, or,
+    /// when each could fill one, the modules that compete for too few roles.
     private static func unplaceable(_ modules: [String: [(name: String, shape: [Int])]], fits: (String) -> Bool,
-                                    _ source: String) -> RecurrentError {
+                                    _ source: String, _ advice: String) -> RecurrentError {
         let stray = modules.keys.sorted().filter { !fits($0) }.flatMap { m in modules[m]!.map { "\($0.name) \(describeShape($0.shape))" } }
         guard stray.isEmpty else {
             return RecurrentError.name("\(source): cannot place \(TorchStateDict.listing(stray)): a model here is an embedding, "
                 + "one recurrent module and one linear head")
         }
-        return RecurrentError.name("\(source): holds more modules than one embedding and one head: "
-            + modules.keys.sorted().map { "'\($0)'" }.joined(separator: ", "))
+        return RecurrentError.name("\(source): more modules than roles: "
+            + modules.keys.sorted().map { "'\($0)'" }.joined(separator: ", ") + " (one embedding and one head are run); \(advice)")
     }
 }

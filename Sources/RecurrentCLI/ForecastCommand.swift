@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import Recurrent
+
+/// `recurrent forecast`: continue a time series with a forecaster trained by `recurrent train --csv`.
+struct ForecastCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forecast",
+        abstract: "Continue a time series with a model trained on it (recurrent train --csv).",
+        discussion: """
+            Reads the model's columns from the history (by header name, as at training time), runs the \
+            rows through the model, then feeds each prediction back as the next input, --horizon times. \
+            Values are read and written in the original units: the scaling learned at training time is \
+            stored in the model file. Writes a CSV with the model's columns, one row per future step, \
+            to --output (atomically), or to standard output.
+            """)
+
+    @Option(help: ArgumentHelp("The forecaster: a safetensors file written by recurrent train --csv.", valueName: "file.safetensors"))
+    var model: String
+
+    @Option(help: ArgumentHelp("The history: a CSV file with the model's columns, oldest row first.", valueName: "file.csv"))
+    var csv: String
+
+    @Option(help: "How many future steps to predict.")
+    var horizon: Int
+
+    @Option(help: ArgumentHelp("Where to write the forecast (CSV); standard output when left out.", valueName: "file.csv"))
+    var output: String?
+
+    func validate() throws {
+        guard horizon >= 1 else { throw ValidationError("--horizon must be at least 1, got \(horizon)") }
+    }
+
+    func run() throws {
+        try checkReadable(model, csv)
+        if let output { try checkWritable([output]) }
+        let loaded = try SequenceModel<Float>.load(from: URL(fileURLWithPath: model))
+        guard let series = loaded.series else {
+            throw RecurrentError(.unsupported, "\(model): not a forecaster (it has no column scaling; train one with recurrent train --csv)")
+        }
+        let history = try TimeSeriesCSV.rows(contentsOf: URL(fileURLWithPath: csv), columns: series.columns)
+        let forecast = try loaded.forecast(history: history.rows, horizon: horizon)
+        if let output {
+            try TimeSeriesCSV.write(columns: series.columns, rows: forecast, to: URL(fileURLWithPath: output))
+        } else {
+            print(try TimeSeriesCSV.text(columns: series.columns, rows: forecast), terminator: "")
+        }
+    }
+}
