@@ -25,3 +25,19 @@ func checkWritable(_ paths: [String]) throws {
         }
     }
 }
+
+/// Creates `path` as a directory if it is not one (with its parents), and throws unless it
+/// can be written: a checkpoint directory, checked before training starts.
+func prepareDirectory(_ path: String) throws {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+        guard isDirectory.boolValue else { throw RecurrentError(.io, "\(path): is a file, not a directory") }
+    } else {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw RecurrentError(.io, "\(path): cannot create the directory")
+        }
+    }
+    guard FileManager.default.isWritableFile(atPath: path) else { throw RecurrentError(.io, "\(path): the directory is not writable") }
+}

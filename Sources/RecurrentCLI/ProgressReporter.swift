@@ -15,7 +15,7 @@ final class ProgressReporter {
         guard !quiet else { return }
         let elapsed = p.record.seconds
         let steps = p.totalSteps >= TrainingDataOptions.unbounded ? "step \(p.step)" : "step \(p.step)/\(p.totalSteps)"
-        let line = steps + String(format: "  loss %.4f  %.0f seq/s  ", p.smoothedLoss, p.sequencesPerSecond)
+        let line = steps + String(format: "  loss %.4f (smoothed)  %.0f seq/s  ", p.smoothedLoss, p.sequencesPerSecond)
             + "\(Self.duration(elapsed)) elapsed  \(Self.duration(p.secondsLeft)) left"
         if isTerminal {
             guard elapsed - lastPrint >= 0.1 || p.step == p.totalSteps else { return }

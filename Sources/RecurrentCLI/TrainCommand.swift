@@ -40,10 +40,23 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Where the results go is checked before any work, so that no run is lost at its end.
+        try checkWritable(output.map { [$0, Self.curvePath($0)] } ?? [])
+        if let checkpoint { try prepareDirectory(checkpoint) }
         try optimization.applyThreads()
-        let data = try self.data.makeData()
+        var data = try self.data.makeData()
         let recipe = self.data.recipe
         var model = try architecture.makeModel(for: data, recipe: recipe, seed: optimization.seed)
+        if let corpus = data as? TextCorpus, let vocabulary = model.vocabulary, vocabulary != corpus.vocabulary.map({ String($0) }) {
+            // A character model goes on with its own token ids: the text is encoded with them.
+            let scalars = try vocabulary.map { text in
+                guard let scalar = text.unicodeScalars.first, text.unicodeScalars.count == 1 else {
+                    throw RecurrentError(.format, "the model's vocabulary holds '\(text)', not one character")
+                }
+                return scalar
+            }
+            data = try corpus.encoded(with: scalars)
+        }
         if model.series == nil, let series = data as? TimeSeriesCSV { model.series = try series.scaling() }
         if model.vocabulary == nil, let corpus = data as? TextCorpus {
             model.vocabulary = corpus.vocabulary.map { String($0) }
@@ -51,7 +64,8 @@ struct TrainCommand: ParsableCommand {
         let options = try optimization.options(for: data, recipe: recipe, kind: self.data.kind)
         var trainer: Trainer<Float>
         let checkpointURL = checkpoint.map { URL(fileURLWithPath: $0) }
-        if let checkpointURL, let resumed = try Trainer<Float>.resume(from: checkpointURL, data: data, options: options) {
+        if let checkpointURL,
+           let resumed = try Trainer<Float>.resume(from: checkpointURL, data: data, options: options, model: model.configuration) {
             trainer = resumed
             print("resuming from \(checkpointURL.path) at step \(trainer.step)")
         } else {
@@ -68,8 +82,10 @@ struct TrainCommand: ParsableCommand {
             progress: reporter.report)
         reporter.finish()
         let last = trainer.curve.last
-        print(String(format: "trained %d steps in %.1f s%@; last batch loss %.4f", trainer.step, trainer.secondsBefore,
-                     stoppedByTime ? " (time limit)" : "", last?.loss ?? .nan))
+        var summary = String(format: "trained %d steps in %.1f s", trainer.step, trainer.secondsBefore)
+        if stoppedByTime { summary += " (time limit)" }
+        if let last { summary += String(format: "; last batch loss %.4f", last.loss) }
+        print(summary)
         if let heldOut = try trainer.evaluateHeldOut() {
             print(describe(heldOut, data: data))
             print(String(format: "validation loss: %.4f", heldOut.mean))
@@ -77,19 +93,19 @@ struct TrainCommand: ParsableCommand {
         if let output {
             let url = URL(fileURLWithPath: output)
             try trainer.model.write(to: url)
-            let curveURL = url.deletingPathExtension().appendingPathExtension("loss.jsonl")
+            let curveURL = URL(fileURLWithPath: Self.curvePath(output))
             try writeCurve(trainer.curve, to: curveURL)
             print("saved \(url.path) and \(curveURL.lastPathComponent)")
         }
     }
 
+    /// The loss curve's path beside a model's: `m.safetensors` → `m.loss.jsonl`.
+    static func curvePath(_ output: String) -> String {
+        URL(fileURLWithPath: output).deletingPathExtension().appendingPathExtension("loss.jsonl").path
+    }
+
     private func describe(_ model: SequenceModel<Float>) -> String {
-        let c = model.configuration
-        var parts: [String] = []
-        if let v = c.vocabularySize { parts.append("Embedding(\(v), \(c.recurrent.inputSize))") }
-        parts.append(c.recurrent.summary)
-        if let o = c.outputSize { parts.append("Linear(\(c.recurrent.outputSize), \(o))") }
-        return parts.joined(separator: " → ") + ", \(model.parameterCount) parameters"
+        model.configuration.summary + ", \(model.parameterCount) parameters"
     }
 
     private func describe(_ options: TrainingOptions, total: Int) -> String {

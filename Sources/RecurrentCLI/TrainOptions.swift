@@ -50,7 +50,7 @@ struct TrainingDataOptions: ParsableArguments {
     @Option(help: "Steps per training chunk for --text and --csv (default 64 and 32).")
     var seqLen: Int?
 
-    @Option(help: "With --text: windows (the default: random positions every step, zero initial state) or streams (contiguous chunks, the state carried between them: truncated backpropagation through time).")
+    @Option(help: "With --text: windows (the default: the text cut into windows at a random phase each epoch, every window once per epoch in a shuffled order, each from a zero state) or streams (contiguous chunks, the state carried between them: truncated backpropagation through time).")
     var sampling: TextSampling?
 
     @Option(parsing: .unconditional, help: "The fraction of the data held out for validation, at its end (default 0.1 for --text and --csv, 0 for .npy).")

@@ -109,6 +109,9 @@ struct TrainCommandTests {
             lastStep = resumed.step
         }
         #expect(lastStep > 0)
+        // Writes cut short by the kills left no temporary files: resuming removed them.
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".partial-") }
+        #expect(left.isEmpty, "\(left)")
     }
 
     @Test("Bad options and data: one-line errors naming the problem", arguments: [
@@ -120,6 +123,10 @@ struct TrainCommandTests {
         (["train", "--validate-every", "0"], "--validate-every must be at least 1"),
         (["train", "--sampling", "windows"], "--sampling is for --text only"),
         (["train", "--text", "t.txt", "--sampling", "shuffled"], "shuffled"),
+        (["train", "--batch-size", "1000000000"], "on batches of 1000000000 sequences of 20 steps would need 12.4 TB of memory; this machine has"),
+        (["train", "--output", "/nonexistent/dir/m.safetensors"], "/nonexistent/dir/m.safetensors: the directory /nonexistent/dir does not exist"),
+        (["train", "--checkpoint", "/dev/null"], "/dev/null: is a file, not a directory"),
+        (["bench", "--config", "1,100000000,512,512,1"], "would need"),
     ])
     func errors(_ arguments: [String], _ expected: String) throws {
         let result = try CLI.run(arguments)

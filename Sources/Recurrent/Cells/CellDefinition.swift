@@ -30,7 +30,8 @@ struct CellDefinition: Sendable {
     let hasDirectStateGradient: Bool
     /// Whether `proj_size` applies (PyTorch's LSTM only).
     let allowsProjection: Bool
-    /// The gate block of a forget gate, whose bias initialisation options set (nil: none).
+    /// The gate block whose opening keeps the state (the LSTM's forget gate f; the GRU's update
+    /// gate z, h' = (1 - z) ⊙ n + z ⊙ h), whose bias the forget-bias option sets (nil: none).
     let forgetGateBlock: Int?
     /// The gate block of an input gate (chrono initialisation sets its bias), or nil.
     let inputGateBlock: Int?

@@ -55,6 +55,6 @@ extension CellDefinition {
     /// since r scales its n block; a direct ∂h term z ⊙ dh.
     static let gru = CellDefinition(
         moduleName: "GRU", torchModuleName: "nn.GRU", gateCount: 3, kernel: RK_CELL_GRU, hasCellState: false,
-        keepsRecurrentPartApart: true, hasDirectStateGradient: true, allowsProjection: false, forgetGateBlock: nil,
+        keepsRecurrentPartApart: true, hasDirectStateGradient: true, allowsProjection: false, forgetGateBlock: 1,
         inputGateBlock: nil, usesNonlinearity: false, unitVectors: [])
 }

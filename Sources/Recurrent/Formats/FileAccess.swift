@@ -20,21 +20,45 @@ enum FileAccess {
         }
     }
 
-    /// Writes `data` to a temporary file in the destination's directory, then renames it over
-    /// the destination, so readers never see a half-written file.
+    /// Writes `data` to a temporary file in the destination's directory (`.NAME.partial-UUID`),
+    /// flushes it to the disk, then renames it over the destination, so readers never see a
+    /// half-written file. A write that fails removes its temporary file; one interrupted by the
+    /// process ending leaves it for `removeInterruptedWrites(of:)`.
     /// - Throws: `RecurrentError` (`.io`) naming the path when the file cannot be written.
     static func writeAtomically(_ data: Data, to url: URL) throws {
-        let directory = url.deletingLastPathComponent().path
+        let directory = url.deletingLastPathComponent()
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory),
-              isDirectory.boolValue
-        else {
-            throw RecurrentError.io("\(url.path): cannot write, directory \(directory) does not exist")
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw RecurrentError.io("\(url.path): cannot write, directory \(directory.path) does not exist")
         }
+        let temporary = directory.appendingPathComponent(temporaryPrefix(of: url) + UUID().uuidString)
         do {
-            try data.write(to: url, options: .atomic)
+            try data.write(to: temporary)
+            let handle = try FileHandle(forWritingTo: temporary)
+            try handle.synchronize()
+            try handle.close()
+            guard rename(temporary.path, url.path) == 0 else {
+                throw RecurrentError.io("\(url.path): cannot write (\(String(cString: strerror(errno))))")
+            }
         } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            if let error = error as? RecurrentError { throw error }
             throw RecurrentError.io("\(url.path): cannot write (\(error.localizedDescription))")
+        }
+    }
+
+    /// The name every temporary file of a write to `url` starts with.
+    static func temporaryPrefix(of url: URL) -> String { "." + url.lastPathComponent + ".partial-" }
+
+    /// Removes the temporary files that writes to `url` left when their process ended midway.
+    /// - Returns: how many were removed.
+    @discardableResult
+    static func removeInterruptedWrites(of url: URL) -> Int {
+        let directory = url.deletingLastPathComponent()
+        let prefix = temporaryPrefix(of: url)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.filter { $0.hasPrefix(prefix) }.reduce(0) { count, name in
+            (try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))) == nil ? count : count + 1
         }
     }
 }

@@ -71,6 +71,9 @@ public enum Benchmark {
     /// has passed, at most 1000) after one warm-up, median of each. Without `training`, only
     /// inference (the training fields are then 0), for profiling.
     public static func run(_ c: Configuration, repeats: Int = 5, seed: UInt64 = 0, training: Bool = true) throws -> Result {
+        try c.recurrent.validate()
+        try MemoryBudget.require(SequenceModelConfiguration(recurrent: c.recurrent).trainingBytes(batch: c.batch, steps: c.steps, scalarSize: 4),
+                                 for: "benchmarking \(c.recurrent.summary) on \(c.batch) sequences of \(c.steps) steps")
         let network = try RecurrentNetwork<Float>(c.recurrent, seed: seed)
         var g = SeededGenerator(seed: seed &+ 1)
         let x = try Tensor<Float>(shape: [c.steps, c.batch, c.input],

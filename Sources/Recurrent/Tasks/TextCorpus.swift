@@ -36,18 +36,18 @@ import Foundation
 /// nats per character for English text); a uniform guess costs ln(vocabularySize).
 public struct TextCorpus: TrainingData {
     /// The sorted distinct Unicode scalars of the text; a character's token id is its index.
-    public let vocabulary: [Unicode.Scalar]
+    public private(set) var vocabulary: [Unicode.Scalar]
     /// L: the number of steps of a training chunk.
     public let sequenceLength: Int
     /// The fraction of the characters held out, at the end of the text.
     public let validationFraction: Double
     /// The whole text as token ids.
-    public let tokens: [Int32]
+    public private(set) var tokens: [Int32]
     /// The number of characters that train (the first ones); the rest are held out.
     public let trainingCount: Int
     /// What the text is called in messages and the summary: a file path or "text".
     public let name: String
-    private let ids: [Unicode.Scalar: Int32]
+    private var ids: [Unicode.Scalar: Int32]
     /// How training batches are drawn from the training part: shuffled windows by default, which
     /// reach a lower held-out loss than contiguous streams in a few thousand steps (measured in
     /// docs/EXPERIMENTS.md: 1.48 against 1.53 nats per character for the README's model).
@@ -130,6 +130,25 @@ public struct TextCorpus: TrainingData {
         self.trainingCount = training
         self.name = name
         self.ids = Dictionary(uniqueKeysWithValues: vocabulary.enumerated().map { ($1, Int32($0)) })
+    }
+
+    /// The same text with the token ids of another vocabulary (a model's, when it goes on
+    /// training on a new text), which must hold every character of this one.
+    /// - Throws: `RecurrentError` (`.value`) naming the first character not in `vocabulary`.
+    public func encoded(with vocabulary: [Unicode.Scalar]) throws -> TextCorpus {
+        guard Set(vocabulary).count == vocabulary.count else {
+            throw RecurrentError.value("the vocabulary to encode \(name) with holds a character twice")
+        }
+        var copy = self
+        (copy.vocabulary, copy.ids) = (vocabulary, Dictionary(uniqueKeysWithValues: vocabulary.enumerated().map { ($1, Int32($0)) }))
+        let present = Set(self.vocabulary).subtracting(vocabulary)
+        if let missing = tokens.firstIndex(where: { present.contains(self.vocabulary[Int($0)]) }) {
+            let scalar = self.vocabulary[Int(tokens[missing])]
+            throw RecurrentError.value("\(name): character '\(scalar.escaped(asASCII: false))' (\(String(format: "U+%04X", scalar.value))) "
+                + "at position \(missing) is not in the model's vocabulary (\(vocabulary.count) characters)")
+        }
+        copy.tokens = tokens.map { copy.ids[self.vocabulary[Int($0)]] ?? -1 }
+        return copy
     }
 
     /// The token ids of a text.

@@ -177,6 +177,10 @@ public struct TimeSeriesCSV: TrainingData {
             let column = (0..<training).map { values[$0 * picked.count + c] }
             let mean = column.reduce(0, +) / Double(training)
             let variance = column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(training)
+            guard mean.isFinite, variance.isFinite else {
+                throw RecurrentError.value("\(name), column '\(names[picked[c]])': the values are too large to standardise "
+                    + "(their mean or variance overflows a Double); rescale the column")
+            }
             means[c] = mean
             let deviation = variance.squareRoot()
             if deviation > 0, deviation.isFinite { deviations[c] = deviation }

@@ -9,17 +9,29 @@ struct CheckpointState: Codable {
     var data: String
     var curve: [TrainingRecord]
     var carriedBatch: Int?
+
+    /// Throws unless every field is in range: counts not negative, the optimizer's steps at
+    /// most the steps taken, the time finite, the curve no longer than the steps.
+    func validate(source: String) throws {
+        guard step >= 0, (0...step).contains(optimizerSteps), seconds.isFinite, seconds >= 0, curve.count <= step,
+              curve.allSatisfy({ $0.step >= 1 && $0.step <= step }), carriedBatch.map({ $0 >= 1 }) ?? true
+        else {
+            throw RecurrentError.format("\(source): the training record is out of range (step \(step), optimizer steps "
+                + "\(optimizerSteps), \(seconds) s, \(curve.count) curve records, carried batch \(carriedBatch.map(String.init) ?? "none"))")
+        }
+    }
 }
 
 extension Trainer {
     /// The checkpoint file inside a checkpoint directory.
     public static var checkpointFileName: String { "checkpoint.safetensors" }
     static var trainingKey: String { "recurrent.training" }
+    static var checksumKey: String { "recurrent.checksum" }
 
     /// Writes the whole training state to `directory/checkpoint.safetensors`, atomically (a
     /// crash mid-write leaves the previous checkpoint intact): the model's tensors, the
     /// optimizer's buffers (`optimizer.<name>`), the carried stream state (`carried.h`,
-    /// `carried.c`), and the step, options and loss curve in the metadata.
+    /// `carried.c`), the step, options and loss curve in the metadata, and a checksum of all of it.
     public func writeCheckpoint(to directory: URL) throws {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -38,31 +50,32 @@ extension Trainer {
         let state = CheckpointState(step: step, optimizerSteps: optimizer.stepCount, seconds: secondsBefore,
                                     options: options, data: data.summary, curve: curve, carriedBatch: carried?.batch)
         file.metadata[Self.trainingKey] = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
+        file.metadata[Self.checksumKey] = Self.checksum(file)
         try file.write(to: directory.appendingPathComponent(Self.checkpointFileName))
     }
 
-    /// Resumes the run saved in `directory`, or returns nil when there is no checkpoint there.
-    /// The options must match those of the saved run, except `steps`, `epochs` and `maxTime`.
-    /// - Throws: `RecurrentError` for a malformed checkpoint or options that differ.
-    public static func resume(from directory: URL, data: any TrainingData, options: TrainingOptions) throws -> Trainer? {
+    /// Resumes the run saved in `directory`, or returns nil when there is no checkpoint there;
+    /// first removes what interrupted checkpoint writes left behind. The checkpoint is read once
+    /// and checked whole: its checksum, every field of its training record, its model against
+    /// `model` (the configuration this run would train, when given) and its data and options
+    /// against this run's (all but `steps`, `epochs` and `maxTime` must match). A checkpoint that
+    /// fails a check is left in place.
+    /// - Throws: `RecurrentError` naming the file and what does not match.
+    public static func resume(
+        from directory: URL, data: any TrainingData, options: TrainingOptions, model expected: SequenceModelConfiguration? = nil
+    ) throws -> Trainer? {
         let url = directory.appendingPathComponent(checkpointFileName)
+        FileAccess.removeInterruptedWrites(of: url)
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         let source = url.path
-        let header = try SafetensorsHeader.read(url)
-        guard let json = header.metadata[trainingKey],
-              let state = try? JSONDecoder().decode(CheckpointState.self, from: Data(json.utf8)) else {
-            throw RecurrentError.format("\(source): not a training checkpoint (no '\(trainingKey)' metadata)")
-        }
-        var saved = state.options, asked = options
-        (saved.steps, saved.epochs, saved.maxTime) = (nil, nil, nil)
-        (asked.steps, asked.epochs, asked.maxTime) = (nil, nil, nil)
-        guard saved == asked else {
-            throw RecurrentError.value(
-                "\(source) was saved by a run with other options (batch size, optimizer, learning rate, schedule, clipping or seed); "
-                    + "resume with the same options, or checkpoint into another directory")
-        }
-        let model = try SequenceModel<Scalar>.load(from: url)
         let file = try SafetensorsFile<Scalar>.read(url)
+        let state = try checkedState(file, source: source)
+        try checkSameRun(state, data: data, options: options, source: source)
+        let model = try SequenceModel<Scalar>.load(file: file, source: source)
+        if let expected, expected != model.configuration {
+            throw RecurrentError.value("\(source) holds \(model.configuration.summary), this run asks for \(expected.summary); "
+                + "resume with the same model, or checkpoint into another directory")
+        }
         var trainer = try Trainer(model: model, data: data, options: options)
         trainer.model.passthrough = model.passthrough.filter { !$0.name.hasPrefix("optimizer.") && !$0.name.hasPrefix("carried.") }
         var buffers: [String: [Scalar]] = [:]
@@ -72,11 +85,78 @@ extension Trainer {
         trainer.optimizer = try Optimizer(options.optimizer, parameterCount: model.parameterCount,
                                           stepCount: state.optimizerSteps, state: buffers)
         if let batch = state.carriedBatch, let h = file["carried.h"] {
-            trainer.carried = CarriedState(batch: batch, h: h.scalars, c: file["carried.c"]?.scalars)
+            let cfg = model.configuration.recurrent
+            let c = file["carried.c"]
+            guard h.scalars.count == MemoryBudget.product([cfg.layers, cfg.directions, batch, cfg.stateSize]),
+                  (c == nil) == !cfg.cell.hasCellState,
+                  c.map({ $0.scalars.count == MemoryBudget.product([cfg.layers, cfg.directions, batch, cfg.hiddenSize]) }) ?? true
+            else { throw RecurrentError.format("\(source): the carried state does not fit the model and a batch of \(batch)") }
+            trainer.carried = CarriedState(batch: batch, h: h.scalars, c: c?.scalars)
         }
-        trainer.step = state.step
-        trainer.curve = state.curve
-        trainer.secondsBefore = state.seconds
+        (trainer.step, trainer.curve, trainer.secondsBefore) = (state.step, state.curve, state.seconds)
         return trainer
+    }
+
+    /// The training record of a checkpoint, after its checksum and ranges are checked.
+    static func checkedState(_ file: SafetensorsFile<Scalar>, source: String) throws -> CheckpointState {
+        guard let json = file.metadata[trainingKey] else {
+            throw RecurrentError.format("\(source): not a training checkpoint (no '\(trainingKey)' metadata)")
+        }
+        guard let saved = file.metadata[checksumKey], saved == checksum(file) else {
+            throw RecurrentError.format("\(source): the checksum does not match: the checkpoint is damaged "
+                + "(it is left in place; move it away to start afresh)")
+        }
+        let state: CheckpointState
+        do {
+            state = try JSONDecoder().decode(CheckpointState.self, from: Data(json.utf8))
+        } catch {
+            throw RecurrentError.format("\(source): the training record ('\(trainingKey)' metadata) is malformed")
+        }
+        try state.validate(source: source)
+        return state
+    }
+
+    /// Throws unless the checkpoint was saved by a run on the same data with the same options.
+    static func checkSameRun(_ state: CheckpointState, data: any TrainingData, options: TrainingOptions, source: String) throws {
+        var saved = state.options, asked = options
+        (saved.steps, saved.epochs, saved.maxTime) = (nil, nil, nil)
+        (asked.steps, asked.epochs, asked.maxTime) = (nil, nil, nil)
+        guard saved == asked else {
+            throw RecurrentError.value(
+                "\(source) was saved by a run with other options (batch size, optimizer, learning rate, schedule, clipping or seed); "
+                    + "resume with the same options, or checkpoint into another directory")
+        }
+        guard state.data == data.summary else {
+            throw RecurrentError.value("\(source) was saved by a run on other data (\(state.data)); this run is on \(data.summary)")
+        }
+    }
+
+    /// A 64-bit FNV-1a checksum of every tensor (name, shape, the bits of each value) and of the
+    /// metadata but the checksum itself, as 16 hex digits.
+    static func checksum(_ file: SafetensorsFile<Scalar>) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ word: UInt64) { hash = (hash ^ word) &* 0x0000_0100_0000_01b3 }
+        func mix(_ text: String) {
+            for byte in text.utf8 { mix(UInt64(byte)) }
+            mix(0xff)
+        }
+        for (name, tensor) in file.tensors {
+            mix(name)
+            for d in tensor.shape { mix(UInt64(truncatingIfNeeded: d)) }
+            for value in tensor.scalars { mix(value.checksumBits) }
+        }
+        for (key, value) in file.metadata.sorted(by: { $0.key < $1.key }) where key != checksumKey {
+            mix(key)
+            mix(value)
+        }
+        return String(hash, radix: 16)
+    }
+}
+
+extension RecurrentScalar {
+    /// The value's sign, exponent and significand bits in one word, for checksums.
+    fileprivate var checksumBits: UInt64 {
+        UInt64(truncatingIfNeeded: significandBitPattern) ^ (UInt64(truncatingIfNeeded: exponentBitPattern) << 52)
+            ^ (sign == .minus ? 1 << 63 : 0)
     }
 }

@@ -25,8 +25,16 @@ extension SequenceModel {
         from url: URL, roles choice: ModelRoles.Choice = .init(), nonlinearity: Nonlinearity? = nil,
         advice: (modules: String, roles: String)? = nil
     ) throws -> SequenceModel {
-        let source = url.lastPathComponent
-        let file = try SafetensorsFile<Scalar>.read(url)
+        try load(file: SafetensorsFile<Scalar>.read(url), source: url.lastPathComponent, roles: choice, nonlinearity: nonlinearity,
+                 advice: advice)
+    }
+
+    /// Loads a model from a safetensors file already read; `source` (its name) starts every
+    /// message. See `load(from:roles:nonlinearity:advice:)`.
+    public static func load(
+        file: SafetensorsFile<Scalar>, source: String, roles choice: ModelRoles.Choice = .init(), nonlinearity: Nonlinearity? = nil,
+        advice: (modules: String, roles: String)? = nil
+    ) throws -> SequenceModel {
         let configuration = try Self.configuration(of: file, choice: choice, nonlinearity: nonlinearity, source: source,
                                                    advice: advice)
         let own = Set(configuration.parameterShapes.map(\.name))

@@ -207,3 +207,35 @@ extension SequenceModel: Equatable {
             && a.passthrough.map(\.tensor) == b.passthrough.map(\.tensor)
     }
 }
+
+extension SequenceModelConfiguration {
+    /// About the bytes a training step needs (an upper estimate, for refusing what cannot fit
+    /// before anything is allocated): parameters with their gradients and two optimizer moments,
+    /// and per step and sequence the inputs, targets, outputs and their gradients, and each
+    /// layer's tape (gates, cell and hidden states, their gradients). nil when it overflows.
+    public func trainingBytes(batch: Int, steps: Int, scalarSize: Int) -> Int? {
+        let cfg = recurrent, H = cfg.hiddenSize, G = cfg.cell.definition.gateCount
+        let shapes = parameterShapes, counts = shapes.compactMap { MemoryBudget.product($0.shape) }
+        guard counts.count == shapes.count, let parameters = MemoryBudget.sum(counts),
+              let tape = MemoryBudget.product([G + 3, H]), let states = MemoryBudget.product([3, cfg.stateSize]),
+              let perLayer = MemoryBudget.sum([tape, states]),
+              let layers = MemoryBudget.product([cfg.layers, cfg.directions, perLayer]),
+              let perStep = MemoryBudget.sum([cfg.inputSize, 3 * modelOutputSize, layers]),
+              let activations = MemoryBudget.product([batch, steps, perStep]),
+              let weights = MemoryBudget.product([4, parameters]),
+              let total = MemoryBudget.sum([weights, activations])
+        else { return nil }
+        return MemoryBudget.product([total, scalarSize])
+    }
+}
+
+extension SequenceModelConfiguration {
+    /// The model in PyTorch's notation: `Embedding(V, X) → LSTM(X, H) → Linear(H, O)`.
+    public var summary: String {
+        var parts: [String] = []
+        if let v = vocabularySize { parts.append("Embedding(\(v), \(recurrent.inputSize))") }
+        parts.append(recurrent.summary)
+        if let o = outputSize { parts.append("Linear(\(recurrent.outputSize), \(o))") }
+        return parts.joined(separator: " → ")
+    }
+}

@@ -40,6 +40,10 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
         if let clip = options.clipNorm, !(clip > 0) { throw RecurrentError.value("clip norm must be positive, got \(clip)") }
         if let limit = options.maxTime, !(limit > 0) { throw RecurrentError.value("time limit must be positive, got \(limit) s") }
         _ = try options.totalSteps(for: data)
+        let probe: TrainingBatch<Scalar> = data.trainingBatch(step: 0, batchSize: 1, seed: options.seed)
+        try MemoryBudget.require(
+            model.configuration.trainingBytes(batch: options.batchSize, steps: probe.steps, scalarSize: MemoryLayout<Scalar>.size),
+            for: "training \(model.configuration.recurrent.summary) on batches of \(options.batchSize) sequences of \(probe.steps) steps")
         self.model = model
         self.data = data
         self.options = options
@@ -75,15 +79,30 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
         let (loss, final) = try gradients.withUnsafeMutableBufferPointer { g in
             try model.pass(batch, state: state, gradients: g.baseAddress!)
         }
+        guard loss.mean.isFinite else {
+            throw RecurrentError.value("step \(step + 1): the loss is \(loss.mean); training stopped before the update "
+                + "(a smaller learning rate or gradient clipping may help)")
+        }
+        try Self.requireFinite(gradients, in: model.parameters, step: step + 1) { "the gradient of '\($0)' is NaN or infinite" }
         carried = data.carriesState ? final : nil
         let norm = options.clipNorm.map { clipGradientNorm(&gradients, maxNorm: $0) }
         let rate = options.schedule.learningRate(base: options.optimizer.learningRate, step: step)
         optimizer.step(parameters: &model.parameters.storage, gradients: gradients, learningRate: rate)
+        try Self.requireFinite(model.parameters.storage, in: model.parameters, step: step + 1) { "the update made '\($0)' NaN or infinite" }
         step += 1
         let record = TrainingRecord(step: step, loss: loss.mean, learningRate: rate, seconds: secondsBefore + clock,
                                     gradientNorm: norm)
         curve.append(record)
         return record
+    }
+
+    /// Throws unless every value of `values` (laid out as `store`) is finite, naming the first
+    /// tensor that is not: training stops there, so no checkpoint or model of NaNs is written.
+    static func requireFinite(_ values: [Scalar], in store: ParameterStore<Scalar>, step: Int, problem: (String) -> String) throws {
+        guard !allFinite(values) else { return }
+        let bad = store.entries.first { entry in !allFinite(Array(values[entry.offset..<(entry.offset + entry.count)])) }
+        throw RecurrentError.value("step \(step): \(problem(bad?.name ?? "?")); training stopped "
+            + "(a smaller learning rate or gradient clipping may help)")
     }
 
     /// Trains until the options' steps are done or their time limit passes, calling `progress`

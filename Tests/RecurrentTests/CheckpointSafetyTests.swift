@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+@testable import Recurrent
+
+/// Checkpoints that are damaged, out of range or from another run are refused and left in
+/// place; training that goes non-finite stops with the step and tensor named.
+@Suite("Checkpoint and training safety")
+struct CheckpointSafetyTests {
+    static let options = TrainingOptions(batchSize: 8, steps: 6, optimizer: .init(kind: .adam, learningRate: 0.01), clipNorm: 1)
+
+    /// A directory holding the checkpoint of 6 steps of parity training with an LSTM(1, 8).
+    static func checkpointDirectory() throws -> (URL, ParityTask) {
+        let dir = try CLI.temporaryDirectory()
+        let data = try ParityTask(length: 10)
+        let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 1, hiddenSize: 8), outputSize: 3), seed: 1)
+        var trainer = try Trainer(model: model, data: data, options: options)
+        try trainer.run()
+        try trainer.writeCheckpoint(to: dir)
+        return (dir, data)
+    }
+
+    /// Rewrites the checkpoint with `change` applied to its file, re-signed when `resign`.
+    static func tamper(_ dir: URL, resign: Bool, _ change: (inout SafetensorsFile<Float>) -> Void) throws {
+        let url = dir.appendingPathComponent(Trainer<Float>.checkpointFileName)
+        var file = try SafetensorsFile<Float>.read(url)
+        change(&file)
+        if resign { file.metadata[Trainer<Float>.checksumKey] = Trainer<Float>.checksum(file) }
+        try file.write(to: url)
+    }
+
+    static func resumeError(_ dir: URL, data: any TrainingData, model: SequenceModelConfiguration? = nil) -> String {
+        do {
+            _ = try Trainer<Float>.resume(from: dir, data: data, options: options, model: model)
+            return "resumed"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test("A checkpoint resumes whole: the step, curve and weights it saved")
+    func resumesWhole() throws {
+        let (dir, data) = try Self.checkpointDirectory()
+        let resumed = try #require(try Trainer<Float>.resume(from: dir, data: data, options: Self.options))
+        #expect(resumed.step == 6 && resumed.curve.count == 6)
+    }
+
+    @Test("One flipped bit in a weight is caught by the checksum, and the damaged file is left as it was")
+    func flippedBitIsRefused() throws {
+        let (dir, data) = try Self.checkpointDirectory()
+        let url = dir.appendingPathComponent(Trainer<Float>.checkpointFileName)
+        var bytes = [UInt8](try Data(contentsOf: url))
+        bytes[bytes.count - 9] ^= 0x04
+        try Data(bytes).write(to: url)
+        #expect(Self.resumeError(dir, data: data).contains("the checksum does not match: the checkpoint is damaged"))
+        #expect([UInt8](try Data(contentsOf: url)) == bytes)
+    }
+
+    @Test("A training record out of range or malformed is refused by name, even with a valid checksum", arguments: [
+        (#""step":6"#, #""step":-3"#, "the training record is out of range (step -3"),
+        (#""optimizerSteps":6"#, #""optimizerSteps":1000000000"#, "out of range"),
+        (#""step":6"#, #""step":"six""#, "the training record ('recurrent.training' metadata) is malformed"),
+    ])
+    func recordOutOfRange(original: String, replacement: String, message: String) throws {
+        let (dir, data) = try Self.checkpointDirectory()
+        try Self.tamper(dir, resign: true) { file in
+            let record = file.metadata[Trainer<Float>.trainingKey] ?? ""
+            #expect(record.contains(original))
+            file.metadata[Trainer<Float>.trainingKey] = record.replacingOccurrences(of: original, with: replacement)
+        }
+        #expect(Self.resumeError(dir, data: data).contains(message), "\(Self.resumeError(dir, data: data))")
+    }
+
+    @Test("Resuming with another model or other data is refused, naming both")
+    func otherRunIsRefused() throws {
+        let (dir, data) = try Self.checkpointDirectory()
+        let gru = SequenceModelConfiguration(recurrent: .init(cell: .gru, inputSize: 1, hiddenSize: 8), outputSize: 3)
+        #expect(Self.resumeError(dir, data: data, model: gru).contains("holds LSTM(1, 8) → Linear(8, 3), this run asks for GRU(1, 8) → Linear(8, 3)"))
+        let wider = SequenceModelConfiguration(recurrent: .init(cell: .lstm, inputSize: 1, hiddenSize: 9), outputSize: 3)
+        #expect(Self.resumeError(dir, data: data, model: wider).contains("this run asks for LSTM(1, 9)"))
+        #expect(Self.resumeError(dir, data: try ParityTask(length: 12)).contains("was saved by a run on other data (parity: 10 random bits"))
+    }
+
+    @Test("Temporary files of interrupted writes are removed when the next run starts")
+    func interruptedWritesAreRemoved() throws {
+        let (dir, data) = try Self.checkpointDirectory()
+        for name in [".checkpoint.safetensors.partial-A", ".checkpoint.safetensors.partial-B", "unrelated.txt"] {
+            try Data([1, 2, 3]).write(to: dir.appendingPathComponent(name))
+        }
+        _ = try Trainer<Float>.resume(from: dir, data: data, options: Self.options)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["checkpoint.safetensors", "unrelated.txt"])
+    }
+
+    @Test("A loss or gradient that becomes infinite stops training at that step, naming the tensor; the last checkpoint stays good")
+    func nonFiniteTrainingStops() throws {
+        let dir = try CLI.temporaryDirectory()
+        let x = try Tensor<Float>(shape: [5, 4, 2], scalars: Reference.randomArray(40, seed: 3).map(Float.init))
+        let y = try Tensor<Float>(shape: [5, 4, 1], scalars: Reference.randomArray(20, seed: 4).map(Float.init))
+        let data = try ArrayDataset(inputs: x, targets: y)
+        let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 2, hiddenSize: 4), outputSize: 1), seed: 2)
+        let options = TrainingOptions(batchSize: 4, steps: 50, optimizer: .init(kind: .sgd, learningRate: 1e30))
+        var trainer = try Trainer(model: model, data: data, options: options)
+        var message = ""
+        do {
+            try trainer.run(checkpointEvery: 1, checkpoint: { try $0.writeCheckpoint(to: dir) })
+        } catch {
+            message = "\(error)"
+        }
+        #expect(message.hasPrefix("step \(trainer.step + 1): "), "\(message)")
+        #expect(message.contains("is NaN or infinite") || message.contains("NaN or infinite; training stopped"), "\(message)")
+        #expect(message.contains("'rnn.") || message.contains("'head.") || message.contains("the loss is"), "\(message)")
+        let saved = try SafetensorsFile<Float>.read(dir.appendingPathComponent(Trainer<Float>.checkpointFileName))
+        #expect(saved.tensors.allSatisfy { $0.tensor.isFinite })
+    }
+
+    @Test("Training is refused before any allocation when its batches cannot fit in memory, with the figures")
+    func memoryIsCheckedFirst() throws {
+        let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 1, hiddenSize: 16), outputSize: 3), seed: 0)
+        let options = TrainingOptions(batchSize: 1 << 40, steps: 1)
+        #expect(throws: RecurrentError.self) { try Trainer(model: model, data: try ParityTask(length: 20), options: options) }
+        let cfg = model.configuration
+        // 20 steps of (1 input + 3·3 outputs + (4 + 3)·16 tape + 3·16 states) and 4 copies of 1267 parameters, 4 bytes each.
+        #expect(cfg.trainingBytes(batch: 32, steps: 20, scalarSize: 4) == 4 * (4 * 1267 + 32 * 20 * (1 + 9 + 7 * 16 + 3 * 16)))
+        #expect(cfg.trainingBytes(batch: Int.max / 2, steps: 20, scalarSize: 4) == nil)
+    }
+
+    @Test("A CSV column too large to standardise and a text with a character the model lacks are refused by name")
+    func dataThatCannotBeUsed() throws {
+        let rows = (0..<40).map { "\($0 % 2 == 0 ? 1.7e308 : -1.7e308),\($0)" }
+        #expect(throws: RecurrentError.value("big.csv, column 'a': the values are too large to standardise (their mean or variance "
+            + "overflows a Double); rescale the column")) {
+            try TimeSeriesCSV(csv: "a,b\n" + rows.joined(separator: "\n"), name: "big.csv", sequenceLength: 4)
+        }
+        let corpus = try TextCorpus(text: "abcab", sequenceLength: 2)
+        let recoded = try corpus.encoded(with: ["x", "c", "b", "a"])
+        #expect(recoded.tokens == [3, 2, 1, 3, 2] && recoded.vocabularySize == 4)
+        #expect(throws: RecurrentError.value("text: character 'c' (U+0063) at position 2 is not in the model's vocabulary (2 characters)")) {
+            try corpus.encoded(with: ["a", "b"])
+        }
+    }
+}
