@@ -37,6 +37,9 @@ struct AddingExperimentCommand: ParsableCommand {
     @Option(help: "Seed.")
     var seed: UInt64 = 0
 
+    @Option(help: ArgumentHelp("Also draw the held-out MSE against sequences seen, one line per cell, as SVG.", valueName: "file.svg"))
+    var svg: String?
+
     func validate() throws {
         guard length >= 1 else { throw ValidationError("--length must be at least 1, got \(length)") }
         guard evaluateEvery >= 1 else { throw ValidationError("--evaluate-every must be at least 1, got \(evaluateEvery)") }
@@ -44,6 +47,7 @@ struct AddingExperimentCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let svg { try checkWritable([svg]) }
         print("adding problem, T = \(length): held-out MSE, criterion 0.01, trivial \(String(format: "%.4f", AddingTask.trivialMSE))")
         var results: [Experiments.AddingResult] = []
         for cell in cells {
@@ -58,6 +62,7 @@ struct AddingExperimentCommand: ParsableCommand {
                 ?? "did not reach MSE < 0.01 in \(r.curve.last?.sequences ?? 0) sequences"
             print(String(format: "%@: %@, final MSE %.4f (%.0f s)", r.cell.rawValue, outcome, r.finalMSE, r.seconds))
         }
+        if let svg { try PictureFile.write(Experiments.addingChart(results, length: length).svg(), to: URL(fileURLWithPath: svg)) }
     }
 }
 
@@ -83,6 +88,9 @@ struct GradientsExperimentCommand: ParsableCommand {
     @Option(help: "Seed.")
     var seed: UInt64 = 0
 
+    @Option(help: ArgumentHelp("Also draw the norms against k on a log scale, one line per cell, as SVG.", valueName: "file.svg"))
+    var svg: String?
+
     func validate() throws {
         guard length >= 1 else { throw ValidationError("--length must be at least 1, got \(length)") }
         guard hidden >= 1 else { throw ValidationError("--hidden must be at least 1, got \(hidden)") }
@@ -90,6 +98,7 @@ struct GradientsExperimentCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let svg { try checkWritable([svg]) }
         let openForget = log(Double(length))
         let columns: [(String, CellKind, Double?)] = [
             ("rnn", .rnn, nil), ("gated", .gated, nil), ("lstm", .lstm, nil),
@@ -105,6 +114,11 @@ struct GradientsExperimentCommand: ParsableCommand {
         if let last = ks.last, length - 1 > last { ks.append(length - 1) }
         for k in ks {
             print(pad("\(k)", 5) + norms.map { pad(String(format: "%.3e", $0[k]), 13) }.joined())
+        }
+        if let svg {
+            let chart = Experiments.gradientChart(zip(columns, norms).map { ($0.0.0, $0.1) }, hiddenSize: hidden, length: length,
+                                                  sequences: sequences)
+            try PictureFile.write(chart.svg(), to: URL(fileURLWithPath: svg))
         }
     }
 }

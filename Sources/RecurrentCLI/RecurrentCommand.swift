@@ -9,7 +9,7 @@ struct RecurrentCommand: ParsableCommand {
         commandName: "recurrent",
         abstract: "Recurrent neural networks (simple RNN, gated RNN, LSTM, GRU): trace, run, train, benchmark.",
         version: "0.1.0",
-        subcommands: [TrainCommand.self, GenerateCommand.self, ExperimentCommand.self, TraceCommand.self, PredictCommand.self, ForecastCommand.self, InspectCommand.self, BenchCommand.self],
+        subcommands: [TrainCommand.self, GenerateCommand.self, ExperimentCommand.self, TraceCommand.self, PredictCommand.self, ForecastCommand.self, InspectCommand.self, PlotCommand.self, VisualizeCommand.self, BenchCommand.self],
         defaultSubcommand: TrainCommand.self)
 
     /// Runs the command; a failure prints one line, `Error: ...`, to standard error and exits

@@ -26,7 +26,7 @@ struct TraceCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Round the visible state (h or s) to the nearest integer at every step before it feeds the next (default: on for the homework and lecture presets, off otherwise).")
     var round: Bool?
 
-    @Option(help: "Output format: table, csv or json.")
+    @Option(help: "Output format: table, csv, json, svg (a heatmap of every gate and state) or html (the heatmap, values on hover).")
     var format: TraceFormat = .table
 
     func validate() throws {
@@ -49,6 +49,8 @@ struct TraceCommand: ParsableCommand {
         }
         let sequence = try parseInputSequence(inputText, inputSize: courseModel.parameters.inputSize)
         let trace = try Trace(model: courseModel, inputs: sequence, round: round ?? defaultRound)
-        print(trace.formatted(format), terminator: "")
+        let name = model.map { URL(fileURLWithPath: $0).lastPathComponent } ?? (preset ?? CoursePreset.homeworkLSTM.name)
+        let text = trace.formatted(format, title: "\(name) on \(inputText)")
+        print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
     }
 }

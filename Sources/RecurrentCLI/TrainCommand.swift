@@ -18,7 +18,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var architecture: ArchitectureOptions
     @OptionGroup var optimization: OptimizationOptions
 
-    @Option(help: ArgumentHelp("Write the trained model here (safetensors), and its loss curve as JSON lines beside it (NAME.loss.jsonl).", valueName: "file.safetensors"))
+    @Option(help: ArgumentHelp("Write the trained model here (safetensors), and beside it its loss curve as JSON lines (NAME.loss.jsonl) and as a picture (NAME.loss.svg).", valueName: "file.safetensors"))
     var output: String?
 
     @Option(help: ArgumentHelp("Keep a checkpoint in this directory and resume from it if one is there.", valueName: "dir"))
@@ -41,7 +41,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         // Where the results go is checked before any work, so that no run is lost at its end.
-        try checkWritable(output.map { [$0, Self.curvePath($0)] } ?? [])
+        try checkWritable(output.map { [$0, Self.curvePath($0), Self.curvePath($0, picture: true)] } ?? [])
         if let checkpoint { try prepareDirectory(checkpoint) }
         try optimization.applyThreads()
         var data = try self.data.makeData()
@@ -86,22 +86,28 @@ struct TrainCommand: ParsableCommand {
         if stoppedByTime { summary += " (time limit)" }
         if let last { summary += String(format: "; last batch loss %.4f", last.loss) }
         print(summary)
+        var curve = trainer.curve
         if let heldOut = try trainer.evaluateHeldOut() {
             print(describe(heldOut, data: data))
             print(String(format: "validation loss: %.4f", heldOut.mean))
+            if !curve.isEmpty { curve[curve.count - 1].validationLoss = heldOut.mean }
         }
         if let output {
             let url = URL(fileURLWithPath: output)
             try trainer.model.write(to: url)
             let curveURL = URL(fileURLWithPath: Self.curvePath(output))
-            try writeCurve(trainer.curve, to: curveURL)
-            print("saved \(url.path) and \(curveURL.lastPathComponent)")
+            try LossCurve.writeJSONLines(curve, to: curveURL)
+            let pictureURL = URL(fileURLWithPath: Self.curvePath(output, picture: true))
+            try LossCurve.writeSVG(runs: [(url.lastPathComponent, curve)], title: "Training loss of \(describe(trainer.model))",
+                                   to: pictureURL)
+            print("saved \(url.path), \(curveURL.lastPathComponent) and \(pictureURL.lastPathComponent)")
         }
     }
 
-    /// The loss curve's path beside a model's: `m.safetensors` → `m.loss.jsonl`.
-    static func curvePath(_ output: String) -> String {
-        URL(fileURLWithPath: output).deletingPathExtension().appendingPathExtension("loss.jsonl").path
+    /// The loss curve's path beside a model's: `m.safetensors` → `m.loss.jsonl` (or its
+    /// picture, `m.loss.svg`).
+    static func curvePath(_ output: String, picture: Bool = false) -> String {
+        URL(fileURLWithPath: output).deletingPathExtension().appendingPathExtension(picture ? "loss.svg" : "loss.jsonl").path
     }
 
     private func describe(_ model: SequenceModel<Float>) -> String {
@@ -123,17 +129,5 @@ struct TrainCommand: ParsableCommand {
             text += String(format: ", accuracy %.2f%% (%d of %d predictions)", accuracy * 100, correct, loss.positions)
         }
         return text
-    }
-
-    private func writeCurve(_ curve: [TrainingRecord], to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        var text = ""
-        for record in curve { text += String(decoding: try encoder.encode(record), as: UTF8.self) + "\n" }
-        do {
-            try Data(text.utf8).write(to: url, options: .atomic)
-        } catch {
-            throw RecurrentError(.io, "\(url.path): cannot write the loss curve")
-        }
     }
 }

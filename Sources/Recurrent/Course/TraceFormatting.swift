@@ -9,15 +9,21 @@ public enum TraceFormat: String, Sendable, CaseIterable {
     /// `{"steps": [{"t": 0, "x": [..], "f": [..], ...}, ...]}`, every value an array of length H
     /// (X for x), full precision.
     case json
+    /// A heatmap of every gate and state at every step (`heatmap(title:)`), standalone SVG.
+    case svg
+    /// The same heatmap in an HTML page; hovering a cell shows its step, row and value.
+    case html
 }
 
 extension Trace {
-    /// The trace in the given format, ending with a newline.
-    public func formatted(_ format: TraceFormat) -> String {
+    /// The trace in the given format, ending with a newline; `title` heads the pictures.
+    public func formatted(_ format: TraceFormat, title: String = "Trace") -> String {
         switch format {
         case .table: tableText()
         case .csv: csvText()
         case .json: jsonText()
+        case .svg: heatmap(title: title).svg()
+        case .html: heatmap(title: title).html()
         }
     }
 

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import Recurrent
+
+/// `recurrent plot`: loss curves of one or more runs, overlaid in one picture.
+struct PlotCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plot",
+        abstract: "Draw the loss curves of training runs (NAME.loss.jsonl files) in one SVG, to compare them.",
+        discussion: """
+            Each run gets one colour: its batch losses faint, their smoothing (TensorBoard's, weight 0.9) solid, \
+            held-out losses dashed; a second panel shows the smoothed losses against seconds of training.
+            """)
+
+    @Argument(help: ArgumentHelp("Loss curves written by recurrent train --output (NAME.loss.jsonl).", valueName: "file.loss.jsonl"))
+    var curves: [String]
+
+    @Option(help: ArgumentHelp("Where to write the picture.", valueName: "file.svg"))
+    var output: String
+
+    @Option(help: "The picture's title.")
+    var title = "Training loss"
+
+    func validate() throws {
+        guard !curves.isEmpty else { throw ValidationError("give at least one loss curve (NAME.loss.jsonl)") }
+    }
+
+    func run() throws {
+        for path in curves { try checkReadable(path) }
+        try checkWritable([output])
+        let runs = try curves.map { path in
+            let name = URL(fileURLWithPath: path).lastPathComponent.replacingOccurrences(of: ".loss.jsonl", with: "")
+            return (name: name, curve: try LossCurve.read(contentsOf: URL(fileURLWithPath: path)))
+        }
+        try LossCurve.writeSVG(runs: runs, title: title, to: URL(fileURLWithPath: output))
+    }
+}

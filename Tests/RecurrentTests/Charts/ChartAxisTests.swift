@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+@testable import Recurrent
+
+@Suite struct AxisTests {
+    private func labels(_ lo: Double, _ hi: Double, _ scale: AxisScale) -> [String] {
+        Axis.ticks(from: lo, to: hi, scale: scale).ticks.map(\.label)
+    }
+
+    @Test func unitRangeLinearTicksStepByPointTwo() {
+        let axis = Axis.ticks(from: 0, to: 1, scale: .linear)
+        #expect(axis.ticks.map(\.label) == ["0", "0.2", "0.4", "0.6", "0.8", "1"])
+        #expect(axis.lo == 0 && axis.hi == 1)
+        #expect(abs(axis.ticks[3].value - 0.6) < 1e-12)
+    }
+
+    @Test func linearTicksPickOneTwoFiveStepsNearSixTicks() {
+        #expect(labels(0, 7, .linear) == ["0", "2", "4", "6", "8"])
+        #expect(labels(0, 3, .linear) == ["0", "0.5", "1", "1.5", "2", "2.5", "3"])
+        #expect(labels(-1, 1, .linear) == ["-1", "-0.5", "0", "0.5", "1"])
+        #expect(labels(0, 5000, .linear) == ["0", "1000", "2000", "3000", "4000", "5000"])
+        #expect(labels(0, 19, .linear) == ["0", "5", "10", "15", "20"])
+    }
+
+    @Test func linearTicksCoverTheDataRange() {
+        let axis = Axis.ticks(from: 0.37, to: 9.81, scale: .linear)
+        #expect(axis.lo <= 0.37 && axis.hi >= 9.81)
+        #expect((4...8).contains(axis.ticks.count))
+    }
+
+    @Test func tinyLinearStepsUseScientificLabels() {
+        #expect(labels(0, 1e-6, .linear) == ["0", "2e-7", "4e-7", "6e-7", "8e-7", "1e-6"])
+    }
+
+    @Test func reversedDegenerateAndNonFiniteLinearRangesStillGiveTicks() {
+        #expect(labels(1, 0, .linear) == labels(0, 1, .linear))
+        let flat = Axis.ticks(from: 5, to: 5, scale: .linear)
+        #expect(flat.lo < 5 && flat.hi > 5 && flat.ticks.count >= 2)
+        #expect(labels(.nan, 3, .linear) == ["0", "0.2", "0.4", "0.6", "0.8", "1"])
+        #expect(Axis.ticks(from: 0, to: 0, scale: .linear).ticks.count >= 2)
+    }
+
+    @Test func logTicksOverManyDecadesArePowersOfTen() {
+        let axis = Axis.ticks(from: 1e-26, to: 1, scale: .log10)
+        let exponents = Array(stride(from: -27, through: 0, by: 3))
+        #expect(axis.ticks.map(\.value) == exponents.map { pow(10, Double($0)) })
+        #expect(axis.ticks.first?.label == "1e-27")
+        #expect(axis.ticks.map(\.label).suffix(3) == ["1e-6", "0.001", "1"])
+        #expect(axis.lo <= 1e-26 && axis.hi == 1)
+    }
+
+    @Test func logTicksOverFewDecadesLabelEveryPower() {
+        #expect(labels(0.001, 1000, .log10) == ["0.001", "0.01", "0.1", "1", "10", "100", "1000"])
+        #expect(labels(1e-8, 1e-3, .log10) == ["1e-8", "1e-7", "1e-6", "1e-5", "1e-4", "0.001"])
+    }
+
+    @Test func logTicksWithinTwoDecadesAddTwoAndFive() {
+        #expect(labels(0.3, 8, .log10) == ["0.1", "0.2", "0.5", "1", "2", "5", "10"])
+    }
+
+    @Test func logAxisWithoutPositiveBoundsFallsBackToOneToTen() {
+        let axis = Axis.ticks(from: -5, to: 0, scale: .log10)
+        #expect(axis.lo == 1 && axis.hi == 10)
+    }
+}

@@ -1,0 +1,104 @@
+import Testing
+@testable import Recurrent
+
+@Suite struct FormatTests {
+    @Test func fixedWritesExactDecimalsWithPointSeparator() {
+        #expect(ChartFormat.fixed(3.14159, decimals: 2) == "3.14")
+        #expect(ChartFormat.fixed(2, decimals: 3) == "2.000")
+        #expect(ChartFormat.fixed(-1.5, decimals: 0) == "-2")
+    }
+
+    @Test func fixedPrintsNegativeZeroAsZero() {
+        #expect(ChartFormat.fixed(-0.001, decimals: 2) == "0.00")
+        #expect(ChartFormat.compact(-0.0) == "0")
+    }
+
+    @Test func nonFiniteValuesNeverPrintAsLowercaseNanOrInf() {
+        #expect(ChartFormat.fixed(.nan, decimals: 2) == "NaN")
+        #expect(ChartFormat.fixed(.infinity, decimals: 2) == "Inf")
+        #expect(ChartFormat.compact(-.infinity) == "-Inf")
+        #expect(ChartFormat.scientific(.nan) == "NaN")
+    }
+
+    @Test func compactTrimsZerosAndSwitchesToScientificOutsidePlainRange() {
+        #expect(ChartFormat.compact(0) == "0")
+        #expect(ChartFormat.compact(0.5) == "0.5")
+        #expect(ChartFormat.compact(1.5) == "1.5")
+        #expect(ChartFormat.compact(1000) == "1000")
+        #expect(ChartFormat.compact(0.0001) == "0.0001")
+        #expect(ChartFormat.compact(123456.7) == "123457")
+        #expect(ChartFormat.compact(1e-6) == "1e-6")
+        #expect(ChartFormat.compact(2.5e7) == "2.5e7")
+        #expect(ChartFormat.compact(-3.25e-9) == "-3.25e-9")
+        #expect(ChartFormat.compact(0.1 + 0.2) == "0.3")
+    }
+
+    @Test func coordinateRoundsToTwoDecimals() {
+        #expect(ChartFormat.coordinate(12.3456) == "12.35")
+        #expect(ChartFormat.coordinate(40) == "40")
+        #expect(ChartFormat.coordinate(.nan) == "0")
+    }
+
+    @Test func escapeReplacesAllFiveXMLSpecialCharacters() {
+        #expect(ChartFormat.escape("<a href=\"x\">&'") == "&lt;a href=&quot;x&quot;&gt;&amp;&#39;")
+        #expect(ChartFormat.escape("bell\u{07}") == "bell\u{FFFD}")
+        #expect(ChartFormat.escape("tab\tnew\n") == "tab\tnew\n")
+    }
+
+    @Test func jsonStringIsSafeInsideScriptElements() {
+        #expect(ChartFormat.jsonString("</script>") == "\"\\u003c/script\\u003e\"")
+        #expect(ChartFormat.jsonString("a\"b\\c\n") == "\"a\\\"b\\\\c\\n\"")
+    }
+}
+
+@Suite struct PaletteTests {
+    @Test func categoricalIsOkabeItoAndWraps() {
+        #expect(ChartPalette.okabeIto.count == 8)
+        #expect(ChartPalette.categorical(0) == "#0072B2")
+        #expect(ChartPalette.categorical(1) == "#D55E00")
+        #expect(ChartPalette.categorical(8) == "#0072B2")
+        #expect(ChartPalette.categorical(-1) == "#000000")
+    }
+
+    @Test func viridisHitsItsStopsAndClamps() {
+        #expect(ChartPalette.viridis(0) == "#440154")
+        #expect(ChartPalette.viridis(0.5) == "#21908C")
+        #expect(ChartPalette.viridis(1) == "#FDE725")
+        #expect(ChartPalette.viridis(-3) == "#440154")
+        #expect(ChartPalette.viridis(7) == "#FDE725")
+        #expect(ChartPalette.viridis(.nan) == ChartPalette.missing)
+    }
+
+    @Test func viridisInterpolatesBetweenStops() {
+        // Halfway between #440154 and #482576.
+        #expect(ChartPalette.viridis(0.05) == "#461365")
+    }
+
+    @Test func divergingGoesBlueWhiteRed() {
+        #expect(ChartPalette.diverging(-1) == "#2166AC")
+        #expect(ChartPalette.diverging(0) == "#F7F7F7")
+        #expect(ChartPalette.diverging(1) == "#B2182B")
+        #expect(ChartPalette.diverging(5) == "#B2182B")
+        #expect(ChartPalette.diverging(-0.25) == "#D1E5F0")
+    }
+
+    @Test func textColorPicksReadableInkByLuminance() {
+        #expect(ChartPalette.textColor(on: "#000000") == "#FFFFFF")
+        #expect(ChartPalette.textColor(on: "#FFFFFF") == "#000000")
+        #expect(ChartPalette.textColor(on: "#440154") == "#FFFFFF")
+        #expect(ChartPalette.textColor(on: "#FDE725") == "#000000")
+        #expect(ChartPalette.textColor(on: "#2166AC") == "#FFFFFF")
+        #expect(ChartPalette.textColor(on: "#F7F7F7") == "#000000")
+        #expect(ChartPalette.textColor(on: "not a colour") == "#000000")
+    }
+
+    @Test func colorScalesResolveDefaultBoundsFromData() {
+        let diverging = ColorScale.diverging().resolved(for: [0.5, -2, .nan, 1])
+        #expect(diverging.lo == -2 && diverging.hi == 2)
+        #expect(diverging.color(for: 0) == "#F7F7F7")
+        let sequential = ColorScale.sequential().resolved(for: [3, 5, .infinity])
+        #expect(sequential.lo == 3 && sequential.hi == 5)
+        #expect(sequential.color(for: 5) == "#FDE725")
+        #expect(ColorScale.diverging().resolved(for: []).hi == 1)
+    }
+}

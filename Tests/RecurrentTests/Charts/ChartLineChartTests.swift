@@ -1,0 +1,145 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+@testable import Recurrent
+
+@Suite struct LineChartTests {
+    private func threeSeriesChart() -> LineChart {
+        let a = LineChart.Series(name: "train", points: (0..<10).map { (x: Double($0), y: Double($0)) })
+        let b = LineChart.Series(name: "valid", points: (0..<5).map { (x: Double($0), y: 2 * Double($0)) },
+                                 style: .dashed)
+        let c = LineChart.Series(name: "raw", values: (0..<20).map { Double($0) * 0.5 }, style: .faint)
+        return LineChart(title: "Loss", subtitle: "LSTM 2x64", xLabel: "epoch", yLabel: "loss (nats)",
+                         series: [a, b, c])
+    }
+
+    @Test func threeSeriesChartHoldsThreeSeriesWithPointCountsAndRanges() throws {
+        let document = try XML.parse(threeSeriesChart().svg())
+        let series = try XML.elements(in: document, withAttribute: "data-series")
+        #expect(series.compactMap { XML.attribute($0, "data-series") } == ["train", "valid", "raw"])
+        #expect(series.compactMap { XML.attribute($0, "data-points") } == ["10", "5", "20"])
+        let plot = try XML.elements(in: document, withAttribute: "data-x-range")
+        #expect(plot.count == 1)
+        #expect(plot.first.flatMap { XML.attribute($0, "data-x-range") } == "0 20")
+        #expect(plot.first.flatMap { XML.attribute($0, "data-y-range") } == "0 10")
+    }
+
+    @Test func svgIsStandaloneWithTitleBackgroundAndAxisLabels() throws {
+        let svg = threeSeriesChart().svg()
+        #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"420\" viewBox=\"0 0 720 420\""))
+        #expect(svg.contains("<title>Loss — LSTM 2x64</title>"))
+        #expect(svg.contains("fill=\"#FFFFFF\""))
+        #expect(svg.contains("font-family=\"sans-serif\""))
+        #expect(svg.contains(">loss (nats)</text>"))
+        #expect(svg.contains("rotate(-90)"))
+        #expect(svg.contains("stroke-dasharray=\"6 4\""))
+        #expect(svg.contains("stroke-opacity=\"0.3\""))
+        let document = try XML.parse(svg)
+        #expect(try XML.elements(in: document, named: "path").count == 3)
+    }
+
+    @Test func logAxisSkipsNonFiniteAndNonPositivePoints() throws {
+        let points: [(x: Double, y: Double)] = [(1, 1), (2, .nan), (3, -1), (4, 0), (5, 0.01),
+                                                (.infinity, 1), (6, .infinity), (.nan, 0.5)]
+        let chart = LineChart(title: "Log", yScale: .log10,
+                              series: [.init(name: "loss", points: points)])
+        let svg = chart.svg()
+        #expect(!svg.contains("nan") && !svg.contains("NaN") && !svg.contains("inf") && !svg.contains("Inf"))
+        let document = try XML.parse(svg)
+        let series = try XML.elements(in: document, withAttribute: "data-series")
+        #expect(series.first.flatMap { XML.attribute($0, "data-points") } == "2")
+        let plot = try XML.elements(in: document, withAttribute: "data-y-range")
+        #expect(plot.first.flatMap { XML.attribute($0, "data-y-range") } == "0.01 1")
+    }
+
+    @Test func referenceLinesAreDrawnAndWidenTheRange() throws {
+        let chart = LineChart(title: "Criterion", yScale: .log10,
+                              series: [.init(name: "loss", values: [1, 0.5, 0.2])],
+                              referenceLines: [.init(value: 0.01, label: "criterion 0.01")])
+        let document = try XML.parse(chart.svg())
+        let references = try XML.elements(in: document, withAttribute: "data-reference")
+        #expect(references.compactMap { XML.attribute($0, "data-reference") } == ["criterion 0.01"])
+        let plot = try XML.elements(in: document, withAttribute: "data-y-range")
+        #expect(plot.first.flatMap { XML.attribute($0, "data-y-range") } == "0.01 1")
+    }
+
+    @Test func outputIsIdenticalAcrossCalls() {
+        let chart = threeSeriesChart()
+        #expect(chart.svg() == chart.svg())
+        #expect(chart.svg() == threeSeriesChart().svg())
+    }
+
+    @Test func emptyChartIsValidAndSaysNoData() throws {
+        for chart in [LineChart(title: "Empty"),
+                      LineChart(title: "All NaN", series: [.init(name: "x", values: [.nan, .nan])]),
+                      LineChart(title: "Log empty", xScale: .log10, yScale: .log10, series: [.init(name: "x", points: [])])] {
+            let svg = chart.svg()
+            _ = try XML.parse(svg)
+            #expect(svg.contains(">no data</text>"))
+            #expect(!svg.contains("nan") && !svg.contains("inf"))
+        }
+    }
+
+    @Test func textIsEscapedInTitlesLabelsAndSeriesNames() throws {
+        let chart = LineChart(title: "a<b & \"c\" 'd'", xLabel: "x>y", yLabel: "<y>",
+                              series: [.init(name: "s&<\"'>", values: [1, 2])])
+        let svg = chart.svg()
+        #expect(svg.contains("a&lt;b &amp; &quot;c&quot; &#39;d&#39;"))
+        let document = try XML.parse(svg)
+        let series = try XML.elements(in: document, withAttribute: "data-series")
+        #expect(series.first.flatMap { XML.attribute($0, "data-series") } == "s&<\"'>")
+    }
+
+    @Test func downsampleKeepsMinimumAndMaximumOfHundredThousandPoints() {
+        var points = (0..<100_000).map { (x: Double($0), y: Double(($0 * 7919) % 1000) / 1000) }
+        points[31_337].y = -5
+        points[77_777].y = 9
+        let kept = LineChart.downsample(points, columns: 600)
+        #expect(kept.count <= 1200 && kept.count >= 600)
+        #expect(kept.contains { $0.x == 31_337 && $0.y == -5 })
+        #expect(kept.contains { $0.x == 77_777 && $0.y == 9 })
+        #expect(zip(kept, kept.dropFirst()).allSatisfy { $0.x < $1.x })
+    }
+
+    @Test func longSeriesAreDownsampledInTheSVGButKeepTheirExtremes() throws {
+        var values = (0..<100_000).map { Double(($0 * 7919) % 1000) / 1000 }
+        values[31_337] = -5
+        values[77_777] = 9
+        let chart = LineChart(title: "Long", series: [.init(name: "long", values: values)])
+        let svg = chart.svg()
+        let document = try XML.parse(svg)
+        let series = try XML.elements(in: document, withAttribute: "data-series")
+        let count = series.first.flatMap { XML.attribute($0, "data-points") }.flatMap { Int($0) } ?? 0
+        #expect(count > 100 && count <= LineChart.downsampleThreshold)
+        let plot = try XML.elements(in: document, withAttribute: "data-y-range")
+        #expect(plot.first.flatMap { XML.attribute($0, "data-y-range") } == "-5 10")
+        #expect(svg.utf8.count < 60_000)
+        let path = try XML.elements(in: document, named: "path").first
+        let steps = path.flatMap { XML.attribute($0, "d") }?.split(separator: "L").count ?? 0
+        #expect(steps == count)
+    }
+
+    @Test func downsampleLeavesShortSeriesAndDropsUndrawablePoints() {
+        let points: [(x: Double, y: Double)] = [(0, 1), (1, .nan), (2, 3)]
+        let kept = LineChart.downsample(points, columns: 10)
+        #expect(kept.map(\.x) == [0, 2])
+        let logKept = LineChart.downsample([(x: -1, y: 1), (x: 10, y: 2)], columns: 10, xScale: .log10)
+        #expect(logKept.map(\.x) == [10])
+    }
+
+    @Test func extremeMagnitudesNeverCrashOrPrintNonFiniteText() throws {
+        let points: [(x: Double, y: Double)] = [(-1e308, 1e308), (1e308, -1e308), (0, Double.leastNonzeroMagnitude)]
+        let many = (0..<3000).map { (x: $0 % 2 == 0 ? -1e308 : 1e308, y: Double($0)) }
+        for chart in [LineChart(title: "Huge", series: [.init(name: "h", points: points), .init(name: "m", points: many)]),
+                      LineChart(title: "Huge log", xScale: .log10, yScale: .log10, series: [.init(name: "h", points: points)])] {
+            let svg = chart.svg()
+            _ = try XML.parse(svg)
+            #expect(!svg.contains("nan") && !svg.contains("inf") && !svg.contains("NaN") && !svg.contains("Inf"))
+        }
+        let heat = Heatmap(title: "Huge", values: [[1e308, -1e308], [Double.leastNonzeroMagnitude, 0]], colorScale: .sequential())
+        _ = try XML.parse(heat.svg())
+        #expect(LineChart.downsample(many, columns: 10).count <= 20)
+    }
+}

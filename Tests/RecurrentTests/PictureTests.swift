@@ -1,0 +1,118 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+@testable import Recurrent
+
+/// The pictures the commands draw hold the data they were given, parse as XML and repeat exactly.
+@Suite("Pictures")
+struct PictureTests {
+    static func series(_ svg: String) throws -> [String: Int] {
+        let document = try XML.parse(svg)
+        var out: [String: Int] = [:]
+        for element in try XML.elements(in: document, withAttribute: "data-series") {
+            out[XML.attribute(element, "data-series") ?? ""] = Int(XML.attribute(element, "data-points") ?? "")
+        }
+        return out
+    }
+
+    @Test("trace --format svg: a cell per gate and state per step, the homework's h written in its row")
+    func tracePicture() throws {
+        let result = try CLI.run(["trace", "--format", "svg"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let document = try XML.parse(result.stdout)
+        let cells = try XML.elements(in: document, withAttribute: "data-value")
+        #expect(cells.count == 5 * 6)  // f, i, o, c, h × 6 steps
+        let h = cells.filter { XML.attribute($0, "data-row") == "4" }.map { XML.attribute($0, "data-value") ?? "" }
+        #expect(h == ["0", "0", "1", "-1", "1", "0"])
+        #expect(result.stdout.contains(">-1.00<") && result.stdout.contains("homework-lstm on 0,0,1,1,1,0"))
+        #expect(try CLI.run(["trace", "--format", "svg"]).stdout == result.stdout)
+        let page = try CLI.run(["trace", "--format", "html", "--preset", "lecture-lstm"])
+        #expect(page.status == 0 && page.stdout.hasPrefix("<!DOCTYPE html>") && page.stdout.contains("<svg"))
+    }
+
+    @Test("train --output writes the loss picture beside the curve; plot overlays runs; a bad curve writes nothing")
+    func lossPictures() throws {
+        let dir = try CLI.temporaryDirectory()
+        for (name, cell) in [("lstm", "lstm"), ("gru", "gru")] {
+            let run = try CLI.run(["train", "--steps", "120", "--cell", cell, "--validate-every", "40", "--output", "\(name).safetensors"], in: dir)
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        let own = try Self.series(String(contentsOf: dir.appendingPathComponent("lstm.loss.svg"), encoding: .utf8))
+        #expect(own["batch loss"] == 120 && own["smoothed"] == 120 && own["held-out"] == 3)  // steps 40, 80, and the end
+        let plot = try CLI.run(["plot", "lstm.loss.jsonl", "gru.loss.jsonl", "--output", "runs.svg", "--title", "LSTM or GRU"], in: dir)
+        #expect(plot.status == 0, "\(plot.stderr)")
+        let runs = try String(contentsOf: dir.appendingPathComponent("runs.svg"), encoding: .utf8)
+        let both = try Self.series(runs)
+        #expect(both["lstm: batch loss"] == 120 && both["gru: batch loss"] == 120 && both["gru: held-out"] == 3)
+        #expect(runs.contains("LSTM or GRU"))
+        try "\n".write(to: dir.appendingPathComponent("empty.loss.jsonl"), atomically: true, encoding: .utf8)
+        try "{\"step\": 1}\n".write(to: dir.appendingPathComponent("bad.loss.jsonl"), atomically: true, encoding: .utf8)
+        for (file, message) in [("empty.loss.jsonl", "no training records"), ("bad.loss.jsonl", "line 1: not a training record")] {
+            let bad = try CLI.run(["plot", file, "--output", "x.svg"], in: dir)
+            #expect(bad.status == 1 && bad.stderr.contains(message) && bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.svg").path))
+    }
+
+    @Test("experiment gradients --svg: one line per cell over every k, on a log axis")
+    func gradientPicture() throws {
+        let dir = try CLI.temporaryDirectory()
+        let run = try CLI.run(["experiment", "gradients", "--length", "30", "--sequences", "2", "--svg", "g.svg"], in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        let svg = try String(contentsOf: dir.appendingPathComponent("g.svg"), encoding: .utf8)
+        #expect(try Self.series(svg) == ["rnn": 30, "gated": 30, "lstm": 30, "lstm f=3.4": 30, "gru": 30])
+        #expect(svg.contains("gradient norm (log scale)"))
+    }
+
+    @Test("The smoothing is TensorBoard's debiased moving average")
+    func smoothing() {
+        let s = LossCurve.smoothed([1, 0, 0], weight: 0.5)
+        #expect(s == [1, 0.5 * 0.5 / 0.75, 0.25 * 0.5 / 0.875])
+    }
+
+    @Test("Text features mark quotes, brackets, line positions, words and capitals")
+    func textFeatures() {
+        let text = Array("Ab \"c\" (d)\ne")
+        #expect(TextFeature.insideQuotes.values(text) == [0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0])
+        #expect(TextFeature.insideBrackets.values(text) == [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0])
+        #expect(TextFeature.linePosition.values(text) == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0])
+        #expect(TextFeature.upperCase.values(text) == [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+        #expect(abs(pearson([1, 2, 3], [2, 4, 6]) - 1) < 1e-12 && abs(pearson([1, 2, 3], [3, 2, 1]) + 1) < 1e-12)
+        #expect(pearson([1, 1, 1], [1, 2, 3]) == 0)
+    }
+
+    @Test("visualize: a character model's cell values at every character, equal to its forward pass; one span per character")
+    func visualize() throws {
+        let dir = try CLI.temporaryDirectory()
+        let text = String(repeating: "say \"hi\" (now)\nthen go.\n", count: 40)
+        try text.write(to: dir.appendingPathComponent("t.txt"), atomically: true, encoding: .utf8)
+        let train = try CLI.run(["train", "--text", "t.txt", "--hidden", "12", "--layers", "2", "--steps", "30", "--seq-len", "16", "--output", "m.safetensors"],
+                                in: dir)
+        #expect(train.status == 0, "\(train.stderr)")
+        let model = try SequenceModel<Float>.load(from: dir.appendingPathComponent("m.safetensors"))
+        let excerpt = String(text.prefix(50))
+        let activity = try TextActivity(model: model, text: excerpt, layer: 1)
+        let ids = try TextActivity.encode(excerpt, vocabulary: try #require(model.vocabulary))
+        let final = try model(TokenSequences(ids)).state
+        #expect(maxAbsDiff(try #require(activity.values["h"]?.last), Array(final.h.scalars[12...])) < 1e-5)
+        #expect(maxAbsDiff(try #require(activity.values["c"]?.last), Array(try #require(final.c).scalars[12...])) < 1e-5)
+
+        let page = try CLI.run(["visualize", "--model", "m.safetensors", "--text", "t.txt", "--output", "p.html", "--length", "50",
+                                "--unit", "5", "--units", "8"], in: dir)
+        #expect(page.status == 0, "\(page.stderr)")
+        let html = try String(contentsOf: dir.appendingPathComponent("p.html"), encoding: .utf8)
+        #expect(html.components(separatedBy: "<span style=").count - 1 == 50)
+        #expect(html.components(separatedBy: "<option").count - 1 == 8 && html.contains(">c[5]"))
+        for (arguments, message) in [(["--unit", "12"], "--unit 12 is out of range: the layer has units 0...11"),
+                                     (["--value", "q"], "--value q: this lstm model has c, h, i, f, o, g")] {
+            let bad = try CLI.run(["visualize", "--model", "m.safetensors", "--text", "t.txt", "--output", "bad.html"] + arguments, in: dir)
+            #expect(bad.status == 1 && bad.stderr.contains(message), "\(bad.stderr)")
+        }
+        let notText = try CLI.run(["visualize", "--model", ModelCase.root.appendingPathComponent("gru_encoder_decoder/model.safetensors").path,
+                                   "--text", "t.txt", "--output", "bad.html"], in: dir)
+        #expect(notText.status == 1 && notText.stderr.contains("not a character model"), "\(notText.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("bad.html").path))
+    }
+}
