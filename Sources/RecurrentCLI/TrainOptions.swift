@@ -137,6 +137,12 @@ struct ArchitectureOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Set the LSTM's input-gate bias to this value instead of drawing it (chrono initialisation: minus the forget bias).")
     var inputBias: Double?
 
+    func validate() throws {
+        if model == nil, nonlinearity == .relu, !cell.usesNonlinearity {
+            throw ValidationError("--nonlinearity relu is for --cell rnn only; a \(cell.rawValue) has no choice of nonlinearity")
+        }
+    }
+
     func makeModel(for data: any TrainingData, recipe: BuiltInTask.Recipe?, seed: UInt64) throws -> SequenceModel<Float> {
         if let model {
             let loaded = try SequenceModel<Float>.load(from: URL(fileURLWithPath: model), roles: .init(prefix: prefix),

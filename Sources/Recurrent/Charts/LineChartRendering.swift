@@ -60,7 +60,7 @@ extension LineChart {
     }
 
     func legendNames() -> [String] {
-        series.map { ChartFormat.truncated($0.name, limit: 28) }
+        series.map { ChartFormat.truncated($0.name, limit: 40) }
     }
 
     func plotFrame(yTicks: AxisTicks) -> PlotFrame {
@@ -70,7 +70,7 @@ extension LineChart {
         let left = max(56, tickWidth + 40)
         let names = legendNames()
         let nameWidth = names.map { ChartFormat.estimatedWidth($0, fontSize: 12) }.max() ?? 0
-        let legendWidth = names.isEmpty ? 0 : min(200, nameWidth + 44)
+        let legendWidth = names.isEmpty ? 0 : min(max(200, width * 0.35), nameWidth + 44)  // the plot keeps 65% or more
         let right = max(left + 40, width - 20 - legendWidth)
         let bottom = max(top + 40, height - 50)
         return PlotFrame(left: left, top: top, right: right, bottom: bottom)

@@ -144,6 +144,9 @@ public enum TorchStateDict {
             }
             resolved = parsed
         }
+        guard resolved == .tanh || kind.definition.usesNonlinearity else {
+            throw RecurrentError.format("\(source): nonlinearity '\(resolved.rawValue)' is only for the simple RNN; these weights are of cell '\(kind.rawValue)'")
+        }
         let configuration = RecurrentConfiguration(
             cell: kind, inputSize: wih[1], hiddenSize: hidden, layers: layers, bidirectional: reverse,
             projectionSize: projection, bias: byName["bias_ih_l0"] != nil, nonlinearity: resolved)

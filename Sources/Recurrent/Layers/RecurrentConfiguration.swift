@@ -4,7 +4,7 @@
 public struct RecurrentConfiguration: Equatable, Sendable, Codable {
     /// The cell in every layer.
     public var cell: CellKind
-    /// The simple RNN's nonlinearity (ignored by other cells).
+    /// The simple RNN's nonlinearity; tanh for every other cell (which has none to choose).
     public var nonlinearity: Nonlinearity
     /// X, the size of each input vector of the first layer.
     public var inputSize: Int
@@ -25,7 +25,8 @@ public struct RecurrentConfiguration: Equatable, Sendable, Codable {
         projectionSize: Int = 0, bias: Bool = true, nonlinearity: Nonlinearity = .tanh
     ) {
         self.cell = cell
-        self.nonlinearity = nonlinearity
+        // Other cells have no choice of nonlinearity: kept as tanh so that equal networks compare equal.
+        self.nonlinearity = cell.definition.usesNonlinearity ? nonlinearity : .tanh
         self.inputSize = inputSize
         self.hiddenSize = hiddenSize
         self.layers = layers

@@ -165,10 +165,11 @@ public struct TimeSeriesCSV: TrainingData {
         let (names, picked, hasHeader) = (table.names, table.picked, table.hasHeader)
         var values = table.values
         let count = values.count / max(1, picked.count), training = count - heldOutItemCount(fraction: validationFraction, of: count)
-        guard training >= sequenceLength + 1 else {
+        guard training > sequenceLength else {  // not `>= sequenceLength + 1`: the length may be Int.max
+            let (rows, overflow) = sequenceLength.addingReportingOverflow(1)
             throw RecurrentError.value(
                 "\(name): \(training) training rows (of \(count), validation fraction \(validationFraction)) are too few "
-                    + "for one window: sequence length \(sequenceLength) needs \(sequenceLength + 1) rows; "
+                    + "for one window: sequence length \(sequenceLength) needs \(overflow ? "one row more" : "\(rows) rows"); "
                     + "use a shorter sequence length or more data")
         }
         var means = [Double](repeating: 0, count: picked.count)

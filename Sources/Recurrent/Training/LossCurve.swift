@@ -66,11 +66,12 @@ public enum LossCurve {
             }
         }
         let scale: AxisScale = logScale ? .log10 : .linear
+        let width: Double = runs.count == 1 ? 720 : 900  // room for the runs' names in the legend
         let subtitle = runs.map { "\($0.name): \($0.curve.count) steps" }.joined(separator: "; ")
         let top = LineChart(title: title, subtitle: subtitle, xLabel: "step", yLabel: "loss (mean per prediction)", yScale: scale,
-                            series: bySteps, height: 380)
+                            series: bySteps, width: width, height: 380)
         let bottom = LineChart(title: "Against time", xLabel: "seconds of training", yLabel: "loss (mean per prediction)",
-                               yScale: scale, series: bySeconds, height: 320)
+                               yScale: scale, series: bySeconds, width: width, height: 320)
         return ChartStack.svg([top, bottom], title: title)
     }
 

@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+@testable import Recurrent
+@testable import RecurrentCLI
+
+/// The fuzz targets' seed corpus and every input that ever crashed one (Fuzz/corpus/<target>,
+/// Fuzz/crashes/<target>), replayed through the same entries the libFuzzer targets call
+/// (Support/FuzzEntries.swift). A crash here is a trap of the test process; a broken property
+/// (a message that is empty, multi-line or anonymous, a round trip that changes values) fails.
+@Suite("Fuzz regressions")
+struct FuzzRegressionTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fuzz")
+
+    /// The files of `Fuzz/<folder>/<target>`, sorted by name.
+    static func inputs(_ target: String, in folder: String) -> [URL] {
+        let directory = root.appendingPathComponent(folder).appendingPathComponent(target)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.filter { !$0.hasPrefix(".") }.sorted().map { directory.appendingPathComponent($0) }
+    }
+
+    @Test("Every reader's seeds and saved crashes end in a value or a one-line refusal naming the input",
+          arguments: FuzzEntries.readers)
+    func readerReplays(_ target: String) throws {
+        let seeds = Self.inputs(target, in: "corpus"), crashes = Self.inputs(target, in: "crashes")
+        #expect(seeds.count >= 2, "the seed corpus of \(target) is missing")
+        var outcomes: [FuzzOutcome] = []
+        for url in seeds + crashes {
+            let outcome = try #require(FuzzEntries.run(target, [UInt8](Data(contentsOf: url))))
+            #expect(outcome.violation == nil, "\(url.lastPathComponent): \(outcome.violation ?? "")")
+            outcomes.append(outcome)
+        }
+        // The seeds are real files: at least one of them must be read, not only refused.
+        #expect(outcomes.prefix(seeds.count).contains(.accepted), "no seed of \(target) was accepted")
+    }
+
+    @Test("The first CSV crash: a sequence length of Int.max is refused, not an overflow")
+    func csvSequenceLengthIntMax() throws {
+        let text = "a\n1\n2\n3\n"
+        do {
+            _ = try TimeSeriesCSV(csv: text, name: "s.csv", sequenceLength: .max)
+            Issue.record("accepted a sequence length of Int.max")
+        } catch let error as RecurrentError {
+            #expect(error.message == ("s.csv: 3 training rows (of 3, validation fraction 0.1) are too few for one window: "
+                                            + "sequence length 9223372036854775807 needs one row more; use a shorter sequence length or more data"))
+        }
+    }
+
+    @Test("The first fileToNetwork crash: an LSTM's file claiming a ReLU is refused; a configuration keeps tanh for cells without the choice")
+    func nonlinearityOnlyForTheSimpleRNN() throws {
+        let lstm = RecurrentConfiguration(cell: .lstm, inputSize: 1, hiddenSize: 2, nonlinearity: .relu)
+        #expect(lstm.nonlinearity == .tanh && lstm == RecurrentConfiguration(cell: .lstm, inputSize: 1, hiddenSize: 2))
+        #expect(RecurrentConfiguration(cell: .rnn, inputSize: 1, hiddenSize: 2, nonlinearity: .relu).nonlinearity == .relu)
+        let network = try RecurrentNetwork<Float>(lstm, seed: 1)
+        let url = FuzzEntries.scratchFile("safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try network.write(to: url)
+        var file = try SafetensorsFile<Float>.read(url)
+        file.metadata[TorchStateDict.MetadataKey.nonlinearity] = "relu"
+        try file.write(to: url)
+        do {
+            _ = try RecurrentNetwork<Float>.load(from: url)
+            Issue.record("an LSTM file with a ReLU loaded")
+        } catch let error as RecurrentError {
+            #expect(error.message == "\(url.lastPathComponent): nonlinearity 'relu' is only for the simple RNN; these weights are of cell 'lstm'")
+        }
+        let train = try CLI.run(["train", "--task", "parity", "--cell", "gru", "--nonlinearity", "relu", "--steps", "1"])
+        #expect(train.status != 0 && train.stderr.contains("--nonlinearity relu is for --cell rnn only; a gru has no choice of nonlinearity"),
+                "\(train.stderr)")
+    }
+
+    @Test("Argument lists from the seeds and saved crashes parse or are refused with a message")
+    func argumentReplays() throws {
+        let files = Self.inputs("arguments", in: "corpus") + Self.inputs("arguments", in: "crashes")
+        #expect(files.count >= 2)
+        var refusals = 0
+        for url in files {
+            let arguments = FuzzEntries.argumentList([UInt8](try Data(contentsOf: url)))
+            do {
+                _ = try RecurrentCommand.parseAsRoot(arguments)
+            } catch {
+                refusals += 1
+                let message = RecurrentCommand.fullMessage(for: error)
+                #expect(!message.isEmpty || RecurrentCommand.exitCode(for: error) == .success, "\(arguments)")
+            }
+        }
+        // Hostile values make most random lists fail to parse; a corpus that all parses tests little.
+        #expect(refusals >= 1)
+    }
+}
