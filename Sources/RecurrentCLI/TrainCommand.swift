@@ -44,23 +44,8 @@ struct TrainCommand: ParsableCommand {
         try checkWritable(output.map { [$0, Self.curvePath($0), Self.curvePath($0, picture: true)] } ?? [])
         if let checkpoint { try prepareDirectory(checkpoint) }
         try optimization.applyThreads()
-        var data = try self.data.makeData()
         let recipe = self.data.recipe
-        var model = try architecture.makeModel(for: data, recipe: recipe, seed: optimization.seed)
-        if let corpus = data as? TextCorpus, let vocabulary = model.vocabulary, vocabulary != corpus.vocabulary.map({ String($0) }) {
-            // A character model goes on with its own token ids: the text is encoded with them.
-            let scalars = try vocabulary.map { text in
-                guard let scalar = text.unicodeScalars.first, text.unicodeScalars.count == 1 else {
-                    throw RecurrentError(.format, "the model's vocabulary holds '\(text)', not one character")
-                }
-                return scalar
-            }
-            data = try corpus.encoded(with: scalars)
-        }
-        if model.series == nil, let series = data as? TimeSeriesCSV { model.series = try series.scaling() }
-        if model.vocabulary == nil, let corpus = data as? TextCorpus {
-            model.vocabulary = corpus.vocabulary.map { String($0) }
-        }
+        let (data, model) = try dataAndModel(recipe: recipe)
         let options = try optimization.options(for: data, recipe: recipe, kind: self.data.kind)
         var trainer: Trainer<Float>
         let checkpointURL = checkpoint.map { URL(fileURLWithPath: $0) }
@@ -92,16 +77,41 @@ struct TrainCommand: ParsableCommand {
             print(String(format: "validation loss: %.4f", heldOut.mean))
             if !curve.isEmpty { curve[curve.count - 1].validationLoss = heldOut.mean }
         }
-        if let output {
-            let url = URL(fileURLWithPath: output)
-            try trainer.model.write(to: url)
-            let curveURL = URL(fileURLWithPath: Self.curvePath(output))
-            try LossCurve.writeJSONLines(curve, to: curveURL)
-            let pictureURL = URL(fileURLWithPath: Self.curvePath(output, picture: true))
-            try LossCurve.writeSVG(runs: [(url.lastPathComponent, curve)], title: "Training loss of \(describe(trainer.model))",
-                                   to: pictureURL)
-            print("saved \(url.path), \(curveURL.lastPathComponent) and \(pictureURL.lastPathComponent)")
+        if let output { try save(trainer.model, curve: curve, to: output) }
+    }
+
+    /// The data, and the model (new or loaded) made ready for it: a character model keeps its
+    /// own token ids, and a new model takes the series' scaling or the text's vocabulary.
+    func dataAndModel(recipe: BuiltInTask.Recipe?) throws -> (any TrainingData, SequenceModel<Float>) {
+        var data = try self.data.makeData()
+        var model = try architecture.makeModel(for: data, recipe: recipe, seed: optimization.seed)
+        if let corpus = data as? TextCorpus, let vocabulary = model.vocabulary, vocabulary != corpus.vocabulary.map({ String($0) }) {
+            // A character model goes on with its own token ids: the text is encoded with them.
+            let scalars = try vocabulary.map { text in
+                guard let scalar = text.unicodeScalars.first, text.unicodeScalars.count == 1 else {
+                    throw RecurrentError(.format, "the model's vocabulary holds '\(text)', not one character")
+                }
+                return scalar
+            }
+            data = try corpus.encoded(with: scalars)
         }
+        if model.series == nil, let series = data as? TimeSeriesCSV { model.series = try series.scaling() }
+        if model.vocabulary == nil, let corpus = data as? TextCorpus {
+            model.vocabulary = corpus.vocabulary.map { String($0) }
+        }
+        return (data, model)
+    }
+
+    /// Writes the model, its loss curve (JSON lines) and the curve's picture beside it.
+    func save(_ model: SequenceModel<Float>, curve: [TrainingRecord], to output: String) throws {
+        let url = URL(fileURLWithPath: output)
+        try model.write(to: url)
+        let curveURL = URL(fileURLWithPath: Self.curvePath(output))
+        try LossCurve.writeJSONLines(curve, to: curveURL)
+        let pictureURL = URL(fileURLWithPath: Self.curvePath(output, picture: true))
+        try LossCurve.writeSVG(runs: [(url.lastPathComponent, curve)], title: "Training loss of \(describe(model))",
+                               to: pictureURL)
+        print("saved \(url.path), \(curveURL.lastPathComponent) and \(pictureURL.lastPathComponent)")
     }
 
     /// The loss curve's path beside a model's: `m.safetensors` → `m.loss.jsonl` (or its

@@ -164,20 +164,7 @@ public struct Optimizer<Scalar: RecurrentScalar>: Sendable, Equatable {
         case .sgd: expected = configuration.momentum != 0 ? [Self.momentumKey] : []
         case .adam, .adamw: expected = [Self.expAvgKey, Self.expAvgSqKey]
         }
-        let kindName = configuration.kind.rawValue
-        for name in state.keys.sorted() where !expected.contains(name) {
-            let known = expected.isEmpty ? "none" : expected.joined(separator: ", ")
-            throw RecurrentError.name("optimizer state: unknown buffer '\(name)' for \(kindName) (expected: \(known))")
-        }
-        for (name, buffer) in state.sorted(by: { $0.key < $1.key }) {
-            guard buffer.count == parameterCount else {
-                throw RecurrentError.shape(
-                    "optimizer state '\(name)': expected \(parameterCount) values, got \(buffer.count)")
-            }
-            guard buffer.allSatisfy(\.isFinite) else {
-                throw RecurrentError.value("optimizer state '\(name)' contains NaN or infinity")
-            }
-        }
+        try Self.checkBuffers(state, expected: expected, kind: configuration.kind, parameterCount: parameterCount)
 
         switch configuration.kind {
         case .sgd:
@@ -206,6 +193,25 @@ public struct Optimizer<Scalar: RecurrentScalar>: Sendable, Equatable {
             default:
                 let missing = state[Self.expAvgKey] == nil ? Self.expAvgKey : Self.expAvgSqKey
                 throw RecurrentError.name("optimizer state: missing '\(missing)' after \(stepCount) steps")
+            }
+        }
+    }
+
+    /// Every buffer in `state` is one `expected` for `kind`, holds `parameterCount` finite values.
+    private static func checkBuffers(_ state: [String: [Scalar]], expected: [String], kind: OptimizerKind,
+                                     parameterCount: Int) throws {
+        let kindName = kind.rawValue
+        for name in state.keys.sorted() where !expected.contains(name) {
+            let known = expected.isEmpty ? "none" : expected.joined(separator: ", ")
+            throw RecurrentError.name("optimizer state: unknown buffer '\(name)' for \(kindName) (expected: \(known))")
+        }
+        for (name, buffer) in state.sorted(by: { $0.key < $1.key }) {
+            guard buffer.count == parameterCount else {
+                throw RecurrentError.shape(
+                    "optimizer state '\(name)': expected \(parameterCount) values, got \(buffer.count)")
+            }
+            guard buffer.allSatisfy(\.isFinite) else {
+                throw RecurrentError.value("optimizer state '\(name)' contains NaN or infinity")
             }
         }
     }
