@@ -69,6 +69,25 @@ struct FuzzRegressionTests {
                 "\(train.stderr)")
     }
 
+    @Test("The third fileToNetwork crash: a series scaling with fewer means than columns is refused on load, not a trap in forecast")
+    func seriesScalingCheckedOnLoad() throws {
+        var model = try SequenceModel<Float>(.init(recurrent: .init(cell: .gru, inputSize: 2, hiddenSize: 3), outputSize: 2))
+        model.series = try SeriesScaling(columns: ["a", "b"], means: [1, 2], standardDeviations: [1, 1])
+        let url = FuzzEntries.scratchFile("safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try model.write(to: url)
+        #expect(try SequenceModel<Float>.load(from: url).forecast(history: [[1, 2]], horizon: 2).count == 2)
+        var file = try SafetensorsFile<Float>.read(url)
+        file.metadata[TorchStateDict.MetadataKey.series] = #"{"columns":["a","b"],"means":[1],"standardDeviations":[1,1]}"#
+        try file.write(to: url)
+        do {
+            _ = try SequenceModel<Float>.load(from: url)
+            Issue.record("a scaling with one mean for two columns loaded")
+        } catch let error as RecurrentError {
+            #expect(error.message == "\(url.lastPathComponent): the metadata's series scaling: 2 columns, 1 means, 2 deviations")
+        }
+    }
+
     @Test("Argument lists from the seeds and saved crashes parse or are refused with a message")
     func argumentReplays() throws {
         let files = Self.inputs("arguments", in: "corpus") + Self.inputs("arguments", in: "crashes")

@@ -35,6 +35,21 @@ public struct RecurrentConfiguration: Equatable, Sendable, Codable {
         self.bias = bias
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case cell, nonlinearity, inputSize, hiddenSize, layers, bidirectional, projectionSize, bias
+    }
+
+    /// Decodes through `init`, so that a configuration read from a file keeps tanh for the cells
+    /// that have no choice of nonlinearity, as one made in code does.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(cell: try c.decode(CellKind.self, forKey: .cell), inputSize: try c.decode(Int.self, forKey: .inputSize),
+                  hiddenSize: try c.decode(Int.self, forKey: .hiddenSize), layers: try c.decode(Int.self, forKey: .layers),
+                  bidirectional: try c.decode(Bool.self, forKey: .bidirectional),
+                  projectionSize: try c.decode(Int.self, forKey: .projectionSize), bias: try c.decode(Bool.self, forKey: .bias),
+                  nonlinearity: try c.decode(Nonlinearity.self, forKey: .nonlinearity))
+    }
+
     /// D: 2 when bidirectional, else 1.
     public var directions: Int { bidirectional ? 2 : 1 }
     /// Hout, the size of the visible state h: P with a projection, else H.

@@ -20,6 +20,16 @@ public struct SeriesScaling: Codable, Equatable, Sendable {
         }
         (self.columns, self.means, self.standardDeviations) = (columns, means, standardDeviations)
     }
+
+    private enum CodingKeys: String, CodingKey { case columns, means, standardDeviations }
+
+    /// Decodes through `init(columns:means:standardDeviations:)`, so a scaling read from a file
+    /// is checked like one made in code (a forecast indexes the three lists together).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try self.init(columns: c.decode([String].self, forKey: .columns), means: c.decode([Double].self, forKey: .means),
+                      standardDeviations: c.decode([Double].self, forKey: .standardDeviations))
+    }
 }
 
 extension SequenceModel {

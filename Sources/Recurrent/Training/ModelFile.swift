@@ -63,9 +63,15 @@ extension SequenceModel {
             }
         }
         if let json = file.metadata[TorchStateDict.MetadataKey.series] {
-            guard let series = try? JSONDecoder().decode(SeriesScaling.self, from: Data(json.utf8)),
-                  series.columns.count == configuration.modelOutputSize, series.columns.count == configuration.recurrent.inputSize
-            else { throw RecurrentError.format("\(source): the series scaling in the metadata does not fit the model") }
+            let series: SeriesScaling
+            do { series = try JSONDecoder().decode(SeriesScaling.self, from: Data(json.utf8)) } catch let error as RecurrentError {
+                throw RecurrentError.format("\(source): the metadata's \(error.message)")
+            } catch {
+                throw RecurrentError.format("\(source): the series scaling in the metadata is not valid JSON of columns, means and deviations")
+            }
+            guard series.columns.count == configuration.modelOutputSize, series.columns.count == configuration.recurrent.inputSize else {
+                throw RecurrentError.format("\(source): the series scaling in the metadata does not fit the model")
+            }
             model.series = series
         }
         return model
