@@ -92,6 +92,8 @@ struct CellSlots: Equatable, Sendable {
 
     /// Slots from a lookup of each tensor's offset by name (nil when absent).
     init(suffix: String = "", offset: (String) -> Int?) {
+        // Invariant: both callers (CellCore, NetworkLayout) look names up in offsets made from
+        // `parameterShapes`, which always lists weight_ih and weight_hh: input cannot reach the `!`.
         weightIH = offset("weight_ih" + suffix)!
         weightHH = offset("weight_hh" + suffix)!
         biasIH = offset("bias_ih" + suffix)
