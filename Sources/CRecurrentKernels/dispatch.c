@@ -115,3 +115,19 @@ void rk_cpu_family_model(int *family, int *model) {
     *model = (int)(base_family == 0x6 || base_family == 0xF ? (ext_model << 4) + base_model : base_model);
 #endif
 }
+
+#include "body/cells.h"
+
+/// The registered cells' names, in the order of their ids.
+static const char *const cell_names[] = {
+#define RK_CELL_NAME(name) #name,
+    RK_CELLS(RK_CELL_NAME)
+#undef RK_CELL_NAME
+};
+
+int rk_cell_named(const char *name) {
+    for (int id = 0; id < (int)(sizeof cell_names / sizeof cell_names[0]); id++) {
+        if (strcmp(cell_names[id], name) == 0) return id;
+    }
+    return -1;
+}

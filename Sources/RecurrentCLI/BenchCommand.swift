@@ -22,7 +22,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A configuration B,T,X,H,L to measure (repeatable).", valueName: "B,T,X,H,L"))
     var config: [String] = []
 
-    @Option(help: "The cell: lstm (default), gru, rnn, gated.")
+    @Option(help: "The cell.")
     var cell: CellKind = .lstm
 
     @Option(help: "Threads for the matrix products (default: every core).")

@@ -113,7 +113,7 @@ struct ArchitectureOptions: ParsableArguments {
     @Option(help: "The simple RNN's nonlinearity: tanh (default) or relu.")
     var nonlinearity: Nonlinearity?
 
-    @Option(help: "The cell of a new model: lstm (default), gru, gated, rnn, peephole.")
+    @Option(help: "The cell of a new model.")
     var cell: CellKind = .lstm
 
     @Option(help: "The hidden size of a new model (default: the task's; 128 for text, 32 otherwise).")

@@ -41,15 +41,13 @@ enum { RK_ISA_COUNT = 4 };
 /// The element types of the tables.
 typedef enum rk_dtype { RK_F32 = 0, RK_F64 = 1 } rk_dtype;
 
-/// The cells whose element-wise steps the tables hold (`body/cells.h`). The registration list
-/// on the C side: a new cell adds its id here and its case in `cell_forward`/`cell_backward`.
-typedef enum rk_cell {
-    RK_CELL_RNN = 0,
-    RK_CELL_GATED = 1,
-    RK_CELL_LSTM = 2,
-    RK_CELL_GRU = 3,
-    RK_CELL_PEEPHOLE = 4,
-} rk_cell;
+/// A cell's element-wise step in the tables: its place in the C registration list
+/// (`body/cells.h`), found by name with `rk_cell_named`.
+typedef int rk_cell;
+
+/// The id of the cell whose element-wise step is `body/cells/<name>.h` (`"lstm"`), or -1 when
+/// no cell of that name is registered.
+int rk_cell_named(const char *_Nonnull name);
 
 /// A strided matrix: element (i, j) at `base[i * row_stride + j * col_stride]`.
 typedef struct rk_matrix {

@@ -3,8 +3,9 @@ import CRecurrentKernels
 /// Everything the library needs to know of a cell besides its element-wise kernel: what the
 /// time loops, the file readers and writers, the initialisation and the commands ask of it.
 /// Each cell's file defines its own (`CellDefinition.lstm` in `LSTMCell.swift`, ...), and
-/// `CellKind.definition` lists them: adding a cell is its file, its C kernel
-/// (`CRecurrentKernels/body/cells/`), and one line in each of the two registration lists.
+/// `CellKind` lists them: adding a cell is its file, its C kernel
+/// (`CRecurrentKernels/body/cells/<name>.h`), and its entries in the two registration lists,
+/// `CellKind` in Swift and `body/cells.h` in C.
 ///
 /// In the manner of PyTorch's `RNN.cpp`, the generic scans (`CellRunner`) take any cell: the
 /// recurrent product goes into the gates (or beside them, `keepsRecurrentPartApart`), the
@@ -17,7 +18,7 @@ struct CellDefinition: Sendable {
     let torchModuleName: String?
     /// G, the stacked gate blocks of `weight_ih` and `weight_hh`.
     let gateCount: Int
-    /// The C kernel of its element-wise step.
+    /// The C kernel of its element-wise step (`kernelNamed`).
     let kernel: rk_cell
     /// Whether it carries a memory cell c besides h (the tape then keeps c_{t-1} and c_t).
     let hasCellState: Bool
@@ -54,12 +55,21 @@ struct CellTraits: Equatable, Sendable {
     let nonlinearityMatters: Bool
 
     static func == (a: CellTraits, b: CellTraits) -> Bool {
-        (a.gateCount, a.kernel.rawValue, a.hasCellState, a.keepsRecurrentPartApart, a.hasDirectStateGradient)
-            == (b.gateCount, b.kernel.rawValue, b.hasCellState, b.keepsRecurrentPartApart, b.hasDirectStateGradient)
+        (a.gateCount, a.kernel, a.hasCellState, a.keepsRecurrentPartApart, a.hasDirectStateGradient)
+            == (b.gateCount, b.kernel, b.hasCellState, b.keepsRecurrentPartApart, b.hasDirectStateGradient)
     }
 }
 
 extension CellDefinition {
+    /// The id of the element-wise step registered as `name` in the C list (`body/cells.h`).
+    static func kernelNamed(_ name: String) -> rk_cell {
+        let id = rk_cell_named(name)
+        // Invariant: every name is a constant in a cell's own definition, and
+        // `CellRegistrationTests` resolves every cell's: input cannot reach the precondition.
+        precondition(id >= 0, "no C kernel named \(name) in CRecurrentKernels/body/cells.h")
+        return id
+    }
+
     var traits: CellTraits {
         CellTraits(gateCount: gateCount, kernel: kernel, hasCellState: hasCellState, keepsRecurrentPartApart: keepsRecurrentPartApart,
                    hasDirectStateGradient: hasDirectStateGradient, nonlinearityMatters: usesNonlinearity)
@@ -67,17 +77,6 @@ extension CellDefinition {
 }
 
 extension CellKind {
-    /// The cell's definition: the registration list on the Swift side.
-    var definition: CellDefinition {
-        switch self {
-        case .rnn: .rnn
-        case .gated: .gated
-        case .lstm: .lstm
-        case .gru: .gru
-        case .peephole: .peephole
-        }
-    }
-
     /// G, the number of stacked gate blocks in `weight_ih` and `weight_hh`.
     public var gateCount: Int { definition.gateCount }
 

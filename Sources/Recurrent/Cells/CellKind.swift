@@ -1,6 +1,9 @@
 import CRecurrentKernels
 
-/// The recurrent cells.
+/// The recurrent cells: the Swift side's registration list. A cell is its own file (its
+/// `CellDefinition`, its public one-step type), its element-wise step in C
+/// (`CRecurrentKernels/body/cells/<name>.h`, registered in `body/cells.h`), and here its case and
+/// the line of `definition` that names its definition.
 ///
 /// Every cell stores its parameters in PyTorch's fused layout: `weight_ih` `(G·H, X)`,
 /// `weight_hh` `(G·H, H)`, optional `bias_ih` and `bias_hh` `(G·H)`, with the G gate blocks
@@ -19,6 +22,17 @@ public enum CellKind: String, Sendable, CaseIterable, Codable {
     /// LSTM with peephole connections (Gers & Schmidhuber 2000): i and f also see c_{t-1}, o
     /// sees c_t; see `PeepholeLSTMCell`.
     case peephole
+
+    /// The cell's definition.
+    var definition: CellDefinition {
+        switch self {
+        case .rnn: .rnn
+        case .gated: .gated
+        case .lstm: .lstm
+        case .gru: .gru
+        case .peephole: .peephole
+        }
+    }
 }
 
 /// The nonlinearity of a simple RNN, as PyTorch's `nn.RNN(nonlinearity=...)`.

@@ -38,7 +38,7 @@ public struct CourseParameters<Scalar: RecurrentScalar>: Equatable, Sendable {
                      Gate(letter: "o", stateLetter: "h", block: 3), Gate(letter: "c", stateLetter: "h", block: 2)]
         case .gated: [Gate(letter: "g", stateLetter: "s", block: 0), Gate(letter: "s", stateLetter: "s", block: 1)]
         case .rnn: [Gate(letter: "s", stateLetter: "s", block: 0)]
-        case .gru, .peephole: []
+        default: []  // the cells the course does not write out
         }
     }
 

@@ -54,7 +54,7 @@ extension CellDefinition {
     /// The GRU (`nn.GRU`): gate blocks r, z, n; the recurrent part W_hh h + b_hh kept apart,
     /// since r scales its n block; a direct ∂h term z ⊙ dh.
     static let gru = CellDefinition(
-        moduleName: "GRU", torchModuleName: "nn.GRU", gateCount: 3, kernel: RK_CELL_GRU, hasCellState: false,
+        moduleName: "GRU", torchModuleName: "nn.GRU", gateCount: 3, kernel: kernelNamed("gru"), hasCellState: false,
         keepsRecurrentPartApart: true, hasDirectStateGradient: true, allowsProjection: false, forgetGateBlock: 1,
         inputGateBlock: nil, usesNonlinearity: false, unitVectors: [])
 }

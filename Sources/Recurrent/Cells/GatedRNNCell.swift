@@ -61,7 +61,7 @@ public struct GatedRNNCell<Scalar: RecurrentScalar>: Equatable, Sendable {
 extension CellDefinition {
     /// The course's gated RNN: gate blocks g, s̃; a direct ∂s term (1 - g) ⊙ ds.
     static let gated = CellDefinition(
-        moduleName: "GatedRNN", torchModuleName: nil, gateCount: 2, kernel: RK_CELL_GATED, hasCellState: false,
+        moduleName: "GatedRNN", torchModuleName: nil, gateCount: 2, kernel: kernelNamed("gated"), hasCellState: false,
         keepsRecurrentPartApart: false, hasDirectStateGradient: true, allowsProjection: false, forgetGateBlock: nil,
         inputGateBlock: nil, usesNonlinearity: false, unitVectors: [])
 }

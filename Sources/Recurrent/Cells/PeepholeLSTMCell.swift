@@ -47,7 +47,7 @@ public struct PeepholeLSTMCell<Scalar: RecurrentScalar>: RecurrentCell {
 extension CellDefinition {
     /// The peephole LSTM: the LSTM's gates and memory cell, and three peephole vectors.
     static let peephole = CellDefinition(
-        moduleName: "PeepholeLSTM", torchModuleName: nil, gateCount: 4, kernel: RK_CELL_PEEPHOLE, hasCellState: true,
+        moduleName: "PeepholeLSTM", torchModuleName: nil, gateCount: 4, kernel: kernelNamed("peephole"), hasCellState: true,
         keepsRecurrentPartApart: false, hasDirectStateGradient: false, allowsProjection: false, forgetGateBlock: 1,
         inputGateBlock: 0, usesNonlinearity: false, unitVectors: ["weight_ci", "weight_cf", "weight_co"])
 }

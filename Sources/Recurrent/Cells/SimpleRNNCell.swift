@@ -49,7 +49,7 @@ public struct SimpleRNNCell<Scalar: RecurrentScalar>: Equatable, Sendable {
 extension CellDefinition {
     /// The simple RNN (`nn.RNN`): one block, tanh or ReLU.
     static let rnn = CellDefinition(
-        moduleName: "RNN", torchModuleName: "nn.RNN", gateCount: 1, kernel: RK_CELL_RNN, hasCellState: false,
+        moduleName: "RNN", torchModuleName: "nn.RNN", gateCount: 1, kernel: kernelNamed("rnn"), hasCellState: false,
         keepsRecurrentPartApart: false, hasDirectStateGradient: false, allowsProjection: false, forgetGateBlock: nil,
         inputGateBlock: nil, usesNonlinearity: true, unitVectors: [])
 }

@@ -70,7 +70,7 @@ public struct Trace: Equatable, Sendable {
                 s = visible(try rnn(Tensor(x), state: s))
                 steps.append(TraceStep(t: t, x: x, values: ["s": s.scalars]))
             }
-        case .gru, .peephole:
+        default:
             throw RecurrentError.unsupported("the course's notation has no \(model.cell.definition.moduleName)")
         }
     }

@@ -40,3 +40,6 @@ static void gated_backward(const rk_cell_back *s) {
         })
     }
 }
+
+/// No per-unit vectors: nothing to add.
+static void gated_vectors_backward(const rk_cell_vectors_back *s) { (void)s; }

@@ -55,3 +55,6 @@ static void gru_backward(const rk_cell_back *s) {
         })
     }
 }
+
+/// No per-unit vectors: nothing to add.
+static void gru_vectors_backward(const rk_cell_vectors_back *s) { (void)s; }

@@ -55,3 +55,6 @@ static void lstm_backward(const rk_cell_back *s) {
         })
     }
 }
+
+/// No per-unit vectors: nothing to add.
+static void lstm_vectors_backward(const rk_cell_vectors_back *s) { (void)s; }

@@ -27,3 +27,6 @@ static void rnn_backward(const rk_cell_back *s) {
         })
     }
 }
+
+/// No per-unit vectors: nothing to add.
+static void rnn_vectors_backward(const rk_cell_vectors_back *s) { (void)s; }
