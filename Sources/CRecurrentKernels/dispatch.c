@@ -118,16 +118,15 @@ void rk_cpu_family_model(int *family, int *model) {
 
 #include "body/cells.h"
 
-/// The registered cells' names, in the order of their ids.
-static const char *const cell_names[] = {
-#define RK_CELL_NAME(name) #name,
-    RK_CELLS(RK_CELL_NAME)
-#undef RK_CELL_NAME
-};
+int rk_cell_count(void) { return (int)(sizeof cell_infos / sizeof cell_infos[0]); }
+
+const rk_cell_info *rk_cell_info_of(rk_cell cell) {
+    return cell >= 0 && cell < rk_cell_count() ? cell_infos[cell] : 0;
+}
 
 int rk_cell_named(const char *name) {
-    for (int id = 0; id < (int)(sizeof cell_names / sizeof cell_names[0]); id++) {
-        if (strcmp(cell_names[id], name) == 0) return id;
+    for (rk_cell id = 0; id < rk_cell_count(); id++) {
+        if (strcmp(cell_infos[id]->name, name) == 0) return id;
     }
     return -1;
 }

@@ -1,19 +1,26 @@
-// The C side's registration list. Each cell's element-wise step is one file, `cells/<name>.h`,
-// defining `<name>_forward`, `<name>_backward` and `<name>_vectors_backward`; a cell is
-// registered by its include below and its name in RK_CELLS. Its id (`rk_cell`) is its place in
-// RK_CELLS; Swift finds it by name (`rk_cell_named`), so the two sides never share a number.
-// Without RK_T (dispatch.c) only the list is read; with it, the kernel bodies and the entries
-// that switch between them, for the including table's instruction set and element type.
+// The C side's registration list. A cell is one file, `cells/<name>.h`: its equations, its
+// description (`<name>_info`, read by dispatch.c) and its element-wise step (`<name>_forward`,
+// `<name>_backward`, `<name>_vectors_backward`, compiled into every kernel table). It is
+// registered by its include below and its name in RK_CELLS; its id (`rk_cell`) is its place in
+// RK_CELLS. The Swift side reads every description at start-up (`CellKind.allCases`): it needs
+// no list of its own.
 
 #define RK_CELLS(X) X(rnn) X(gated) X(lstm) X(gru) X(peephole)
 
-#ifdef RK_T
 #include "cells/rnn.h"
 #include "cells/gated.h"
 #include "cells/lstm.h"
 #include "cells/gru.h"
 #include "cells/peephole.h"
 
+#ifndef RK_T
+/// Every description, in the order of the ids.
+static const rk_cell_info *const cell_infos[] = {
+#define RK_CELL_INFO(name) &name##_info,
+    RK_CELLS(RK_CELL_INFO)
+#undef RK_CELL_INFO
+};
+#else
 enum {
 #define RK_CELL_ID(name) RK_CELL_##name,
     RK_CELLS(RK_CELL_ID)

@@ -41,12 +41,48 @@ enum { RK_ISA_COUNT = 4 };
 /// The element types of the tables.
 typedef enum rk_dtype { RK_F32 = 0, RK_F64 = 1 } rk_dtype;
 
-/// A cell's element-wise step in the tables: its place in the C registration list
-/// (`body/cells.h`), found by name with `rk_cell_named`.
+/// A registered cell: its place in the C registration list (`body/cells.h`), 0 ..< `rk_cell_count()`.
 typedef int rk_cell;
 
-/// The id of the cell whose element-wise step is `body/cells/<name>.h` (`"lstm"`), or -1 when
-/// no cell of that name is registered.
+/// What the library needs to know of a cell besides its element-wise step, written in the
+/// cell's own file (`body/cells/<name>.h`) beside that step. Every cell stores PyTorch's four
+/// tensors, `weight_ih` (G·H, X), `weight_hh` (G·H, H), `bias_ih` and `bias_hh` (G·H).
+typedef struct rk_cell_info {
+    /// The cell's name as `--cell` and model files write it (`"lstm"`), and its module's (`"LSTM"`).
+    const char *_Nonnull name, *_Nonnull module_name;
+    /// The PyTorch module with this cell (`"nn.LSTM"`), or NULL when PyTorch has none.
+    const char *_Nullable torch_module_name;
+    /// One line: what the cell computes, for documentation and `--help`.
+    const char *_Nonnull summary;
+    /// G, the stacked gate blocks of `weight_ih` and `weight_hh`.
+    int gate_count;
+    /// 1 when it carries a memory cell c besides h (the tape then keeps c_{t-1} and c_t).
+    int has_cell_state;
+    /// 1 when the recurrent product W_hh h + b_hh is kept apart from the input projection
+    /// (the GRU scales part of it by r) rather than added into the same gates.
+    int keeps_recurrent_part_apart;
+    /// 1 when ∂L/∂h_{t-1} has a direct term besides the product through W_hh (the GRU's
+    /// z ⊙ dh): the backward step writes it, the product adds to it.
+    int has_direct_state_gradient;
+    /// 1 when `proj_size` applies (PyTorch's LSTM only).
+    int allows_projection;
+    /// 1 when the simple RNN's choice of nonlinearity (tanh or ReLU) applies.
+    int uses_nonlinearity;
+    /// The block of the gate whose opening keeps the state (the forget-bias option sets its
+    /// bias), and the block of an input gate (chrono initialisation sets its bias); -1 for none.
+    int forget_gate_block, input_gate_block;
+    /// Names of the vectors of H values each that follow PyTorch's four tensors, in the order
+    /// the step reads them, separated by commas (`"weight_ci,weight_cf,weight_co"`), or "".
+    const char *_Nonnull unit_vectors;
+} rk_cell_info;
+
+/// The number of registered cells.
+int rk_cell_count(void);
+
+/// The description of cell `cell`, or NULL outside 0 ..< `rk_cell_count()`.
+const rk_cell_info *_Nullable rk_cell_info_of(rk_cell cell);
+
+/// The id of the cell named `name` (`"lstm"`), or -1 when no cell of that name is registered.
 int rk_cell_named(const char *_Nonnull name);
 
 /// A strided matrix: element (i, j) at `base[i * row_stride + j * col_stride]`.

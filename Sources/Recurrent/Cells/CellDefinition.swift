@@ -1,24 +1,25 @@
 import CRecurrentKernels
 
 /// Everything the library needs to know of a cell besides its element-wise kernel: what the
-/// time loops, the file readers and writers, the initialisation and the commands ask of it.
-/// Each cell's file defines its own (`CellDefinition.lstm` in `LSTMCell.swift`, ...), and
-/// `CellKind` lists them: adding a cell is its file, its C kernel
-/// (`CRecurrentKernels/body/cells/<name>.h`), and its entries in the two registration lists,
-/// `CellKind` in Swift and `body/cells.h` in C.
+/// time loops, the file readers and writers, the initialisation and the commands ask of it,
+/// read once from the cell's C description (`rk_cell_info`, in `body/cells/<name>.h`).
 ///
 /// In the manner of PyTorch's `RNN.cpp`, the generic scans (`CellRunner`) take any cell: the
 /// recurrent product goes into the gates (or beside them, `keepsRecurrentPartApart`), the
 /// kernel turns pre-activations into activations and new states, and the backward pass adds the
 /// product through W_hh to the cell's direct ∂h term when it has one.
 struct CellDefinition: Sendable {
+    /// The cell's name (`lstm`), its `CellKind`'s raw value.
+    let name: String
+    /// One line on what it computes.
+    let summary: String
     /// The module's name as this library prints it: `LSTM`, `GRU`, `RNN`, `GatedRNN`, ...
     let moduleName: String
     /// The PyTorch module with this cell (`nn.LSTM`), or nil when PyTorch has none.
     let torchModuleName: String?
     /// G, the stacked gate blocks of `weight_ih` and `weight_hh`.
     let gateCount: Int
-    /// The C kernel of its element-wise step (`kernelNamed`).
+    /// The C kernel of its element-wise step: its id.
     let kernel: rk_cell
     /// Whether it carries a memory cell c besides h (the tape then keeps c_{t-1} and c_t).
     let hasCellState: Bool
@@ -61,13 +62,30 @@ struct CellTraits: Equatable, Sendable {
 }
 
 extension CellDefinition {
-    /// The id of the element-wise step registered as `name` in the C list (`body/cells.h`).
-    static func kernelNamed(_ name: String) -> rk_cell {
-        let id = rk_cell_named(name)
-        // Invariant: every name is a constant in a cell's own definition, and
-        // `CellRegistrationTests` resolves every cell's: input cannot reach the precondition.
-        precondition(id >= 0, "no C kernel named \(name) in CRecurrentKernels/body/cells.h")
-        return id
+    /// Every registered cell's definition, in the order of their ids.
+    static let registered: [CellDefinition] = (0..<rk_cell_count()).map { id in
+        // Invariant: every id below `rk_cell_count()` has a description (dispatch.c).
+        CellDefinition(rk_cell_info_of(id)!.pointee, kernel: id)
+    }
+
+    /// The definition a C description gives.
+    init(_ info: rk_cell_info, kernel: rk_cell) {
+        func block(_ b: Int32) -> Int? { b >= 0 ? Int(b) : nil }
+        name = String(cString: info.name)
+        summary = String(cString: info.summary)
+        moduleName = String(cString: info.module_name)
+        torchModuleName = info.torch_module_name.map { String(cString: $0) }
+        gateCount = Int(info.gate_count)
+        self.kernel = kernel
+        hasCellState = info.has_cell_state != 0
+        keepsRecurrentPartApart = info.keeps_recurrent_part_apart != 0
+        hasDirectStateGradient = info.has_direct_state_gradient != 0
+        allowsProjection = info.allows_projection != 0
+        forgetGateBlock = block(info.forget_gate_block)
+        inputGateBlock = block(info.input_gate_block)
+        usesNonlinearity = info.uses_nonlinearity != 0
+        let vectors = String(cString: info.unit_vectors)
+        unitVectors = vectors.isEmpty ? [] : vectors.split(separator: ",").map(String.init)
     }
 
     var traits: CellTraits {
@@ -85,6 +103,10 @@ extension CellKind {
 
     /// Whether the cell has a forget gate (and an input gate) whose biases initialisation sets.
     public var hasForgetGate: Bool { definition.forgetGateBlock != nil }
+
+    /// The names of the cell's own vectors of H values each, stored after PyTorch's four tensors
+    /// (the peephole LSTM's `weight_ci`, `weight_cf`, `weight_co`); empty for most cells.
+    public var unitVectorNames: [String] { definition.unitVectors }
 
     /// Whether the simple RNN's choice of nonlinearity (tanh or ReLU) applies.
     public var usesNonlinearity: Bool { definition.usesNonlinearity }

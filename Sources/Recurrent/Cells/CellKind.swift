@@ -1,38 +1,59 @@
 import CRecurrentKernels
 
-/// The recurrent cells: the Swift side's registration list. A cell is its own file (its
-/// `CellDefinition`, its public one-step type), its element-wise step in C
-/// (`CRecurrentKernels/body/cells/<name>.h`, registered in `body/cells.h`), and here its case and
-/// the line of `definition` that names its definition.
+/// A recurrent cell, by name: one of those registered in the C kernels (`allCases`).
+///
+/// A cell is one file, `CRecurrentKernels/body/cells/<name>.h`: its equations, its description
+/// (`rk_cell_info`: gate count, memory cell, extra per-unit vectors, ...) and its element-wise
+/// step forward and backward, registered by one entry in `body/cells.h`. Nothing in Swift lists
+/// the cells: `allCases` reads the registered descriptions at start-up, so a new cell is at once
+/// a `--cell` value, a kind for `RecurrentConfiguration`, and a tensor layout that model files
+/// save and load. The constants below name the cells this library ships.
 ///
 /// Every cell stores its parameters in PyTorch's fused layout: `weight_ih` `(G·H, X)`,
 /// `weight_hh` `(G·H, H)`, optional `bias_ih` and `bias_hh` `(G·H)`, with the G gate blocks
-/// stacked in the order listed for each case (and, for the LSTM only, an optional projection
-/// `weight_hr` `(P, H)`, in which case `weight_hh` is `(4H, P)`). What each needs beyond that
-/// is in its `CellDefinition`.
-public enum CellKind: String, Sendable, CaseIterable, Codable {
-    /// Simple RNN, one block: s_t = φ(W^{s,x} x_t + W^{s,s} s_{t-1} + b), φ = tanh or ReLU.
-    case rnn
+/// stacked in the order given for each cell (and, for the LSTM only, an optional projection
+/// `weight_hr` `(P, H)`, in which case `weight_hh` is `(4H, P)`), then the cell's own per-unit
+/// vectors of H values each (`unitVectorNames`).
+public struct CellKind: RawRepresentable, Hashable, Sendable, CaseIterable, Codable, CustomStringConvertible {
+    /// The cell's name (`"lstm"`), as `--cell` and model files write it.
+    public let rawValue: String
+    /// Its id in the C registration list.
+    let id: rk_cell
+
+    /// The registered cell named `rawValue`, or nil when there is none.
+    public init?(rawValue: String) {
+        let id = rk_cell_named(rawValue)
+        guard id >= 0 else { return nil }
+        (self.rawValue, self.id) = (rawValue, id)
+    }
+
+    /// Every registered cell, in the order of the C list.
+    public static let allCases: [CellKind] = CellDefinition.registered.map { CellKind(rawValue: $0.name)! }
+
+    public var description: String { rawValue }
+
+    /// The cell's definition, read from its C description.
+    var definition: CellDefinition { CellDefinition.registered[Int(id)] }
+
+    /// One line on what the cell computes.
+    public var summary: String { definition.summary }
+
+    /// A cell this library ships. Invariant: `shipped` is only given the names below, each
+    /// registered in `body/cells.h` (CellRegistrationTests): input cannot reach the `!`.
+    private static func shipped(_ name: String) -> CellKind { CellKind(rawValue: name)! }
+
+    /// Simple RNN, one block: s_t = φ(W^{s,x} x_t + W^{s,s} s_{t-1} + b), φ = tanh or ReLU; see
+    /// `SimpleRNNCell`.
+    public static let rnn = shipped("rnn")
     /// The course's single-gate gated RNN, blocks (g, s̃); see `GatedRNNCell`.
-    case gated
+    public static let gated = shipped("gated")
     /// LSTM, blocks (i, f, g, o) as PyTorch; see `LSTMCell`.
-    case lstm
+    public static let lstm = shipped("lstm")
     /// GRU, blocks (r, z, n) as PyTorch; see `GRUCell`.
-    case gru
+    public static let gru = shipped("gru")
     /// LSTM with peephole connections (Gers & Schmidhuber 2000): i and f also see c_{t-1}, o
     /// sees c_t; see `PeepholeLSTMCell`.
-    case peephole
-
-    /// The cell's definition.
-    var definition: CellDefinition {
-        switch self {
-        case .rnn: .rnn
-        case .gated: .gated
-        case .lstm: .lstm
-        case .gru: .gru
-        case .peephole: .peephole
-        }
-    }
+    public static let peephole = shipped("peephole")
 }
 
 /// The nonlinearity of a simple RNN, as PyTorch's `nn.RNN(nonlinearity=...)`.

@@ -49,12 +49,3 @@ public struct GRUCell<Scalar: RecurrentScalar>: Equatable, Sendable {
                     n: shapes.gate(r.gates, block: 2, of: 3, size: H), h: shapes.tensor(r.h, size: H))
     }
 }
-
-extension CellDefinition {
-    /// The GRU (`nn.GRU`): gate blocks r, z, n; the recurrent part W_hh h + b_hh kept apart,
-    /// since r scales its n block; a direct ∂h term z ⊙ dh.
-    static let gru = CellDefinition(
-        moduleName: "GRU", torchModuleName: "nn.GRU", gateCount: 3, kernel: kernelNamed("gru"), hasCellState: false,
-        keepsRecurrentPartApart: true, hasDirectStateGradient: true, allowsProjection: false, forgetGateBlock: 1,
-        inputGateBlock: nil, usesNonlinearity: false, unitVectors: [])
-}

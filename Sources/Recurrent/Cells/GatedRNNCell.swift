@@ -57,11 +57,3 @@ public struct GatedRNNCell<Scalar: RecurrentScalar>: Equatable, Sendable {
                     candidate: shapes.gate(r.gates, block: 1, of: 2, size: H), s: shapes.tensor(r.h, size: H))
     }
 }
-
-extension CellDefinition {
-    /// The course's gated RNN: gate blocks g, s̃; a direct ∂s term (1 - g) ⊙ ds.
-    static let gated = CellDefinition(
-        moduleName: "GatedRNN", torchModuleName: nil, gateCount: 2, kernel: kernelNamed("gated"), hasCellState: false,
-        keepsRecurrentPartApart: false, hasDirectStateGradient: true, allowsProjection: false, forgetGateBlock: nil,
-        inputGateBlock: nil, usesNonlinearity: false, unitVectors: [])
-}

@@ -85,11 +85,3 @@ public struct LSTMCell<Scalar: RecurrentScalar>: Equatable, Sendable {
                     c: shapes.tensor(r.c!, size: H), h: shapes.tensor(r.h, size: P))
     }
 }
-
-extension CellDefinition {
-    /// The LSTM (`nn.LSTM`): gate blocks i, f, g, o; a memory cell; `proj_size` allowed.
-    static let lstm = CellDefinition(
-        moduleName: "LSTM", torchModuleName: "nn.LSTM", gateCount: 4, kernel: kernelNamed("lstm"), hasCellState: true,
-        keepsRecurrentPartApart: false, hasDirectStateGradient: false, allowsProjection: true, forgetGateBlock: 1,
-        inputGateBlock: 0, usesNonlinearity: false, unitVectors: [])
-}

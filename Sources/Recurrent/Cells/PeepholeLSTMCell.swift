@@ -43,11 +43,3 @@ public struct PeepholeLSTMCell<Scalar: RecurrentScalar>: RecurrentCell {
             c: shapes.tensor(r.c ?? [], size: H), h: shapes.tensor(r.h, size: H))
     }
 }
-
-extension CellDefinition {
-    /// The peephole LSTM: the LSTM's gates and memory cell, and three peephole vectors.
-    static let peephole = CellDefinition(
-        moduleName: "PeepholeLSTM", torchModuleName: nil, gateCount: 4, kernel: kernelNamed("peephole"), hasCellState: true,
-        keepsRecurrentPartApart: false, hasDirectStateGradient: false, allowsProjection: false, forgetGateBlock: 1,
-        inputGateBlock: 0, usesNonlinearity: false, unitVectors: ["weight_ci", "weight_cf", "weight_co"])
-}

@@ -45,11 +45,3 @@ public struct SimpleRNNCell<Scalar: RecurrentScalar>: Equatable, Sendable {
         return shapes.tensor(r.h, size: hiddenSize)
     }
 }
-
-extension CellDefinition {
-    /// The simple RNN (`nn.RNN`): one block, tanh or ReLU.
-    static let rnn = CellDefinition(
-        moduleName: "RNN", torchModuleName: "nn.RNN", gateCount: 1, kernel: kernelNamed("rnn"), hasCellState: false,
-        keepsRecurrentPartApart: false, hasDirectStateGradient: false, allowsProjection: false, forgetGateBlock: nil,
-        inputGateBlock: nil, usesNonlinearity: true, unitVectors: [])
-}

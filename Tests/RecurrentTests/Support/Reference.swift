@@ -76,6 +76,8 @@ enum Reference {
                     hNew[j] = (1 - z) * n + z * h[j]
                 }
                 return (hNew, [])
+            default:
+                fatalError("no float64 reference for the \(kind) cell: add its equations here")
             }
         }
     }

@@ -6,6 +6,16 @@
 // with s̃_t, bit for bit. Backward, from ds = ∂L/∂s_t:
 //   da_g = ds ⊙ (s̃ - s_{t-1}) ⊙ g(1 - g)   da_s = ds ⊙ g ⊙ (1 - s̃²)   direct ∂L/∂s_{t-1} = ds ⊙ (1 - g)
 
+#ifndef RK_T  // the description (dispatch.c)
+static const rk_cell_info gated_info = {
+    .name = "gated", .module_name = "GatedRNN", .torch_module_name = NULL,
+    .summary = "The course's single-gate gated RNN, blocks (g, s̃): s_t = (1 - g_t) ⊙ s_{t-1} + g_t ⊙ s̃_t.",
+    .gate_count = 2, .has_cell_state = 0, .keeps_recurrent_part_apart = 0,
+    .has_direct_state_gradient = 1, .allows_projection = 0, .uses_nonlinearity = 0,
+    .forget_gate_block = -1, .input_gate_block = -1, .unit_vectors = "",
+};
+#else  // the element-wise step, for the including table's instruction set and element type
+
 static void gated_forward(const rk_cell_step *s) {
     const long gs = s->gate_stride;
     const v16 one = (v16)1;
@@ -43,3 +53,4 @@ static void gated_backward(const rk_cell_back *s) {
 
 /// No per-unit vectors: nothing to add.
 static void gated_vectors_backward(const rk_cell_vectors_back *s) { (void)s; }
+#endif

@@ -8,6 +8,16 @@
 //   dn = dh ⊙ (1 - z) ⊙ (1 - n²)   dz = dh ⊙ (h_{t-1} - n) ⊙ z(1 - z)   dr = dn ⊙ ah_n ⊙ r(1 - r)
 //   ∂L/∂a = (dr, dz, dn)   ∂L/∂ah = (dr, dz, dn ⊙ r)   direct ∂L/∂h_{t-1} = dh ⊙ z
 
+#ifndef RK_T  // the description (dispatch.c)
+static const rk_cell_info gru_info = {
+    .name = "gru", .module_name = "GRU", .torch_module_name = "nn.GRU",
+    .summary = "GRU, blocks (r, z, n) as PyTorch: h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}.",
+    .gate_count = 3, .has_cell_state = 0, .keeps_recurrent_part_apart = 1,
+    .has_direct_state_gradient = 1, .allows_projection = 0, .uses_nonlinearity = 0,
+    .forget_gate_block = 1, .input_gate_block = -1, .unit_vectors = "",
+};
+#else  // the element-wise step, for the including table's instruction set and element type
+
 static void gru_forward(const rk_cell_step *s) {
     const long gs = s->gate_stride;
     for (long r = 0; r < s->rows; r++) {
@@ -58,3 +68,4 @@ static void gru_backward(const rk_cell_back *s) {
 
 /// No per-unit vectors: nothing to add.
 static void gru_vectors_backward(const rk_cell_vectors_back *s) { (void)s; }
+#endif

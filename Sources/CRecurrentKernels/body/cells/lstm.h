@@ -10,6 +10,16 @@
 //   da_g = dc_t ⊙ i ⊙ (1 - g²)     da_o = dh ⊙ tanh c_t ⊙ o(1 - o)
 //   ∂L/∂c_{t-1} = dc_t ⊙ f
 
+#ifndef RK_T  // the description (dispatch.c)
+static const rk_cell_info lstm_info = {
+    .name = "lstm", .module_name = "LSTM", .torch_module_name = "nn.LSTM",
+    .summary = "LSTM, blocks (i, f, g, o) as PyTorch: c_t = f ⊙ c_{t-1} + i ⊙ g, h_t = o ⊙ tanh(c_t).",
+    .gate_count = 4, .has_cell_state = 1, .keeps_recurrent_part_apart = 0,
+    .has_direct_state_gradient = 0, .allows_projection = 1, .uses_nonlinearity = 0,
+    .forget_gate_block = 1, .input_gate_block = 0, .unit_vectors = "",
+};
+#else  // the element-wise step, for the including table's instruction set and element type
+
 static void lstm_forward(const rk_cell_step *s) {
     const long gs = s->gate_stride;
     for (long r = 0; r < s->rows; r++) {
@@ -58,3 +68,4 @@ static void lstm_backward(const rk_cell_back *s) {
 
 /// No per-unit vectors: nothing to add.
 static void lstm_vectors_backward(const rk_cell_vectors_back *s) { (void)s; }
+#endif

@@ -12,6 +12,16 @@
 //   ∂L/∂c_{t-1} = dc_t ⊙ f + da_i ⊙ p_i + da_f ⊙ p_f
 //   ∂L/∂p_i += da_i ⊙ c_{t-1}   ∂L/∂p_f += da_f ⊙ c_{t-1}   ∂L/∂p_o += da_o ⊙ c_t   (over all steps)
 
+#ifndef RK_T  // the description (dispatch.c)
+static const rk_cell_info peephole_info = {
+    .name = "peephole", .module_name = "PeepholeLSTM", .torch_module_name = NULL,
+    .summary = "LSTM with peephole connections (Gers & Schmidhuber 2000): i and f also see c_{t-1}, o sees c_t.",
+    .gate_count = 4, .has_cell_state = 1, .keeps_recurrent_part_apart = 0,
+    .has_direct_state_gradient = 0, .allows_projection = 0, .uses_nonlinearity = 0,
+    .forget_gate_block = 1, .input_gate_block = 0, .unit_vectors = "weight_ci,weight_cf,weight_co",
+};
+#else  // the element-wise step, for the including table's instruction set and element type
+
 static void peephole_forward(const rk_cell_step *s) {
     const long gs = s->gate_stride, ps = s->unit_vector_stride;
     const T *p = s->unit_vectors;
@@ -79,3 +89,4 @@ static void peephole_vectors_backward(const rk_cell_vectors_back *s) {
         })
     }
 }
+#endif
