@@ -113,14 +113,14 @@ struct ArchitectureOptions: ParsableArguments {
     @Option(help: "The simple RNN's nonlinearity: tanh (default) or relu.")
     var nonlinearity: Nonlinearity?
 
-    @Option(help: "The cell of a new model.")
-    var cell: CellKind = .lstm
+    @Option(help: "The cell of a new model (default: lstm).")
+    var cell: CellKind?
 
     @Option(help: "The hidden size of a new model (default: the task's; 128 for text, 32 otherwise).")
     var hidden: Int?
 
-    @Option(parsing: .unconditional, help: "Stacked layers of a new model.")
-    var layers = 1
+    @Option(parsing: .unconditional, help: "Stacked layers of a new model (default: 1).")
+    var layers: Int?
 
     @Flag(help: "A new model reads each sequence in both directions.")
     var bidirectional = false
@@ -131,15 +131,36 @@ struct ArchitectureOptions: ParsableArguments {
     @Flag(help: "Orthogonal recurrent weights (each gate's block) instead of PyTorch's uniform initialisation.")
     var orthogonal = false
 
-    @Option(parsing: .unconditional, help: "Set the LSTM's forget-gate bias to this value instead of drawing it (default: ln T for the long tasks; 1 is common elsewhere).")
+    @Option(parsing: .unconditional, help: "Set the forget-gate bias (the LSTMs', the GRU's update gate) to this value instead of drawing it (default: ln T for the long tasks; 1 is common elsewhere).")
     var forgetBias: Double?
 
-    @Option(parsing: .unconditional, help: "Set the LSTM's input-gate bias to this value instead of drawing it (chrono initialisation: minus the forget bias).")
+    @Option(parsing: .unconditional, help: "Set the input-gate bias (the LSTMs', the CIFG's) to this value instead of drawing it (chrono initialisation: minus the forget bias).")
     var inputBias: Double?
 
+    /// The cell of a new model.
+    var newCell: CellKind { cell ?? .lstm }
+
     func validate() throws {
-        if model == nil, nonlinearity == .relu, !cell.usesNonlinearity {
+        if let model {
+            // Options that shape a new model would be ignored by a loaded one: refuse them.
+            let given = [("--cell", cell != nil), ("--hidden", hidden != nil), ("--layers", layers != nil),
+                         ("--bidirectional", bidirectional), ("--embedding", embedding != nil), ("--orthogonal", orthogonal),
+                         ("--forget-bias", forgetBias != nil), ("--input-bias", inputBias != nil)]
+            if let (option, _) = given.first(where: \.1) {
+                throw ValidationError("\(option) is for a new model; --model \(model) keeps its own architecture and weights")
+            }
+            return
+        }
+        let cell = newCell
+        if nonlinearity == .relu, !cell.usesNonlinearity {
             throw ValidationError("--nonlinearity relu is for --cell rnn only; a \(cell.rawValue) has no choice of nonlinearity")
+        }
+        if forgetBias != nil, !cell.hasForgetGate {
+            throw ValidationError("--forget-bias: a \(cell.rawValue) cell has no forget gate"
+                + (cell.hasInputGate ? " (its input gate's bias is --input-bias)" : ""))
+        }
+        if inputBias != nil, !cell.hasInputGate {
+            throw ValidationError("--input-bias: a \(cell.rawValue) cell has no input gate")
         }
     }
 
@@ -163,14 +184,15 @@ struct ArchitectureOptions: ParsableArguments {
         case .vectors(let size): (inputSize, vocabulary) = (size, nil)
         case .tokens(let v): (inputSize, vocabulary) = (embedding ?? hiddenSize, v)
         }
-        let recurrent = RecurrentConfiguration(cell: cell, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers,
+        let recurrent = RecurrentConfiguration(cell: newCell, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers ?? 1,
                                                bidirectional: bidirectional, nonlinearity: nonlinearity ?? .tanh)
         let configuration = SequenceModelConfiguration(recurrent: recurrent, vocabularySize: vocabulary,
                                                        outputSize: data.output.size)
-        // A recipe's gate biases apply to the cells with those gates (the LSTMs).
-        let gated = cell.hasForgetGate
-        let initialization = Initialization(orthogonalRecurrent: orthogonal, forgetBias: forgetBias ?? (gated ? recipe?.forgetBias : nil),
-                                            inputBias: inputBias ?? (gated ? recipe?.inputBias : nil))
+        // A recipe's gate biases apply to the cells with those gates.
+        let cell = newCell
+        let initialization = Initialization(orthogonalRecurrent: orthogonal,
+                                            forgetBias: forgetBias ?? (cell.hasForgetGate ? recipe?.forgetBias : nil),
+                                            inputBias: inputBias ?? (cell.hasInputGate ? recipe?.inputBias : nil))
         return try SequenceModel(configuration, initialization: initialization, seed: seed)
     }
 }

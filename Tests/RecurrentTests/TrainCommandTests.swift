@@ -134,4 +134,35 @@ struct TrainCommandTests {
         #expect(result.stderr.hasPrefix("Error: ") && result.stderr.contains(expected), "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
     }
+
+    @Test("A gate bias for a gate the cell lacks is refused, by the command and by the library, not ignored", arguments: [
+        (["train", "--cell", "gated", "--forget-bias", "1"], "--forget-bias: a gated cell has no forget gate"),
+        (["train", "--cell", "cifg", "--forget-bias", "1"], "--forget-bias: a cifg cell has no forget gate (its input gate's bias is --input-bias)"),
+        (["train", "--cell", "gru", "--input-bias", "-1"], "--input-bias: a gru cell has no input gate"),
+        (["train", "--cell", "rnn", "--input-bias", "-1"], "--input-bias: a rnn cell has no input gate"),
+    ])
+    func gateBiasWithoutGate(_ arguments: [String], _ expected: String) throws {
+        let result = try CLI.run(arguments)
+        #expect(result.status != 0)
+        #expect(result.stderr.hasPrefix("Error: ") && result.stderr.contains(expected), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        let cell = try #require(CellKind(rawValue: arguments[2]))
+        let configuration = SequenceModelConfiguration(recurrent: .init(cell: cell, inputSize: 1, hiddenSize: 4), outputSize: 1)
+        let bias = arguments[3] == "--forget-bias" ? Initialization(forgetBias: 1) : Initialization(inputBias: -1)
+        #expect(throws: RecurrentError.self) { try SequenceModel<Float>(configuration, initialization: bias, seed: 1) }
+    }
+
+
+    @Test("Options that shape a new model are refused beside --model, which would ignore them",
+          arguments: [["--hidden", "7"], ["--cell", "gru"], ["--layers", "2"], ["--bidirectional"], ["--forget-bias", "3"]])
+    func newModelOptionsBesideModel(_ option: [String]) throws {
+        let dir = try CLI.temporaryDirectory()
+        let made = try CLI.run(["train", "--task", "adding", "--length", "20", "--steps", "5", "--output", "m.safetensors"], in: dir)
+        #expect(made.status == 0, "\(made.stderr)")
+        let result = try CLI.run(["train", "--model", "m.safetensors", "--task", "adding", "--length", "20", "--steps", "5"] + option, in: dir)
+        #expect(result.status != 0)
+        #expect(result.stderr == "Error: \(option[0]) is for a new model; --model m.safetensors keeps its own architecture and weights\n",
+                "\(result.stderr)")
+    }
+
 }

@@ -5,13 +5,14 @@
 // RK_CELLS. The Swift side reads every description at start-up (`CellKind.allCases`): it needs
 // no list of its own.
 
-#define RK_CELLS(X) X(rnn) X(gated) X(lstm) X(gru) X(peephole)
+#define RK_CELLS(X) X(rnn) X(gated) X(lstm) X(gru) X(peephole) X(cifg)
 
 #include "cells/rnn.h"
 #include "cells/gated.h"
 #include "cells/lstm.h"
 #include "cells/gru.h"
 #include "cells/peephole.h"
+#include "cells/cifg.h"
 
 #ifndef RK_T
 /// Every description, in the order of the ids.

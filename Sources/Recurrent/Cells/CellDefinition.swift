@@ -104,6 +104,9 @@ extension CellKind {
     /// Whether the cell has a forget gate (and an input gate) whose biases initialisation sets.
     public var hasForgetGate: Bool { definition.forgetGateBlock != nil }
 
+    /// Whether the cell has an input gate whose bias initialisation can set (the LSTMs, the CIFG).
+    public var hasInputGate: Bool { definition.inputGateBlock != nil }
+
     /// The names of the cell's own vectors of H values each, stored after PyTorch's four tensors
     /// (the peephole LSTM's `weight_ci`, `weight_cf`, `weight_co`); empty for most cells.
     public var unitVectorNames: [String] { definition.unitVectors }
@@ -115,10 +118,15 @@ extension CellKind {
     /// peephole LSTM).
     public var torchModuleName: String? { definition.torchModuleName }
 
-    /// The cell whose definition reads a state_dict with G gate blocks and these unit-vector
-    /// tensor kinds present (`weight_ci`, ...): the one needing all of them and the most, or nil.
+    /// The cell that reads a state_dict with G gate blocks and these unit-vector tensor kinds
+    /// present (`weight_ci`, ...) when nothing names it: among those needing no vector that is
+    /// absent, the one needing the most, and PyTorch's module before a cell PyTorch lacks (a file
+    /// without metadata comes from PyTorch: 3 blocks are the GRU, not the CIFG); nil when none fits.
     static func inferred(gates: Int, unitVectors present: Set<String>) -> CellKind? {
         allCases.filter { $0.gateCount == gates && Set($0.definition.unitVectors).isSubset(of: present) }
-            .max { $0.definition.unitVectors.count < $1.definition.unitVectors.count }
+            .min { a, b in
+                (-a.definition.unitVectors.count, a.torchModuleName == nil ? 1 : 0, a.id)
+                    < (-b.definition.unitVectors.count, b.torchModuleName == nil ? 1 : 0, b.id)
+            }
     }
 }

@@ -128,15 +128,8 @@ public enum TorchStateDict {
             }
             (hidden, projection) = (whr[1], whr[0])
         }
-        // The cell from its gate blocks, and from the unit vectors present (the peephole LSTM's).
-        let vectors = Set(byName.keys.compactMap { name in parse(Substring(name)).map(\.kind) })
-        guard whh[0] % hidden == 0, let kind = CellKind.inferred(gates: whh[0] / hidden, unitVectors: vectors) else {
-            throw RecurrentError.shape(
-                "\(source): \(prefix)weight_hh_l0 has \(whh[0]) rows for hidden size \(hidden): not 1, 2, 3 or 4 gate blocks")
-        }
-        if let declared = metadata[MetadataKey.cell], declared != kind.rawValue {
-            throw RecurrentError.format("\(source): metadata says cell '\(declared)' but the shapes are those of \(kind.rawValue)")
-        }
+        let kind = try cell(rows: whh[0], hidden: hidden, vectors: Set(byName.keys.compactMap { parse(Substring($0))?.kind }),
+                            declared: metadata[MetadataKey.cell], source: source, prefix: prefix)
         var resolved = nonlinearity ?? .tanh
         if nonlinearity == nil, let name = metadata[MetadataKey.nonlinearity] {
             guard let parsed = Nonlinearity(rawValue: name) else {
@@ -157,6 +150,28 @@ public enum TorchStateDict {
             throw error
         }
         return configuration
+    }
+
+    /// The cell of weights with `rows` rows in `weight_hh_l0` for hidden size `hidden` and these
+    /// tensor kinds present: the cell the metadata declares when its gate blocks and vectors fit,
+    /// else the one `CellKind.inferred` reads from the shapes.
+    /// - Throws: `RecurrentError` when no cell fits, the declared one is unknown, or it does not fit.
+    private static func cell(rows: Int, hidden: Int, vectors: Set<String>, declared: String?, source: String,
+                             prefix: String) throws -> CellKind {
+        let gates = rows % hidden == 0 ? rows / hidden : 0
+        let counts = Set(CellKind.allCases.map(\.gateCount)).sorted().map(String.init).joined(separator: ", ")
+        guard let inferred = CellKind.inferred(gates: gates, unitVectors: vectors) else {
+            throw RecurrentError.shape(
+                "\(source): \(prefix)weight_hh_l0 has \(rows) rows for hidden size \(hidden): not \(counts) gate blocks of a known cell")
+        }
+        guard let declared else { return inferred }
+        guard let kind = CellKind(rawValue: declared) else {
+            throw RecurrentError.format("\(source): metadata says cell '\(declared)', which is not one of \(CellKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard kind.gateCount == gates, Set(kind.unitVectorNames).isSubset(of: vectors) else {
+            throw RecurrentError.format("\(source): metadata says cell '\(declared)' but the shapes are those of \(inferred.rawValue)")
+        }
+        return kind
     }
 
     /// The network under `prefix` in `store`; every tensor of the module must be present with

@@ -170,7 +170,15 @@ public struct SequenceModel<Scalar: RecurrentScalar>: Sendable {
     /// A new model initialised from `seed` (PyTorch's defaults unless `initialization` says otherwise).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
+    /// - Throws: `RecurrentError` also for a forget or input bias the cell has no gate for.
     public init(_ configuration: SequenceModelConfiguration, initialization: Initialization = .pytorch, seed: UInt64) throws {
+        let cell = configuration.recurrent.cell
+        if initialization.forgetBias != nil && !cell.hasForgetGate {
+            throw RecurrentError.unsupported("a forget-gate bias for the \(cell) cell, which has no forget gate")
+        }
+        if initialization.inputBias != nil && !cell.hasInputGate {
+            throw RecurrentError.unsupported("an input-gate bias for the \(cell) cell, which has no input gate")
+        }
         try self.init(configuration)
         var g = SeededGenerator(seed: seed)
         initialize(initialization, generator: &g)

@@ -76,6 +76,16 @@ enum Reference {
                     hNew[j] = (1 - z) * n + z * h[j]
                 }
                 return (hNew, [])
+            case CellKind(rawValue: "cifg"):
+                // Greff et al. (2017): the forget gate is 1 - i; blocks i, g, o.
+                var cNew = [Double](repeating: 0, count: H), hNew = [Double](repeating: 0, count: H)
+                for j in 0..<H {
+                    let i = sigmoid(gi[j] + gh[j]), g = tanh(gi[H + j] + gh[H + j])
+                    let o = sigmoid(gi[2 * H + j] + gh[2 * H + j])
+                    cNew[j] = (1 - i) * c[j] + i * g
+                    hNew[j] = o * tanh(cNew[j])
+                }
+                return (hNew, cNew)
             default:
                 fatalError("no float64 reference for the \(kind) cell: add its equations here")
             }
@@ -98,7 +108,7 @@ enum Reference {
         lengths: [Int]? = nil, h0: [Double]? = nil, c0: [Double]? = nil
     ) -> (output: [Double], hN: [Double], cN: [Double]) {
         let D = cfg.directions, P = cfg.stateSize, H = cfg.hiddenSize
-        let hasC = cfg.cell == .lstm || cfg.cell == .peephole
+        let hasC = cfg.cell == .lstm || cfg.cell == .peephole || cfg.cell.rawValue == "cifg"
         var input = x
         var hN = [Double](repeating: 0, count: cfg.layers * D * B * P)
         var cN = [Double](repeating: 0, count: cfg.layers * D * B * H)
