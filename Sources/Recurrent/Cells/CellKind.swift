@@ -15,20 +15,24 @@ import CRecurrentKernels
 /// `weight_hr` `(P, H)`, in which case `weight_hh` is `(4H, P)`), then the cell's own per-unit
 /// vectors of H values each (`unitVectorNames`).
 public struct CellKind: RawRepresentable, Hashable, Sendable, CaseIterable, Codable, CustomStringConvertible {
-    /// The cell's name (`"lstm"`), as `--cell` and model files write it.
-    public let rawValue: String
-    /// Its id in the C registration list.
+    /// Its id in the C registration list (the only stored value: a kind is as cheap to copy as
+    /// an enum, which matters inside the time loops' geometry).
     let id: rk_cell
+
+    /// The cell's name (`"lstm"`), as `--cell` and model files write it.
+    public var rawValue: String { definition.name }
 
     /// The registered cell named `rawValue`, or nil when there is none.
     public init?(rawValue: String) {
         let id = rk_cell_named(rawValue)
         guard id >= 0 else { return nil }
-        (self.rawValue, self.id) = (rawValue, id)
+        self.id = id
     }
 
     /// Every registered cell, in the order of the C list.
-    public static let allCases: [CellKind] = CellDefinition.registered.map { CellKind(rawValue: $0.name)! }
+    public static let allCases: [CellKind] = CellDefinition.registered.map { CellKind(id: $0.kernel) }
+
+    private init(id: rk_cell) { self.id = id }
 
     public var description: String { rawValue }
 

@@ -81,8 +81,8 @@ struct RowBlockSteps<Scalar: RecurrentScalar>: ForwardSteps, @unchecked Sendable
     let whh: RowBlockMatrix<Scalar>
     /// b_hh in row blocks, for a cell that keeps its recurrent part apart.
     let bhh: Buffer<Scalar>?
-    /// The kernel's arguments that stay the same at every step (the rest is set per step).
-    let template: rk_row_step
+    /// The kernel's arguments, set once; each step sets only what changes.
+    let arguments: RowStepArguments
 
     init(_ runner: CellRunner<Scalar>, layout: RowBlockLayout, proj: UnsafeMutablePointer<Scalar>, tape: CellTape<Scalar>?,
          meeting: StepMeeting, tile: UnsafeMutablePointer<Scalar>) {
@@ -101,11 +101,11 @@ struct RowBlockSteps<Scalar: RecurrentScalar>: ForwardSteps, @unchecked Sendable
         }
         (self.runner, self.layout, self.proj, self.tape, self.meeting, self.tile) = (runner, layout, proj, tape, meeting, tile)
         let traits = g.traits
-        template = rk_row_step(
+        arguments = RowStepArguments(rk_row_step(
             w: whh.storage.base, k: g.hiddenSize, width: layout.width, units: layout.units, hidden: g.hiddenSize, q0: 0, q1: 0,
             a: proj, bhh: bhh?.base, tile: tile, h_prev: proj, h: proj, c_prev: nil, c: nil, aux: nil,
             unit_vectors: runner.weights.unitVectors, tape_gates: nil, gates: Int32(layout.gates),
-            apart: traits.keepsRecurrentPartApart ? 1 : 0, nonlinearity: g.nonlinearity == .tanh ? 0 : 1, cell: traits.kernel)
+            apart: traits.keepsRecurrentPartApart ? 1 : 0, nonlinearity: g.nonlinearity == .tanh ? 0 : 1, cell: traits.kernel))
     }
 
     func region(_ p: Int, step s: Int) -> StepRegion {
@@ -125,21 +125,36 @@ struct RowBlockSteps<Scalar: RecurrentScalar>: ForwardSteps, @unchecked Sendable
                 recurrent_prefetch(next + j)
             }
         }
-        var args = template
-        (args.q0, args.q1) = (region.blocks.lowerBound, region.blocks.upperBound)
-        (args.a, args.h_prev, args.h) = (UnsafeMutableRawPointer(proj + t * W), UnsafeRawPointer(hPrev), UnsafeMutableRawPointer(hOut))
-        if hasC { (args.c_prev, args.c) = (UnsafeRawPointer(cPrev), UnsafeMutableRawPointer(cOut)) }
+        let args = arguments.pointer
+        (args.pointee.q0, args.pointee.q1) = (region.blocks.lowerBound, region.blocks.upperBound)
+        args.pointee.a = UnsafeMutableRawPointer(proj + t * W)
+        (args.pointee.h_prev, args.pointee.h) = (UnsafeRawPointer(hPrev), UnsafeMutableRawPointer(hOut))
+        if hasC { (args.pointee.c_prev, args.pointee.c) = (UnsafeRawPointer(cPrev), UnsafeMutableRawPointer(cOut)) }
         if let tape {
-            args.aux = tape.ghn.map { UnsafeMutableRawPointer($0.base + t * H) }
-            args.tape_gates = UnsafeMutableRawPointer(tape.gates.base + t * g.gateRows)
+            args.pointee.aux = tape.ghn.map { UnsafeMutableRawPointer($0.base + t * H) }
+            args.pointee.tape_gates = UnsafeMutableRawPointer(tape.gates.base + t * g.gateRows)
         }
-        runner.table.pointee.row_step(&args)
+        runner.table.pointee.row_step(args)
     }
 
     func finish(_ p: Int, step s: Int) {
         meeting.stopWork(p)
         meeting.meet(p, s)
     }
+}
+
+/// The row kernel's arguments of one participant, kept between its steps so that a step sets
+/// only the fields that change (copying the whole struct each step cost a memcpy per step).
+final class RowStepArguments: @unchecked Sendable {
+    // Invariant: one participant's steps use it, one after another; freed with the object.
+    let pointer: UnsafeMutablePointer<rk_row_step>
+
+    init(_ initial: rk_row_step) {
+        pointer = .allocate(capacity: 1)
+        pointer.initialize(to: initial)
+    }
+
+    deinit { pointer.deallocate() }
 }
 
 /// The backward steps of a batch of one for one participant of the `meeting`: phase 1 the
