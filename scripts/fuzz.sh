@@ -150,7 +150,9 @@ if ! build; then
     echo "fuzz build failed" >&2
     exit 1
 fi
-echo "running ${TARGETS[*]} for ${FUZZ_RUNS:+$FUZZ_RUNS inputs}${FUZZ_RUNS:-${SECONDS_PER_TARGET}s} each (logs in $BUILD/logs)"
+budget_text=${SECONDS_PER_TARGET}s
+[[ -n ${FUZZ_RUNS:-} ]] && budget_text="$FUZZ_RUNS inputs"
+echo "running ${TARGETS[*]} for $budget_text each (logs in $BUILD/logs)"
 failed=0
 for t in "${TARGETS[@]}"; do run "$t" || failed=1; done
 exit $failed

@@ -75,7 +75,7 @@ extension InspectCommand {
             let byName = Dictionary(shapes.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a })
             let config = SequenceModelConfiguration(
                 recurrent: recurrent, vocabularySize: roles.embedding.flatMap { byName[$0]?.first },
-                outputSize: roles.head.flatMap { byName[$0 + "weight"]?.first }, recurrentPrefix: prefix,
+                headSize: roles.head.flatMap { byName[$0 + "weight"]?.first }, recurrentPrefix: prefix,
                 embeddingName: roles.embedding ?? "", headPrefix: roles.head ?? "", headHasBias: roles.headHasBias)
             print("model: " + Self.describe(config))
             if !roles.leftOut.isEmpty { print("  left out (not part of the model): " + PredictCommand.listing(roles.leftOut)) }
@@ -89,7 +89,7 @@ extension InspectCommand {
         var parts: [String] = []
         if let v = c.vocabularySize { parts.append("embedding \(c.embeddingName) Embedding(\(v), \(c.recurrent.inputSize))") }
         parts.append("recurrent '\(c.recurrentPrefix)' \(c.recurrent.summary)")
-        if let o = c.outputSize {
+        if let o = c.headSize {
             parts.append("head '\(c.headPrefix)' Linear(\(c.recurrent.outputSize), \(o)\(c.headHasBias ? "" : ", bias=False"))")
         }
         return parts.joined(separator: " → ")

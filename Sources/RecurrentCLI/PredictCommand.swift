@@ -65,7 +65,7 @@ struct PredictCommand: ParsableCommand {
             FileHandle.standardError.write(Data(("note: running the model under '\(loaded.configuration.recurrentPrefix)'; left out: "
                 + Self.listing(loaded.passthrough.map(\.name)) + "\n").utf8))
         }
-        if softmax && loaded.configuration.outputSize == nil {
+        if softmax && loaded.configuration.headSize == nil {
             throw RecurrentError(.value, "--softmax needs a model with a head; this one outputs its recurrent states")
         }
         let layout: SequenceLayout = batchFirst ? .batchFirst : .sequenceFirst

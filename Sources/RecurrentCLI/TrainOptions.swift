@@ -187,7 +187,7 @@ struct ArchitectureOptions: ParsableArguments {
         let recurrent = RecurrentConfiguration(cell: newCell, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers ?? 1,
                                                bidirectional: bidirectional, nonlinearity: nonlinearity ?? .tanh)
         let configuration = SequenceModelConfiguration(recurrent: recurrent, vocabularySize: vocabulary,
-                                                       outputSize: data.output.size)
+                                                       headSize: data.output.size)
         // A recipe's gate biases apply to the cells with those gates.
         let cell = newCell
         let initialization = Initialization(orthogonalRecurrent: orthogonal,

@@ -40,7 +40,7 @@ struct ReadmeTests {
         let step = try cell(Tensor([1.0]))
         #expect(step.h.shape == [1] && step.h.scalars[0].rounded() == 1)
         let model = try SequenceModel<Float>(
-            .init(recurrent: .init(cell: .lstm, inputSize: 1, hiddenSize: 16), outputSize: 3), seed: 0)
+            .init(recurrent: .init(cell: .lstm, inputSize: 1, hiddenSize: 16), headSize: 3), seed: 0)
         var trainer = try Trainer(model: model, data: try ParityTask(length: 20), options: TrainingOptions(
             steps: 600, optimizer: .init(kind: .adam, learningRate: 0.01), clipNorm: 1))
         try trainer.run()

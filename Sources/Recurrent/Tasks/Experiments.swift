@@ -32,7 +32,7 @@ public enum Experiments {
         let recipe = BuiltInTask.adding.recipe(length: length)
         let data = try AddingTask(length: length)
         let model = try SequenceModel<Float>(
-            .init(recurrent: .init(cell: cell, inputSize: 2, hiddenSize: recipe.hiddenSize), outputSize: 1),
+            .init(recurrent: .init(cell: cell, inputSize: 2, hiddenSize: recipe.hiddenSize), headSize: 1),
             initialization: Initialization(forgetBias: cell == .lstm ? recipe.forgetBias : nil,
                                            inputBias: cell == .lstm ? recipe.inputBias : nil), seed: seed)
         let options = TrainingOptions(batchSize: recipe.batchSize, steps: steps ?? recipe.steps,

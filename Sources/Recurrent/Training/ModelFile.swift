@@ -111,7 +111,7 @@ extension SequenceModel {
         let byName = Dictionary(shapes.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a })
         return SequenceModelConfiguration(
             recurrent: recurrent, vocabularySize: roles.embedding.flatMap { byName[$0]?.first },
-            outputSize: roles.head.flatMap { byName[$0 + "weight"]?.first }, recurrentPrefix: chosen,
+            headSize: roles.head.flatMap { byName[$0 + "weight"]?.first }, recurrentPrefix: chosen,
             embeddingName: roles.embedding ?? "embedding.weight", headPrefix: roles.head ?? "head.", headHasBias: roles.headHasBias)
     }
 

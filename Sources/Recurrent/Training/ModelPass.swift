@@ -35,7 +35,7 @@ extension SequenceModel {
 
     /// The head, when the model has one.
     var head: Linear<Scalar>? {
-        guard let w = headOffset, let o = configuration.outputSize else { return nil }
+        guard let w = headOffset, let o = configuration.headSize else { return nil }
         return Linear(inputSize: configuration.recurrent.outputSize, outputSize: o, weight: w,
                       bias: configuration.headHasBias ? w + o * configuration.recurrent.outputSize : nil)
     }

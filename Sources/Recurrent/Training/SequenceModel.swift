@@ -12,8 +12,9 @@ public struct SequenceModelConfiguration: Equatable, Sendable, Codable {
     /// The vocabulary size V of an embedding (whose width is the stack's input size), or nil
     /// when the inputs are vectors.
     public var vocabularySize: Int?
-    /// The head's output size O, or nil for no head.
-    public var outputSize: Int?
+    /// O, the head's output features, or nil for no head (then each output step is the
+    /// stack's, `recurrent.outputSize` = D·Hout wide; `modelOutputSize` is either).
+    public var headSize: Int?
     /// The prefix of the recurrent tensors' names: `rnn.` for models made here, and whatever
     /// the source file used when fine-tuning a PyTorch module (`""` for a bare `nn.LSTM`).
     public var recurrentPrefix: String
@@ -26,20 +27,37 @@ public struct SequenceModelConfiguration: Equatable, Sendable, Codable {
     public var headHasBias: Bool
 
     /// Makes a configuration.
-    public init(recurrent: RecurrentConfiguration, vocabularySize: Int? = nil, outputSize: Int? = nil,
+    public init(recurrent: RecurrentConfiguration, vocabularySize: Int? = nil, headSize: Int? = nil,
                 recurrentPrefix: String = "rnn.", embeddingName: String = "embedding.weight", headPrefix: String = "head.",
                 headHasBias: Bool = true) {
         self.recurrent = recurrent
         self.vocabularySize = vocabularySize
-        self.outputSize = outputSize
+        self.headSize = headSize
         self.recurrentPrefix = recurrentPrefix
         self.embeddingName = embeddingName
         self.headPrefix = headPrefix
         self.headHasBias = headHasBias
     }
 
+    /// Makes a configuration (the head's size under its former name).
+    @available(*, deprecated, renamed: "init(recurrent:vocabularySize:headSize:recurrentPrefix:embeddingName:headPrefix:headHasBias:)")
+    public init(recurrent: RecurrentConfiguration, vocabularySize: Int? = nil, outputSize: Int?,
+                recurrentPrefix: String = "rnn.", embeddingName: String = "embedding.weight", headPrefix: String = "head.",
+                headHasBias: Bool = true) {
+        self.init(recurrent: recurrent, vocabularySize: vocabularySize, headSize: outputSize, recurrentPrefix: recurrentPrefix,
+                  embeddingName: embeddingName, headPrefix: headPrefix, headHasBias: headHasBias)
+    }
+
+    /// The head's size under its former name, which other types use for the width of what they return.
+    @available(*, deprecated, renamed: "headSize")
+    public var outputSize: Int? {
+        get { headSize }
+        set { headSize = newValue }
+    }
+
+    /// The file keys: the head's size is written as `outputSize`, as before its rename.
     private enum CodingKeys: String, CodingKey {
-        case recurrent, vocabularySize, outputSize, recurrentPrefix, embeddingName, headPrefix, headHasBias
+        case recurrent, vocabularySize, headSize = "outputSize", recurrentPrefix, embeddingName, headPrefix, headHasBias
     }
 
     /// Decodes a configuration; files written before the names were recorded have the defaults.
@@ -47,7 +65,7 @@ public struct SequenceModelConfiguration: Equatable, Sendable, Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(recurrent: try c.decode(RecurrentConfiguration.self, forKey: .recurrent),
                   vocabularySize: try c.decodeIfPresent(Int.self, forKey: .vocabularySize),
-                  outputSize: try c.decodeIfPresent(Int.self, forKey: .outputSize),
+                  headSize: try c.decodeIfPresent(Int.self, forKey: .headSize),
                   recurrentPrefix: try c.decode(String.self, forKey: .recurrentPrefix),
                   embeddingName: try c.decodeIfPresent(String.self, forKey: .embeddingName) ?? "embedding.weight",
                   headPrefix: try c.decodeIfPresent(String.self, forKey: .headPrefix) ?? "head.",
@@ -59,7 +77,7 @@ public struct SequenceModelConfiguration: Equatable, Sendable, Codable {
     public var headBiasName: String { headPrefix + "bias" }
 
     /// The size of the model's output vector: O with a head, else D·Hout.
-    public var modelOutputSize: Int { outputSize ?? recurrent.outputSize }
+    public var modelOutputSize: Int { headSize ?? recurrent.outputSize }
 
     /// Every tensor's name and shape, in storage order: the embedding, the recurrent tensors
     /// (with the prefix), the head's weight and bias.
@@ -67,7 +85,7 @@ public struct SequenceModelConfiguration: Equatable, Sendable, Codable {
         var list: [(String, [Int])] = []
         if let v = vocabularySize { list.append((embeddingName, [v, recurrent.inputSize])) }
         list += recurrent.parameterShapes.map { (recurrentPrefix + $0.name, $0.shape) }
-        if let o = outputSize {
+        if let o = headSize {
             list.append((headWeightName, [o, recurrent.outputSize]))
             if headHasBias { list.append((headBiasName, [o])) }
         }
@@ -81,7 +99,7 @@ public struct SequenceModelConfiguration: Equatable, Sendable, Codable {
         if let v = vocabularySize, v <= 0 || v > limit {
             throw RecurrentError.value("vocabulary size must be in 1...\(limit), got \(v)")
         }
-        if let o = outputSize, o <= 0 || o > limit { throw RecurrentError.value("output size must be in 1...\(limit), got \(o)") }
+        if let o = headSize, o <= 0 || o > limit { throw RecurrentError.value("head size must be in 1...\(limit), got \(o)") }
         let sizes = parameterShapes.map { MemoryBudget.product($0.shape) }
         let count = sizes.contains { $0 == nil } ? nil : MemoryBudget.sum(sizes.compactMap { $0 })
         try MemoryBudget.require(count.flatMap { MemoryBudget.product([$0, 4]) }, for: "the parameters of this model")
@@ -243,7 +261,7 @@ extension SequenceModelConfiguration {
         var parts: [String] = []
         if let v = vocabularySize { parts.append("Embedding(\(v), \(recurrent.inputSize))") }
         parts.append(recurrent.summary)
-        if let o = outputSize { parts.append("Linear(\(recurrent.outputSize), \(o))") }
+        if let o = headSize { parts.append("Linear(\(recurrent.outputSize), \(o))") }
         return parts.joined(separator: " → ")
     }
 }
