@@ -27,46 +27,13 @@ struct CIFGTests {
     @Test("Double and Float networks agree with the float64 reference of the equations (1e-12, 1e-5), batch 1 and 3",
           arguments: 0..<configurations.count)
     func matchesReference(_ index: Int) throws {
-        let cfg = Self.configurations[index]
-        for B in [1, 3] {
-            let T = 7, rows = cfg.layers * cfg.directions
-            let p = Reference.randomParameters(cfg, seed: UInt64(index) + 60)
-            let x = Reference.randomArray(T * B * cfg.inputSize, seed: 17)
-            let h0 = Reference.randomArray(rows * B * cfg.hiddenSize, seed: 18), c0 = Reference.randomArray(rows * B * cfg.hiddenSize, seed: 19)
-            let lengths = B == 3 ? [7, 2, 5] : nil
-            let expected = Reference.network(cfg, p, x: x, T: T, B: B, lengths: lengths, h0: h0, c0: c0)
-            let double = try RecurrentNetwork<Double>.make(cfg, p)
-            let state = RecurrentState<Double>(h: try Tensor(shape: [rows, B, cfg.hiddenSize], scalars: h0),
-                                               c: try Tensor(shape: [rows, B, cfg.hiddenSize], scalars: c0))
-            let (y, final) = try double(try Tensor(shape: [T, B, cfg.inputSize], scalars: x), initialState: state, lengths: lengths)
-            #expect(maxAbsDiff(y.scalars, expected.output) < 1e-12, "B = \(B)")
-            #expect(maxAbsDiff(final.h.scalars, expected.hN) < 1e-12 && maxAbsDiff(final.c!.scalars, expected.cN) < 1e-12)
-            let float = try RecurrentNetwork<Float>.make(cfg, p)
-            let floatState = RecurrentState<Float>(h: try Tensor(shape: [rows, B, cfg.hiddenSize], scalars: h0.map { Float($0) }),
-                                                   c: try Tensor(shape: [rows, B, cfg.hiddenSize], scalars: c0.map { Float($0) }))
-            let (yf, finalF) = try float(try Tensor(shape: [T, B, cfg.inputSize], scalars: x.map { Float($0) }),
-                                         initialState: floatState, lengths: lengths)
-            #expect(maxAbsDiff(yf.scalars, expected.output) < 1e-5, "B = \(B)")
-            #expect(maxAbsDiff(finalF.c!.scalars, expected.cN) < 1e-5)
-        }
+        try CellChecks.expectMatchesReference(Self.configurations[index], parameterSeed: UInt64(index) + 60, dataSeed: 17)
     }
 
     @Test("∂L/∂(parameters, input, h0, c0) match finite differences (relative 1e-6)",
           arguments: [(Self.configurations[0], [Int]?.none, 3), (Self.configurations[1], [4, 1, 3], 3)])
     func gradientCheck(_ c: (RecurrentConfiguration, [Int]?, Int)) throws {
-        let (cfg, lengths, B) = c
-        let net = try RecurrentNetwork<Double>(cfg, seed: 78)
-        let loss = LinearProbeLoss(cfg, T: 4, B: B, seed: 6, lengths: lengths)
-        let analytic = loss.gradients(net)
-        let numeric = finiteDifferences(net.parameters.storage) { p in
-            var n = net
-            n.parameters.storage = p
-            return loss.value(n)
-        }
-        #expect(relativeError(analytic.params, numeric) < 1e-6)
-        #expect(relativeError(analytic.x, finiteDifferences(loss.x) { loss.value(net, x: $0) }) < 1e-6)
-        #expect(relativeError(analytic.h0, finiteDifferences(loss.h0!) { loss.value(net, h0: $0) }) < 1e-6)
-        #expect(relativeError(analytic.c0, finiteDifferences(loss.c0!) { loss.value(net, c0: $0) }) < 1e-6)
+        try CellChecks.expectGradientsMatchFiniteDifferences(c.0, lengths: c.1, batch: c.2, networkSeed: 78, lossSeed: 6)
     }
 
     @Test("Saved and loaded by name from the metadata; inspect names it; train --cell cifg learns the temporal order")

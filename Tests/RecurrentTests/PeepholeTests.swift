@@ -16,28 +16,7 @@ struct PeepholeTests {
     @Test("Double and Float networks agree with the float64 reference of the equations (1e-12, 1e-5), batch 1 and 3",
           arguments: 0..<configurations.count)
     func matchesReference(_ index: Int) throws {
-        let cfg = Self.configurations[index]
-        for B in [1, 3] {
-            let T = 7, rows = cfg.layers * cfg.directions
-            let p = Reference.randomParameters(cfg, seed: UInt64(index) + 40)
-            let x = Reference.randomArray(T * B * cfg.inputSize, seed: 7)
-            let h0 = Reference.randomArray(rows * B * cfg.hiddenSize, seed: 8), c0 = Reference.randomArray(rows * B * cfg.hiddenSize, seed: 9)
-            let lengths = B == 3 ? [7, 2, 5] : nil
-            let expected = Reference.network(cfg, p, x: x, T: T, B: B, lengths: lengths, h0: h0, c0: c0)
-            let double = try RecurrentNetwork<Double>.make(cfg, p)
-            let state = RecurrentState<Double>(h: try Tensor(shape: [rows, B, cfg.hiddenSize], scalars: h0),
-                                               c: try Tensor(shape: [rows, B, cfg.hiddenSize], scalars: c0))
-            let (y, final) = try double(try Tensor(shape: [T, B, cfg.inputSize], scalars: x), initialState: state, lengths: lengths)
-            #expect(maxAbsDiff(y.scalars, expected.output) < 1e-12, "B = \(B)")
-            #expect(maxAbsDiff(final.h.scalars, expected.hN) < 1e-12 && maxAbsDiff(final.c!.scalars, expected.cN) < 1e-12)
-            let float = try RecurrentNetwork<Float>.make(cfg, p)
-            let floatState = RecurrentState<Float>(h: try Tensor(shape: [rows, B, cfg.hiddenSize], scalars: h0.map { Float($0) }),
-                                                   c: try Tensor(shape: [rows, B, cfg.hiddenSize], scalars: c0.map { Float($0) }))
-            let (yf, finalF) = try float(try Tensor(shape: [T, B, cfg.inputSize], scalars: x.map { Float($0) }),
-                                         initialState: floatState, lengths: lengths)
-            #expect(maxAbsDiff(yf.scalars, expected.output) < 1e-5, "B = \(B)")
-            #expect(maxAbsDiff(finalF.c!.scalars, expected.cN) < 1e-5)
-        }
+        try CellChecks.expectMatchesReference(Self.configurations[index], parameterSeed: UInt64(index) + 40, dataSeed: 7)
     }
 
     @Test("∂L/∂(parameters, peephole vectors included, input, h0, c0) match finite differences (relative 1e-6)",
@@ -45,21 +24,11 @@ struct PeepholeTests {
                       (RecurrentConfiguration(cell: .peephole, inputSize: 2, hiddenSize: 4), nil, 1)])
     func gradientCheck(_ c: (RecurrentConfiguration, [Int]?, Int)) throws {
         let (cfg, lengths, B) = c
-        let net = try RecurrentNetwork<Double>(cfg, seed: 77)
-        let loss = LinearProbeLoss(cfg, T: 4, B: B, seed: 5, lengths: lengths)
-        let analytic = loss.gradients(net)
-        let numeric = finiteDifferences(net.parameters.storage) { p in
-            var n = net
-            n.parameters.storage = p
-            return loss.value(n)
-        }
-        #expect(relativeError(analytic.params, numeric) < 1e-6)
+        let (net, params) = try CellChecks.expectGradientsMatchFiniteDifferences(cfg, lengths: lengths, batch: B,
+                                                                                 networkSeed: 77, lossSeed: 5)
         // The peephole vectors' own gradients are not zero: they are exercised, not just present.
         let offset = try #require(net.parameters.entry("weight_ci_l0")?.offset)
-        #expect(analytic.params[offset..<(offset + 3 * cfg.hiddenSize)].contains { abs($0) > 1e-4 })
-        #expect(relativeError(analytic.x, finiteDifferences(loss.x) { loss.value(net, x: $0) }) < 1e-6)
-        #expect(relativeError(analytic.h0, finiteDifferences(loss.h0!) { loss.value(net, h0: $0) }) < 1e-6)
-        #expect(relativeError(analytic.c0, finiteDifferences(loss.c0!) { loss.value(net, c0: $0) }) < 1e-6)
+        #expect(params[offset..<(offset + 3 * cfg.hiddenSize)].contains { abs($0) > 1e-4 })
     }
 
     @Test("With its peephole vectors zero it is exactly the LSTM with the same weights, forward and backward")
