@@ -52,6 +52,7 @@ struct BatchedSteps<Scalar: RecurrentScalar>: ForwardSteps, @unchecked Sendable 
 
     var tape: CellTape<Scalar>? { shared.tape }
 
+    @inline(__always)
     func region(_ p: Int, step s: Int) -> StepRegion {
         let g = shared.runner.geometry
         return StepRegion(rows: rows, units: 0..<g.hiddenSize, outputs: 0..<g.stateSize)
@@ -124,6 +125,7 @@ struct BatchedBackSteps<Scalar: RecurrentScalar>: BackwardSteps, @unchecked Send
         dhRaw = whr != nil ? Buffer(count: rows.count * runner.geometry.hiddenSize) : nil
     }
 
+    @inline(__always)
     func region(_ p: Int, step s: Int) -> StepRegion {
         StepRegion(rows: rows, units: 0..<runner.geometry.hiddenSize, outputs: 0..<runner.geometry.stateSize)
     }

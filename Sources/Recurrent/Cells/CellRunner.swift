@@ -60,10 +60,11 @@ struct CellRunner<Scalar: RecurrentScalar>: @unchecked Sendable {
     ) {
         let states = ForwardStates(self, h0: h0, c0: c0, output: output, outputStride: outputStride, tape: tape)
         if usesRowPath {
-            let layout = RowBlockLayout(geometry, shared: rowThreads > 1)
-            let proj = projection(input, columns: layout.columns, rows: layout.columnRows())
+            let layout = RowBlockLayout(geometry, shared: rowThreads > 1), columnRows = layout.columnRows()
+            let proj = projection(input, columns: layout.columns, rows: columnRows)
+            let shared = RowBlockSteps<Scalar>.Shared(self, layout: layout, columnRows: columnRows)
             shareRowBlocks(layout.blocks, tileElements: layout.width) { p, meeting, tile in
-                let engine = RowBlockSteps(self, layout: layout, proj: proj.base, tape: tape, meeting: meeting, tile: tile)
+                let engine = RowBlockSteps(shared, proj: proj.base, tape: tape, meeting: meeting, tile: tile)
                 scanForward(engine, participant: p, states: states)
             }
         } else {

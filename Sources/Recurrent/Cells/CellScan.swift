@@ -87,15 +87,16 @@ extension CellRunner {
     func scanForward<Steps: ForwardSteps>(_ steps: Steps, participant p: Int, states: ForwardStates<Scalar>)
     where Steps.Scalar == Scalar {
         let P = geometry.stateSize, H = geometry.hiddenSize, hasC = geometry.hasCellState
-        let tape = steps.tape
+        // The tape's states, taken once (no reference to the tape per step).
+        let hTape = steps.tape?.hPrev.base, cTape = steps.tape?.cPrev?.base
         for s in 0..<self.steps {
             let t = time(ofStep: s), region = steps.region(p, step: s)
             let (hPrev, cPrev, hOut, cOut) = (states.h(before: s), states.c(before: s), states.h(after: s), states.c(after: s))
             let (units, outputs) = (region.units, region.outputs)
-            if let tape {
+            if let hTape {
                 for r in region.rows {
-                    copy(hPrev, into: tape.hPrev.base, row: r, at: t, width: P, outputs)
-                    if hasC, let cTape = tape.cPrev { copy(cPrev, into: cTape.base, row: r, at: t, width: H, units) }
+                    copy(hPrev, into: hTape, row: r, at: t, width: P, outputs)
+                    if hasC, let cTape { copy(cPrev, into: cTape, row: r, at: t, width: H, units) }
                 }
             }
             steps.compute(step: s, time: t, region, hPrev: hPrev, cPrev: cPrev, hOut: hOut, cOut: cOut)
@@ -146,7 +147,8 @@ final class BackwardStates<Scalar: RecurrentScalar>: @unchecked Sendable {
     // Invariant: the buffers live as long as this object; participants write disjoint regions.
     /// ∂L/∂h of the step being processed in half s % 2, of the one before in the other half.
     let dhs: Buffer<Scalar>
-    /// ∂L/∂c: of c_T in, of c_0 out (`(B, H)`), and a place to keep the rows a step must not change.
+    /// ∂L/∂c: of c_T in, of c_0 out (`(B, H)`), and a place to keep the rows a step must not change
+    /// (rows past their sequence's end; empty without lengths).
     let dc: Buffer<Scalar>, dcSaved: Buffer<Scalar>
     /// `(T·B, G·H)` each; the same buffer unless the cell keeps its recurrent part apart.
     let dA: Buffer<Scalar>, dAh: Buffer<Scalar>
@@ -162,7 +164,7 @@ final class BackwardStates<Scalar: RecurrentScalar>: @unchecked Sendable {
         dhs = Buffer(count: 2 * rowSize)
         if let dhN { dhs.base.update(from: dhN, count: rowSize) }
         dc = Buffer(count: hasC ? B * g.hiddenSize : 0, copying: hasC ? dcN : nil)
-        dcSaved = Buffer(count: hasC ? B * g.hiddenSize : 0)
+        dcSaved = Buffer(count: hasC && runner.mask.lengths != nil ? B * g.hiddenSize : 0)
         // Every row of these is written at its step: no zeroing pass.
         dA = Buffer(uninitializedCount: TB * g.gateRows)
         dAh = g.traits.keepsRecurrentPartApart ? Buffer(uninitializedCount: TB * g.gateRows) : dA
@@ -183,39 +185,46 @@ extension CellRunner {
     where Steps.Scalar == Scalar {
         let B = batch, P = geometry.stateSize, H = geometry.hiddenSize, GH = geometry.gateRows
         let hasC = geometry.hasCellState, table = self.table
+        // Whether some row may end before the last step (never without lengths: then the loops
+        // over such rows below are skipped, nothing built per step).
+        let masked = mask.lengths != nil
         for s in 0..<self.steps {
             let t = time(ofStep: self.steps - 1 - s), region = steps.region(p, step: s)
             let (d, dPrev, units, outputs) = (states.dh(s), states.dhPrev(s), region.units, region.outputs)
-            // Rows past their sequence's end at this step (none without lengths: no array made).
-            let inactive = mask.lengths == nil ? [] : region.rows.filter { !mask.isActive($0, at: t) }
             if let dOutput = states.dOutput {
                 for r in region.rows where mask.isActive(r, at: t) {
                     addLanes(d + r * P + outputs.lowerBound, dOutput + (t * B + r) * states.dOutputStride + outputs.lowerBound,
                              outputs.count, table: table)
                 }
             }
-            for r in inactive where hasC {
-                (states.dcSaved.base + r * H + units.lowerBound).update(from: states.dc.base + r * H + units.lowerBound,
-                                                                       count: units.count)
+            if masked && hasC {
+                for r in region.rows where !mask.isActive(r, at: t) {
+                    (states.dcSaved.base + r * H + units.lowerBound).update(from: states.dc.base + r * H + units.lowerBound,
+                                                                           count: units.count)
+                }
             }
             steps.gates(step: s, time: t, region, dh: d, dhPrev: dPrev)
-            for r in inactive {
-                // Past the sequence's end: nothing flows into the step's parameters.
-                for gate in 0..<geometry.traits.gateCount {
-                    let offset = (t * B + r) * GH + gate * H + units.lowerBound
-                    (states.dA.base + offset).update(repeating: 0, count: units.count)
-                    if states.dAh !== states.dA { (states.dAh.base + offset).update(repeating: 0, count: units.count) }
+            if masked {
+                for r in region.rows where !mask.isActive(r, at: t) {
+                    // Past the sequence's end: nothing flows into the step's parameters.
+                    for gate in 0..<geometry.traits.gateCount {
+                        let offset = (t * B + r) * GH + gate * H + units.lowerBound
+                        (states.dA.base + offset).update(repeating: 0, count: units.count)
+                        if states.dAh !== states.dA { (states.dAh.base + offset).update(repeating: 0, count: units.count) }
+                    }
+                    if let dHAll = states.dHAll { (dHAll.base + (t * B + r) * P).update(repeating: 0, count: P) }
                 }
-                if let dHAll = states.dHAll { (dHAll.base + (t * B + r) * P).update(repeating: 0, count: P) }
             }
             steps.between(p, step: s)
             steps.product(step: s, time: t, region, dhPrev: dPrev)
-            for r in inactive {
-                // ... and the state gradient passes through.
-                (dPrev + r * P + outputs.lowerBound).update(from: d + r * P + outputs.lowerBound, count: outputs.count)
-                if hasC {
-                    (states.dc.base + r * H + units.lowerBound).update(from: states.dcSaved.base + r * H + units.lowerBound,
-                                                                       count: units.count)
+            if masked {
+                for r in region.rows where !mask.isActive(r, at: t) {
+                    // ... and the state gradient passes through.
+                    (dPrev + r * P + outputs.lowerBound).update(from: d + r * P + outputs.lowerBound, count: outputs.count)
+                    if hasC {
+                        (states.dc.base + r * H + units.lowerBound).update(from: states.dcSaved.base + r * H + units.lowerBound,
+                                                                           count: units.count)
+                    }
                 }
             }
             steps.finish(p, step: s)

@@ -69,45 +69,63 @@ struct RowBlockLayout: Sendable {
 /// The forward steps of a batch of one for one participant of the `meeting` (see above).
 struct RowBlockSteps<Scalar: RecurrentScalar>: ForwardSteps, @unchecked Sendable {
     // Invariant: the buffers it points to outlive the scan; it writes only its blocks' units.
-    let runner: CellRunner<Scalar>
-    let layout: RowBlockLayout
+
+    /// What every participant of one pass shares, made once per pass: the layout, W_hhᵀ and
+    /// (for a cell that keeps its recurrent part apart) b_hh in row blocks.
+    struct Shared: @unchecked Sendable {
+        // Invariant: the packs are written here and only read by the participants.
+        let runner: CellRunner<Scalar>
+        let layout: RowBlockLayout
+        let whh: RowBlockMatrix<Scalar>
+        let bhh: Buffer<Scalar>?
+
+        /// `columnRows`: the layout's gate row of every column (`RowBlockLayout.columnRows()`).
+        init(_ runner: CellRunner<Scalar>, layout: RowBlockLayout, columnRows: [Int]) {
+            let g = runner.geometry
+            let pack = {
+                RowBlockMatrix(MatrixView(runner.weights.weightHH, rows: g.gateRows, cols: g.hiddenSize).transposed,
+                               blocks: layout.blocks, width: layout.width, kernels: runner.kernels, columns: columnRows)
+            }
+            whh = runner.packs?.recurrentRows(width: layout.columns, pack) ?? pack()
+            if g.traits.keepsRecurrentPartApart, let b = runner.weights.biasHH {
+                let blocks = Buffer<Scalar>(count: layout.columns)
+                for (k, r) in columnRows.enumerated() where r >= 0 { blocks.base[k] = b[r] }
+                bhh = blocks
+            } else {
+                bhh = nil
+            }
+            (self.runner, self.layout) = (runner, layout)
+        }
+    }
+
+    /// Kept for the scan's length: the kernel's arguments point into its packs.
+    let shared: Shared
     /// The input projection of every step in row blocks, `(T, blocks·width)`; becomes the gates.
     let proj: UnsafeMutablePointer<Scalar>
     let tape: CellTape<Scalar>?
     let meeting: StepMeeting
-    /// Room for one block (the recurrent part of a cell that keeps it apart).
-    let tile: UnsafeMutablePointer<Scalar>
-    /// W_hhᵀ in row blocks.
-    let whh: RowBlockMatrix<Scalar>
-    /// b_hh in row blocks, for a cell that keeps its recurrent part apart.
-    let bhh: Buffer<Scalar>?
     /// The kernel's arguments, set once; each step sets only what changes.
     let arguments: RowStepArguments
+    /// The tape's gates and recurrent parts, when there is a tape (taken once, not per step).
+    let tapeGates: UnsafeMutablePointer<Scalar>?, tapeAux: UnsafeMutablePointer<Scalar>?
 
-    init(_ runner: CellRunner<Scalar>, layout: RowBlockLayout, proj: UnsafeMutablePointer<Scalar>, tape: CellTape<Scalar>?,
-         meeting: StepMeeting, tile: UnsafeMutablePointer<Scalar>) {
-        let g = runner.geometry
-        let pack = {
-            RowBlockMatrix(MatrixView(runner.weights.weightHH, rows: g.gateRows, cols: g.hiddenSize).transposed,
-                           blocks: layout.blocks, width: layout.width, kernels: runner.kernels) { q, s in layout.row(block: q, slot: s) }
-        }
-        whh = runner.packs?.recurrentRows(width: layout.columns, pack) ?? pack()
-        if g.traits.keepsRecurrentPartApart, let b = runner.weights.biasHH {
-            let blocks = Buffer<Scalar>(count: layout.columns)
-            for k in 0..<layout.columns { if let r = layout.row(column: k) { blocks.base[k] = b[r] } }
-            bhh = blocks
-        } else {
-            bhh = nil
-        }
-        (self.runner, self.layout, self.proj, self.tape, self.meeting, self.tile) = (runner, layout, proj, tape, meeting, tile)
-        let traits = g.traits
+    /// `tile`: room for one block (the recurrent part of a cell that keeps it apart).
+    init(_ shared: Shared, proj: UnsafeMutablePointer<Scalar>, tape: CellTape<Scalar>?, meeting: StepMeeting,
+         tile: UnsafeMutablePointer<Scalar>) {
+        let runner = shared.runner, layout = shared.layout, g = runner.geometry, traits = g.traits
+        (self.shared, self.proj, self.tape, self.meeting) = (shared, proj, tape, meeting)
+        (tapeGates, tapeAux) = (tape?.gates.base, tape?.ghn?.base)
         arguments = RowStepArguments(rk_row_step(
-            w: whh.storage.base, k: g.hiddenSize, width: layout.width, units: layout.units, hidden: g.hiddenSize, q0: 0, q1: 0,
-            a: proj, bhh: bhh?.base, tile: tile, h_prev: proj, h: proj, c_prev: nil, c: nil, aux: nil,
+            w: shared.whh.storage.base, k: g.hiddenSize, width: layout.width, units: layout.units, hidden: g.hiddenSize,
+            q0: 0, q1: 0, a: proj, bhh: shared.bhh?.base, tile: tile, h_prev: proj, h: proj, c_prev: nil, c: nil, aux: nil,
             unit_vectors: runner.weights.unitVectors, tape_gates: nil, gates: Int32(layout.gates),
             apart: traits.keepsRecurrentPartApart ? 1 : 0, nonlinearity: g.nonlinearity == .tanh ? 0 : 1, cell: traits.kernel))
     }
 
+    var runner: CellRunner<Scalar> { shared.runner }
+    var layout: RowBlockLayout { shared.layout }
+
+    @inline(__always)
     func region(_ p: Int, step s: Int) -> StepRegion {
         let blocks = meeting.begin(p, step: s)
         meeting.startWork(p)
@@ -130,9 +148,9 @@ struct RowBlockSteps<Scalar: RecurrentScalar>: ForwardSteps, @unchecked Sendable
         args.pointee.a = UnsafeMutableRawPointer(proj + t * W)
         (args.pointee.h_prev, args.pointee.h) = (UnsafeRawPointer(hPrev), UnsafeMutableRawPointer(hOut))
         if hasC { (args.pointee.c_prev, args.pointee.c) = (UnsafeRawPointer(cPrev), UnsafeMutableRawPointer(cOut)) }
-        if let tape {
-            args.pointee.aux = tape.ghn.map { UnsafeMutableRawPointer($0.base + t * H) }
-            args.pointee.tape_gates = UnsafeMutableRawPointer(tape.gates.base + t * g.gateRows)
+        if let tapeGates {
+            args.pointee.aux = tapeAux.map { UnsafeMutableRawPointer($0 + t * H) }
+            args.pointee.tape_gates = UnsafeMutableRawPointer(tapeGates + t * g.gateRows)
         }
         runner.table.pointee.row_step(args)
     }
@@ -173,6 +191,11 @@ struct RowBlockBackSteps<Scalar: RecurrentScalar>: BackwardSteps, @unchecked Sen
     /// W_hh in row blocks of `width` hidden units.
     let whh: RowBlockMatrix<Scalar>
     let width: Int
+    /// The tape's and the states' buffers, taken once rather than through references per step.
+    private let gatesTape: UnsafeMutablePointer<Scalar>, hPrevTape: UnsafeMutablePointer<Scalar>
+    private let auxTape: UnsafeMutablePointer<Scalar>?, cPrevTape: UnsafeMutablePointer<Scalar>?,
+                cellsTape: UnsafeMutablePointer<Scalar>?
+    private let dc: UnsafeMutablePointer<Scalar>, dA: UnsafeMutablePointer<Scalar>, dAh: UnsafeMutablePointer<Scalar>
 
     /// Hidden units (columns of W_hh) per row block of the backward product: 64, or H rounded
     /// up to 16 when smaller (four vectors stream as fast as eight, and share out more evenly).
@@ -188,8 +211,12 @@ struct RowBlockBackSteps<Scalar: RecurrentScalar>: BackwardSteps, @unchecked Sen
          tile: UnsafeMutablePointer<Scalar>, whh: RowBlockMatrix<Scalar>) {
         (self.runner, self.tape, self.states, self.meeting, self.tile, self.whh) = (runner, tape, states, meeting, tile, whh)
         width = whh.width
+        (gatesTape, hPrevTape, auxTape) = (tape.gates.base, tape.hPrev.base, tape.ghn?.base)
+        (cPrevTape, cellsTape) = (tape.cPrev?.base, tape.cells?.base)
+        (dc, dA, dAh) = (states.dc.base, states.dA.base, states.dAh.base)
     }
 
+    @inline(__always)
     func region(_ p: Int, step s: Int) -> StepRegion {
         let blocks = meeting.begin(p, step: s), H = runner.geometry.hiddenSize
         meeting.startWork(p)
@@ -201,10 +228,9 @@ struct RowBlockBackSteps<Scalar: RecurrentScalar>: BackwardSteps, @unchecked Sen
                dhPrev: UnsafeMutablePointer<Scalar>) {
         let g = runner.geometry, H = g.hiddenSize, GH = g.gateRows, j0 = region.units.lowerBound, state = t * H + j0
         var step = rk_cell_back(
-            gates: tape.gates.base + t * GH + j0, aux: tape.ghn.map { $0.base + state },
-            h_prev: tape.hPrev.base + state, c_prev: tape.cPrev.map { $0.base + state },
-            c: tape.cells.map { $0.base + state }, dh: dh + j0, dc: states.dc.base + j0,
-            d_gates: states.dA.base + t * GH + j0, d_recurrent: states.dAh.base + t * GH + j0, dh_prev: dhPrev + j0,
+            gates: gatesTape + t * GH + j0, aux: auxTape.map { $0 + state }, h_prev: hPrevTape + state,
+            c_prev: cPrevTape.map { $0 + state }, c: cellsTape.map { $0 + state }, dh: dh + j0, dc: dc + j0,
+            d_gates: dA + t * GH + j0, d_recurrent: dAh + t * GH + j0, dh_prev: dhPrev + j0,
             unit_vectors: runner.weights.unitVectors.map { UnsafeRawPointer($0 + j0) }, unit_vector_stride: H,
             rows: 1, units: region.units.count, gate_stride: H, gates_ld: GH, state_ld: H,
             nonlinearity: g.nonlinearity == .tanh ? 0 : 1)
@@ -220,7 +246,7 @@ struct RowBlockBackSteps<Scalar: RecurrentScalar>: BackwardSteps, @unchecked Sen
     func product(step s: Int, time t: Int, _ region: StepRegion, dhPrev: UnsafeMutablePointer<Scalar>) {
         let g = runner.geometry, GH = g.gateRows
         runner.table.pointee.row_back_product(
-            GH, states.dAh.base + t * GH, whh.storage.base, width, g.hiddenSize, region.blocks.lowerBound,
+            GH, dAh + t * GH, whh.storage.base, width, g.hiddenSize, region.blocks.lowerBound,
             region.blocks.upperBound, dhPrev + region.units.lowerBound, tile, g.traits.hasDirectStateGradient ? 1 : 0)
     }
 

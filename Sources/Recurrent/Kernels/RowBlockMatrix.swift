@@ -21,15 +21,21 @@ struct RowBlockMatrix<Scalar: RecurrentScalar>: @unchecked Sendable {
     /// for nil.
     init(_ b: MatrixView<Scalar>, blocks: Int, width: Int, kernels: Kernels,
          column: (_ block: Int, _ slot: Int) -> Int?) {
-        precondition(width % 16 == 0 && width <= 128, "row block width \(width)")
-        rows = b.rows
-        self.width = width
-        blockCount = blocks
-        storage = Buffer(uninitializedCount: blocks * b.rows * width)
         var columns = [Int](repeating: -1, count: blocks * width)
         for q in 0..<blocks {
             for s in 0..<width { if let j = column(q, s) { columns[q * width + s] = j } }
         }
+        self.init(b, blocks: blocks, width: width, kernels: kernels, columns: columns)
+    }
+
+    /// Packs `b`; slot s of block q holds column `columns[q · width + s]`, or zeros where that is
+    /// negative (`columns` has `blocks · width` entries).
+    init(_ b: MatrixView<Scalar>, blocks: Int, width: Int, kernels: Kernels, columns: [Int]) {
+        precondition(width % 16 == 0 && width <= 128 && columns.count == blocks * width, "row block width \(width)")
+        rows = b.rows
+        self.width = width
+        blockCount = blocks
+        storage = Buffer(uninitializedCount: blocks * b.rows * width)
         var source = b.cMatrix
         columns.withUnsafeBufferPointer { cols in
             kernels.table(Scalar.self).pointee.pack_row_blocks(&source, cols.baseAddress!, blocks, width, storage.base)

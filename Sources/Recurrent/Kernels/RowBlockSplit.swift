@@ -119,6 +119,9 @@ final class StepMeeting: @unchecked Sendable {
     let blocks: Int
     private let split: RowBlockSplit?
     private let barrier: StepBarrier?
+    /// Whether the participants are several (and so time their work and meet). Tested before
+    /// `split` or `barrier` is touched, so one participant's steps take no reference to them.
+    let isShared: Bool
 
     /// When each participant began its current work (own cache line each).
     private let starts: UnsafeMutablePointer<UInt64>
@@ -126,8 +129,9 @@ final class StepMeeting: @unchecked Sendable {
     init(participants: Int, blocks: Int, policy: RowBlockSplit.Policy = .measured) {
         self.participants = participants
         self.blocks = blocks
-        split = participants > 1 ? RowBlockSplit(participants: participants, blocks: blocks, policy: policy) : nil
-        barrier = participants > 1 ? StepBarrier(participants: participants) : nil
+        isShared = participants > 1
+        split = isShared ? RowBlockSplit(participants: participants, blocks: blocks, policy: policy) : nil
+        barrier = isShared ? StepBarrier(participants: participants) : nil
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, participants) * 64, alignment: 64)
         starts = raw.bindMemory(to: UInt64.self, capacity: max(1, participants) * 8)
         starts.initialize(repeating: 0, count: max(1, participants) * 8)
@@ -137,16 +141,16 @@ final class StepMeeting: @unchecked Sendable {
 
     /// Participant p starts work it will account for with `stopWork(_:)`.
     @inline(__always)
-    func startWork(_ p: Int) { if split != nil { starts[8 * p] = recurrent_ticks() } }
+    func startWork(_ p: Int) { if isShared { starts[8 * p] = recurrent_ticks() } }
 
     /// Participant p stops the work it started: its time counts as busy.
     @inline(__always)
-    func stopWork(_ p: Int) { if split != nil { addBusy(p, recurrent_ticks() &- starts[8 * p]) } }
+    func stopWork(_ p: Int) { if isShared { addBusy(p, recurrent_ticks() &- starts[8 * p]) } }
 
     /// Participant p's blocks at step s; participant 0 also fixes everyone's for step s + 1.
     @inline(__always)
     func begin(_ p: Int, step s: Int) -> Range<Int> {
-        guard let split else { return 0..<blocks }
+        guard isShared, let split else { return 0..<blocks }
         let range = split.range(p, step: s)
         if p == 0 { split.prepare(step: s) }
         return range
@@ -155,27 +159,24 @@ final class StepMeeting: @unchecked Sendable {
     /// Whether the shares may change after step s: then work that carries a participant's own
     /// units from step s into step s + 1 must meet once more (`meet(_:_:)` with `2s + 1`).
     @inline(__always)
-    func sharesMayChange(after s: Int) -> Bool { split != nil && s > 0 && s % RowBlockSplit.interval == 0 }
+    func sharesMayChange(after s: Int) -> Bool { isShared && s > 0 && s % RowBlockSplit.interval == 0 }
 
     /// Participant p has computed for `ticks` cycles.
     @inline(__always)
-    func addBusy(_ p: Int, _ ticks: UInt64) { split?.addBusy(p, ticks) }
+    func addBusy(_ p: Int, _ ticks: UInt64) { if isShared { split?.addBusy(p, ticks) } }
 
     /// Meeting number n (increasing, the same sequence for every participant).
     @inline(__always)
-    func meet(_ p: Int, _ n: Int) { barrier?.arrive(p, step: n) }
+    func meet(_ p: Int, _ n: Int) { if isShared { barrier?.arrive(p, step: n) } }
 
     /// Step s of the forward pass: `work` on participant p's blocks, timed, then the meeting.
     @inline(__always)
     func run(_ p: Int, step s: Int, _ work: (Range<Int>) -> Void) {
-        guard split != nil else { return work(0..<blocks) }
+        guard isShared else { return work(0..<blocks) }
         let range = begin(p, step: s)
         let start = recurrent_ticks()
         work(range)
         addBusy(p, recurrent_ticks() &- start)
         meet(p, s)
     }
-
-    /// Whether the participants are several (and so time their work and meet).
-    var isShared: Bool { split != nil }
 }

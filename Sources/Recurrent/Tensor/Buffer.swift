@@ -77,21 +77,29 @@ final class Buffer<Scalar: BinaryFloatingPoint>: @unchecked Sendable {
     let base: UnsafeMutablePointer<Scalar>
     let count: Int
 
-    init(count: Int) {
-        self.count = count
-        ScratchMemory.allocate(max(count, 1) * MemoryLayout<Scalar>.stride)
-        let raw = BlockCache.take(byteCount: max(count, 1) * MemoryLayout<Scalar>.stride)
-        base = raw.bindMemory(to: Scalar.self, capacity: max(count, 1))
-        base.initialize(repeating: 0, count: max(count, 1))
+    convenience init(count: Int) {
+        self.init(uninitializedCount: count)
+        base.initialize(repeating: 0, count: count)
     }
 
     /// A buffer whose elements the caller writes, every one, before any is read (a tape, a
     /// projection filled from the biases): no zeroing pass over memory about to be overwritten.
+    /// An empty buffer takes no memory (a pass makes several, for states a cell does not have).
     init(uninitializedCount count: Int) {
         self.count = count
-        ScratchMemory.allocate(max(count, 1) * MemoryLayout<Scalar>.stride)
-        let raw = BlockCache.take(byteCount: max(count, 1) * MemoryLayout<Scalar>.stride)
-        base = raw.bindMemory(to: Scalar.self, capacity: max(count, 1))
+        guard count > 0 else {
+            base = Buffer.emptyBase
+            return
+        }
+        ScratchMemory.allocate(count * MemoryLayout<Scalar>.stride)
+        let raw = BlockCache.take(byteCount: count * MemoryLayout<Scalar>.stride)
+        base = raw.bindMemory(to: Scalar.self, capacity: count)
+    }
+
+    /// The base of every empty buffer: an aligned address never read or written (count 0), so
+    /// pointer arithmetic by zero on it stays valid.
+    private static var emptyBase: UnsafeMutablePointer<Scalar> {
+        UnsafeMutablePointer(bitPattern: 64)!
     }
 
     /// A buffer holding a copy of `source`'s `count` elements, or zeros when `source` is nil.
@@ -105,8 +113,9 @@ final class Buffer<Scalar: BinaryFloatingPoint>: @unchecked Sendable {
     }
 
     deinit {
-        ScratchMemory.free(max(count, 1) * MemoryLayout<Scalar>.stride)
-        BlockCache.give(UnsafeMutableRawPointer(base), byteCount: max(count, 1) * MemoryLayout<Scalar>.stride)
+        guard count > 0 else { return }
+        ScratchMemory.free(count * MemoryLayout<Scalar>.stride)
+        BlockCache.give(UnsafeMutableRawPointer(base), byteCount: count * MemoryLayout<Scalar>.stride)
     }
 
     var array: [Scalar] { Array(UnsafeBufferPointer(start: base, count: count)) }
