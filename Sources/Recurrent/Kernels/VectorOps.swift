@@ -9,6 +9,16 @@ func addLanes<S: RecurrentScalar>(_ dst: UnsafeMutablePointer<S>, _ src: UnsafeP
     table.pointee.add(n, src, dst)
 }
 
+/// Whether every one of `values` is finite (no NaN, no infinity), by the kernels' vector check:
+/// for inputs and parameters, where Swift's element-by-element check (`Tensor.isFinite`) costs a
+/// pass of its own.
+func allFinite<S: RecurrentScalar>(_ values: [S], kernels: Kernels) -> Bool {
+    values.withUnsafeBufferPointer { p in
+        guard let base = p.baseAddress else { return true }
+        return kernels.table(S.self).pointee.all_finite(p.count, base) != 0
+    }
+}
+
 /// `out[j] += Σ_r m[r, j]` for a row-major `rows × cols` matrix, summing rows in order (and
 /// the same into `second`, from the same pass over m). Large sums are split by columns between
 /// threads, which changes no result.

@@ -41,7 +41,7 @@ struct SequenceBatch<Scalar: RecurrentScalar> {
             throw RecurrentError.shape(
                 "input: expected rank 3 (T, B, X) or rank 2 (T, X), got shape \(describeShape(input.shape))")
         }
-        if !allFinite(sequenceFirst), let bad = sequenceFirst.firstIndex(where: { !$0.isFinite }) {
+        if !allFinite(sequenceFirst, kernels: .current), let bad = sequenceFirst.firstIndex(where: { !$0.isFinite }) {
             throw RecurrentError.value("input contains \(sequenceFirst[bad]) (element \(bad) in sequence-first order)")
         }
     }

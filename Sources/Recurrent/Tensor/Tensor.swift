@@ -173,8 +173,8 @@ extension Tensor: CustomStringConvertible {
     }
 }
 
-/// Whether every element is finite (no NaN, no infinity): a check of the inputs, not a hot
-/// loop (the kernels' own is `all_finite`, used where sizes are large).
+/// Whether every element is finite (no NaN, no infinity): for small checks (states, single
+/// steps); network inputs and parameters use the kernels' `allFinite(_:kernels:)`.
 func allFinite<S: RecurrentScalar>(_ values: [S]) -> Bool {
     values.allSatisfy(\.isFinite)
 }

@@ -99,7 +99,7 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
     /// Throws unless every value of `values` (laid out as `store`) is finite, naming the first
     /// tensor that is not: training stops there, so no checkpoint or model of NaNs is written.
     static func requireFinite(_ values: [Scalar], in store: ParameterStore<Scalar>, step: Int, problem: (String) -> String) throws {
-        guard !allFinite(values) else { return }
+        guard !allFinite(values, kernels: .current) else { return }
         let bad = store.entries.first { entry in !allFinite(Array(values[entry.offset..<(entry.offset + entry.count)])) }
         throw RecurrentError.value("step \(step): \(problem(bad?.name ?? "?")); training stopped "
             + "(a smaller learning rate or gradient clipping may help)")
