@@ -23,24 +23,7 @@ struct GradientCheckTests {
     @Test("∂L/∂parameters, ∂L/∂input, ∂L/∂h0, ∂L/∂c0: relative error below 1e-6", arguments: 0..<cases.count)
     func gradientCheck(_ index: Int) throws {
         let (_, cfg, lengths) = Self.cases[index]
-        let T = 4, B = 3
-        let net = try RecurrentNetwork<Double>(cfg, seed: UInt64(index) + 1)
-        let loss = LinearProbeLoss(cfg, T: T, B: B, seed: UInt64(index) * 10, lengths: lengths)
-        let analytic = loss.gradients(net)
-
-        let numericParams = finiteDifferences(net.parameters.storage) { p in
-            var n = net
-            n.parameters.storage = p
-            return loss.value(n)
-        }
-        #expect(relativeError(analytic.params, numericParams) < 1e-6)
-        let numericX = finiteDifferences(loss.x) { loss.value(net, x: $0) }
-        #expect(relativeError(analytic.x, numericX) < 1e-6)
-        let numericH0 = finiteDifferences(loss.h0!) { loss.value(net, h0: $0) }
-        #expect(relativeError(analytic.h0, numericH0) < 1e-6)
-        if cfg.cell == .lstm {
-            let numericC0 = finiteDifferences(loss.c0!) { loss.value(net, c0: $0) }
-            #expect(relativeError(analytic.c0, numericC0) < 1e-6)
-        }
+        try CellChecks.expectGradientsMatchFiniteDifferences(cfg, lengths: lengths, batch: 3, networkSeed: UInt64(index) + 1,
+                                                             lossSeed: UInt64(index) * 10)
     }
 }
