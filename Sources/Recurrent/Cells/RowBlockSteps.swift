@@ -41,16 +41,8 @@ struct RowBlockLayout: Sendable {
     /// The units of block q.
     func unitCount(_ q: Int) -> Int { min(units, hidden - q * units) }
 
-    /// The gate row (PyTorch's order, G blocks of H) in slot s of block q, or nil for padding.
-    func row(block q: Int, slot s: Int) -> Int? {
-        let n = unitCount(q)
-        return s < gates * n ? (s / n) * hidden + q * units + s % n : nil
-    }
-
-    /// The gate row in column k of the whole layout, or nil for padding.
-    func row(column k: Int) -> Int? { row(block: k / width, slot: k % width) }
-
-    /// The gate row of every column of the whole layout, -1 for padding.
+    /// The gate row (PyTorch's order, G blocks of H) of every column of the whole layout, -1 for
+    /// padding: slot `gate · n + u` of block q holds gate row `gate · H + q · units + u`.
     func columnRows() -> [Int] {
         var rows = [Int](repeating: -1, count: columns)
         for q in 0..<blocks {
@@ -184,8 +176,8 @@ final class RowStepArguments: @unchecked Sendable {
 struct RowBlockBackSteps<Scalar: RecurrentScalar>: BackwardSteps, @unchecked Sendable {
     // Invariant: the buffers and weights it points to outlive the scan; it writes only its units.
     let runner: CellRunner<Scalar>
-    let tape: CellTape<Scalar>
-    let states: BackwardStates<Scalar>
+    /// Kept for the scan's length: the pointers below point into them.
+    let tape: CellTape<Scalar>, states: BackwardStates<Scalar>
     let meeting: StepMeeting
     let tile: UnsafeMutablePointer<Scalar>
     /// W_hh in row blocks of `width` hidden units.
