@@ -154,14 +154,10 @@ final class KernelThreadPool: @unchecked Sendable {
         }
     }
 
-    /// Spins until `done()`, yielding the core only after a long wait (a worker that lost its
-    /// core; yielding sooner hands the core to any lower-priority process until the next tick).
+    /// Spins until `done()` (see `pauseOrYield`).
     private func spinWait(_ done: () -> Bool) {
         var spins = 0
-        while !done() {
-            spins += 1
-            if spins < 20_000 { recurrent_spin_pause() } else { sched_yield() }
-        }
+        while !done() { pauseOrYield(&spins) }
     }
 
     private func startWorker() {
@@ -246,12 +242,18 @@ final class StepBarrier: @unchecked Sendable {
         recurrent_atomic_store_release(lines + 8 * p, CLong(step + 1))
         for q in 0..<participants where q != p {
             var spins = 0
-            while recurrent_atomic_load_acquire(lines + 8 * q) <= CLong(step) {
-                spins += 1
-                if spins < 20_000 { recurrent_spin_pause() } else { sched_yield() }
-            }
+            while recurrent_atomic_load_acquire(lines + 8 * q) <= CLong(step) { pauseOrYield(&spins) }
         }
     }
+}
+
+/// One turn of a wait for another thread: `pause`, and after a long wait (20,000 turns, a thread
+/// that lost its core on an oversubscribed machine) `sched_yield`. Not sooner: beside a process
+/// of lower priority a yield hands it the core until the next scheduler tick.
+@inline(__always)
+func pauseOrYield(_ spins: inout Int) {
+    spins += 1
+    if spins < 20_000 { recurrent_spin_pause() } else { sched_yield() }
 }
 
 /// Below this many elements (rows × elements per row) element-wise work stays on one thread:
