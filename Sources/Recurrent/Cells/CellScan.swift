@@ -88,7 +88,7 @@ extension CellRunner {
     where Steps.Scalar == Scalar {
         let P = geometry.stateSize, H = geometry.hiddenSize, hasC = geometry.hasCellState
         // The tape's states, taken once (no reference to the tape per step).
-        let hTape = steps.tape?.hPrev.base, cTape = steps.tape?.cPrev?.base
+        let bases = steps.tape?.bases, hTape = bases?.hPrev, cTape = bases?.cPrev
         for s in 0..<self.steps {
             let t = time(ofStep: s), region = steps.region(p, step: s)
             let (hPrev, cPrev, hOut, cOut) = (states.h(before: s), states.c(before: s), states.h(after: s), states.c(after: s))

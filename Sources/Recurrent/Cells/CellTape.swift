@@ -30,6 +30,15 @@ final class CellTape<Scalar: RecurrentScalar>: @unchecked Sendable {
         ghn = g.traits.keepsRecurrentPartApart ? Buffer(uninitializedCount: tb * g.hiddenSize) : nil
     }
 
+    /// Where each buffer starts, for time loops that take them once rather than following the
+    /// tape's references at every step.
+    struct Bases {
+        let gates: UnsafeMutablePointer<Scalar>, hPrev: UnsafeMutablePointer<Scalar>
+        let cPrev: UnsafeMutablePointer<Scalar>?, cells: UnsafeMutablePointer<Scalar>?, ghn: UnsafeMutablePointer<Scalar>?
+    }
+
+    var bases: Bases { Bases(gates: gates.base, hPrev: hPrev.base, cPrev: cPrev?.base, cells: cells?.base, ghn: ghn?.base) }
+
     /// Bytes held, for memory reports.
     var byteCount: Int {
         [gates, hPrev, cPrev, cells, hRaw, ghn].compactMap { $0?.count }.reduce(0, +)

@@ -98,15 +98,15 @@ struct RowBlockSteps<Scalar: RecurrentScalar>: ForwardSteps, @unchecked Sendable
     let meeting: StepMeeting
     /// The kernel's arguments, set once; each step sets only what changes.
     let arguments: RowStepArguments
-    /// The tape's gates and recurrent parts, when there is a tape (taken once, not per step).
-    let tapeGates: UnsafeMutablePointer<Scalar>?, tapeAux: UnsafeMutablePointer<Scalar>?
+    /// Where the tape's buffers start, when there is a tape (taken once, not per step).
+    let tapeBases: CellTape<Scalar>.Bases?
 
     /// `tile`: room for one block (the recurrent part of a cell that keeps it apart).
     init(_ shared: Shared, proj: UnsafeMutablePointer<Scalar>, tape: CellTape<Scalar>?, meeting: StepMeeting,
          tile: UnsafeMutablePointer<Scalar>) {
         let runner = shared.runner, layout = shared.layout, g = runner.geometry, traits = g.traits
         (self.shared, self.proj, self.tape, self.meeting) = (shared, proj, tape, meeting)
-        (tapeGates, tapeAux) = (tape?.gates.base, tape?.ghn?.base)
+        tapeBases = tape?.bases
         arguments = RowStepArguments(rk_row_step(
             w: shared.whh.storage.base, k: g.hiddenSize, width: layout.width, units: layout.units, hidden: g.hiddenSize,
             q0: 0, q1: 0, a: proj, bhh: shared.bhh?.base, tile: tile, h_prev: proj, h: proj, c_prev: nil, c: nil, aux: nil,
@@ -140,9 +140,9 @@ struct RowBlockSteps<Scalar: RecurrentScalar>: ForwardSteps, @unchecked Sendable
         args.pointee.a = UnsafeMutableRawPointer(proj + t * W)
         (args.pointee.h_prev, args.pointee.h) = (UnsafeRawPointer(hPrev), UnsafeMutableRawPointer(hOut))
         if hasC { (args.pointee.c_prev, args.pointee.c) = (UnsafeRawPointer(cPrev), UnsafeMutableRawPointer(cOut)) }
-        if let tapeGates {
-            args.pointee.aux = tapeAux.map { UnsafeMutableRawPointer($0 + t * H) }
-            args.pointee.tape_gates = UnsafeMutableRawPointer(tapeGates + t * g.gateRows)
+        if let tapeBases {
+            args.pointee.aux = tapeBases.ghn.map { UnsafeMutableRawPointer($0 + t * H) }
+            args.pointee.tape_gates = UnsafeMutableRawPointer(tapeBases.gates + t * g.gateRows)
         }
         runner.table.pointee.row_step(args)
     }
@@ -184,9 +184,7 @@ struct RowBlockBackSteps<Scalar: RecurrentScalar>: BackwardSteps, @unchecked Sen
     let whh: RowBlockMatrix<Scalar>
     let width: Int
     /// The tape's and the states' buffers, taken once rather than through references per step.
-    private let gatesTape: UnsafeMutablePointer<Scalar>, hPrevTape: UnsafeMutablePointer<Scalar>
-    private let auxTape: UnsafeMutablePointer<Scalar>?, cPrevTape: UnsafeMutablePointer<Scalar>?,
-                cellsTape: UnsafeMutablePointer<Scalar>?
+    private let tapeBases: CellTape<Scalar>.Bases
     private let dc: UnsafeMutablePointer<Scalar>, dA: UnsafeMutablePointer<Scalar>, dAh: UnsafeMutablePointer<Scalar>
 
     /// Hidden units (columns of W_hh) per row block of the backward product: 64, or H rounded
@@ -203,8 +201,7 @@ struct RowBlockBackSteps<Scalar: RecurrentScalar>: BackwardSteps, @unchecked Sen
          tile: UnsafeMutablePointer<Scalar>, whh: RowBlockMatrix<Scalar>) {
         (self.runner, self.tape, self.states, self.meeting, self.tile, self.whh) = (runner, tape, states, meeting, tile, whh)
         width = whh.width
-        (gatesTape, hPrevTape, auxTape) = (tape.gates.base, tape.hPrev.base, tape.ghn?.base)
-        (cPrevTape, cellsTape) = (tape.cPrev?.base, tape.cells?.base)
+        tapeBases = tape.bases
         (dc, dA, dAh) = (states.dc.base, states.dA.base, states.dAh.base)
     }
 
@@ -220,8 +217,8 @@ struct RowBlockBackSteps<Scalar: RecurrentScalar>: BackwardSteps, @unchecked Sen
                dhPrev: UnsafeMutablePointer<Scalar>) {
         let g = runner.geometry, H = g.hiddenSize, GH = g.gateRows, j0 = region.units.lowerBound, state = t * H + j0
         var step = rk_cell_back(
-            gates: gatesTape + t * GH + j0, aux: auxTape.map { $0 + state }, h_prev: hPrevTape + state,
-            c_prev: cPrevTape.map { $0 + state }, c: cellsTape.map { $0 + state }, dh: dh + j0, dc: dc + j0,
+            gates: tapeBases.gates + t * GH + j0, aux: tapeBases.ghn.map { $0 + state }, h_prev: tapeBases.hPrev + state,
+            c_prev: tapeBases.cPrev.map { $0 + state }, c: tapeBases.cells.map { $0 + state }, dh: dh + j0, dc: dc + j0,
             d_gates: dA + t * GH + j0, d_recurrent: dAh + t * GH + j0, dh_prev: dhPrev + j0,
             unit_vectors: runner.weights.unitVectors.map { UnsafeRawPointer($0 + j0) }, unit_vector_stride: H,
             rows: 1, units: region.units.count, gate_stride: H, gates_ld: GH, state_ld: H,
