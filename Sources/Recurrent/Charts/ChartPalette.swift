@@ -35,7 +35,7 @@ public enum ChartPalette {
     /// The viridis colour at `t`, clamped to 0...1; `missing` when `t` is NaN.
     public static func viridis(_ t: Double) -> String {
         guard !t.isNaN else { return missing }
-        return interpolate(viridisStops, at: min(max(t, 0), 1))
+        return interpolate(viridisColors, at: min(max(t, 0), 1))
     }
 
     /// The diverging colour for a signed `t` in -1...1 (clamped): blue for negative,
@@ -43,7 +43,7 @@ public enum ChartPalette {
     public static func diverging(_ t: Double) -> String {
         guard !t.isNaN else { return missing }
         let clamped = min(max(t, -1), 1)
-        return interpolate(divergingStops, at: (clamped + 1) / 2)
+        return interpolate(divergingColors, at: (clamped + 1) / 2)
     }
 
     /// Black (`#000000`) or white (`#FFFFFF`), whichever reads better on `fill`.
@@ -71,8 +71,11 @@ public enum ChartPalette {
         return 0.2126 * channel(rgb.r) + 0.7152 * channel(rgb.g) + 0.0722 * channel(rgb.b)
     }
 
-    static func interpolate(_ stops: [String], at t: Double) -> String {
-        let colors = stops.compactMap(parseHex)
+    /// The stops as numbers, parsed once (a heatmap asks for a colour per cell).
+    private static let viridisColors = viridisStops.compactMap(parseHex)
+    private static let divergingColors = divergingStops.compactMap(parseHex)
+
+    static func interpolate(_ colors: [(r: Double, g: Double, b: Double)], at t: Double) -> String {
         guard let first = colors.first, let last = colors.last else { return missing }
         guard colors.count > 1 else { return hex(first) }
         let position = t * Double(colors.count - 1)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Recurrent
 
@@ -6,6 +7,41 @@ import Testing
         #expect(ChartFormat.fixed(3.14159, decimals: 2) == "3.14")
         #expect(ChartFormat.fixed(2, decimals: 3) == "2.000")
         #expect(ChartFormat.fixed(-1.5, decimals: 0) == "-2")
+    }
+
+    @Test func fixedRoundsExactTiesHalfToEven() {
+        #expect(ChartFormat.fixed(0.125, decimals: 2) == "0.12")
+        #expect(ChartFormat.fixed(0.375, decimals: 2) == "0.38")
+        #expect(ChartFormat.fixed(2.5, decimals: 0) == "2")
+        #expect(ChartFormat.fixed(-3.5, decimals: 0) == "-4")
+        #expect(ChartFormat.fixed(1.005, decimals: 2) == "1.00")   // 1.005 is 1.00499999999999989...
+        #expect(ChartFormat.fixed(5e-324, decimals: 12) == "0.000000000000")
+    }
+
+    /// The integer path gives the C library's `%.*f` byte for byte: random bit patterns, values
+    /// near the charts' range, exact ties (multiples of 1/8) and tiny values, at every precision.
+    @Test func fixedMatchesTheCLibraryOnTheIntegerPath() {
+        var generator = SeededGenerator(seed: 7)
+        var checked = 0
+        for trial in 0..<20_000 {
+            let places = trial % 13
+            let bits = generator.next(), small = Double(Int64(bitPattern: bits) >> 40)
+            for value in [Double(bitPattern: bits), small / 1024, small / 8, small * 0x1p-70] {
+                guard let fast = ChartFormat.exactFixed(value, places: places) else { continue }
+                let c = ChartFormat.normalizedNegativeZero(String(format: "%.*f", Int32(places), value))
+                #expect(fast == c, "\(value) at \(places) places")
+                checked += 1
+            }
+        }
+        #expect(checked > 55_000)
+    }
+
+    @Test func trimZerosDropsTrailingZerosAfterThePointOnly() {
+        #expect(ChartFormat.trimZeros("1.500") == "1.5")
+        #expect(ChartFormat.trimZeros("2.000") == "2")
+        #expect(ChartFormat.trimZeros("100") == "100")
+        #expect(ChartFormat.trimZeros("-0.000") == "0")
+        #expect(ChartFormat.trimZeros("-10.50") == "-10.5")
     }
 
     @Test func fixedPrintsNegativeZeroAsZero() {
@@ -37,6 +73,11 @@ import Testing
         #expect(ChartFormat.coordinate(12.3456) == "12.35")
         #expect(ChartFormat.coordinate(40) == "40")
         #expect(ChartFormat.coordinate(.nan) == "0")
+    }
+
+    @Test func escapeReplacesNoncharactersAndKeepsOtherUnicode() {
+        #expect(ChartFormat.escape("a\u{FFFE}b\u{FFFF}") == "a\u{FFFD}b\u{FFFD}")
+        #expect(ChartFormat.escape("é → ∑ 1.5 \u{FFEE}") == "é → ∑ 1.5 \u{FFEE}")
     }
 
     @Test func escapeReplacesAllFiveXMLSpecialCharacters() {
