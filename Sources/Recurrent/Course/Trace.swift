@@ -89,12 +89,12 @@ public struct Trace: Equatable, Sendable {
 public func parseInputSequence(_ text: String, inputSize: Int) throws -> [[Double]] {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     guard !trimmed.isEmpty else { throw RecurrentError.value("inputs: empty sequence") }
-    let stepTexts: [Substring] = trimmed.contains(";") || inputSize > 1
+    let separatedSteps = trimmed.utf8.contains(UInt8(ascii: ";")) || inputSize > 1
+    let stepTexts: [Substring] = separatedSteps
         ? trimmed.split(separator: ";", omittingEmptySubsequences: false)
         : trimmed.split(separator: ",", omittingEmptySubsequences: false)
     return try stepTexts.enumerated().map { index, stepText in
-        let parts = trimmed.contains(";") || inputSize > 1
-            ? stepText.split(separator: ",", omittingEmptySubsequences: false) : [stepText]
+        let parts = separatedSteps ? stepText.split(separator: ",", omittingEmptySubsequences: false) : [stepText]
         let values = try parts.map { part -> Double in
             let word = part.trimmingCharacters(in: .whitespaces)
             guard let value = Double(word), value.isFinite else {
