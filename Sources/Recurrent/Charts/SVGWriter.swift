@@ -12,9 +12,15 @@ struct SVGWriter {
         ChartFormat.coordinate(value)
     }
 
-    /// Renders attributes as ` name="value"` pairs, values escaped.
-    static func render(_ attributes: Attributes) -> String {
-        attributes.map { " \($0.0)=\"\(ChartFormat.escape($0.1))\"" }.joined()
+    /// Appends attributes as ` name="value"` pairs, values escaped.
+    private mutating func append(_ attributes: Attributes) {
+        for (name, value) in attributes {
+            text += " "
+            text += name
+            text += "=\""
+            text += ChartFormat.escape(value)
+            text += "\""
+        }
     }
 
     /// Appends raw markup followed by a newline.
@@ -25,17 +31,26 @@ struct SVGWriter {
 
     /// Appends `<name attrs/>` or `<name attrs>content</name>` with `content` escaped.
     mutating func element(_ name: String, _ attributes: Attributes, content: String? = nil) {
-        let head = "<" + name + SVGWriter.render(attributes)
+        text += "<"
+        text += name
+        append(attributes)
         if let content {
-            raw(head + ">" + ChartFormat.escape(content) + "</" + name + ">")
+            text += ">"
+            text += ChartFormat.escape(content)
+            text += "</"
+            text += name
+            text += ">\n"
         } else {
-            raw(head + "/>")
+            text += "/>\n"
         }
     }
 
     /// Opens an element that will hold children; close it with `close(_:)`.
     mutating func open(_ name: String, _ attributes: Attributes) {
-        raw("<" + name + SVGWriter.render(attributes) + ">")
+        text += "<"
+        text += name
+        append(attributes)
+        text += ">\n"
     }
 
     /// Closes an element opened with `open(_:_:)`.
