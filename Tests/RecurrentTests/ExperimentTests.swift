@@ -24,6 +24,47 @@ struct ExperimentTests {
         #expect(gated[59] > 100 * rnn[59])
         #expect(lstm[59] > 1e-3)
     }
+
+    @Test("The gradient norms of one backward sweep equal, for every k, those of a separate pass over the last k steps from the state before them",
+          arguments: [CellKind.rnn, .gated, .lstm, .gru])
+    func gradientSweepMatchesSeparateSuffixPasses(cell: CellKind) throws {
+        var g = SeededGenerator(seed: 5)
+        let (T, H) = (12, 6)
+        let net = try RecurrentNetwork<Double>(.init(cell: cell, inputSize: 1, hiddenSize: H), generator: &g)
+        let x = (0..<T).map { _ in g.normal() }, r = (0..<H).map { _ in g.normal() }
+        let sweep = Experiments.stateGradientNorms(net, x: x, r: r)
+        #expect(sweep.count == T)
+        for k in 1..<T {
+            // The state after step T-1-k from the whole prefix at once; the last k steps from it, backward from r.
+            let state = try net(Tensor(shape: [T - k, 1], scalars: Array(x[0..<(T - k)]))).state
+            let suffix = Array(x[(T - k)...]), cells = state.c?.scalars ?? []
+            let result = suffix.withUnsafeBufferPointer { xp in
+                state.h.scalars.withUnsafeBufferPointer { hp in
+                    cells.withUnsafeBufferPointer { cp in
+                        net.forward(input: xp.baseAddress!, steps: k, batch: 1, lengths: nil, h0: hp.baseAddress,
+                                    c0: state.c == nil ? nil : cp.baseAddress, recordTape: true)
+                    }
+                }
+            }
+            var grads = [Double](repeating: 0, count: net.parameterCount)
+            let dh0 = grads.withUnsafeMutableBufferPointer { gp in
+                r.withUnsafeBufferPointer { rp in
+                    net.backward(tape: result.tape!, dOutput: nil, dhN: rp.baseAddress, dcN: nil, grads: gp.baseAddress!,
+                                 wantInputGradient: false).dh0.array
+                }
+            }
+            let separate = dh0.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            #expect(abs(sweep[k] - separate) <= 1e-12 * separate, "k = \(k): \(sweep[k]) against \(separate)")
+        }
+    }
+
+    @Test("Gradient norms over more steps than memory holds are refused before anything is allocated")
+    func gradientNormsTooLongForMemory() throws {
+        let error = try #require(throws: RecurrentError.self) {
+            try Experiments.gradientNorms(cell: .rnn, hiddenSize: 32, length: 1 << 40)
+        }
+        #expect(error.message.hasPrefix("the gradient norms over 1099511627776 steps of 32 units would need 768.0 TB of memory; this machine has"))
+    }
 }
 
 import Foundation

@@ -63,6 +63,8 @@ public enum Experiments {
     /// x_t ~ N(0, 1), with L = r · h_{T-1} (r a random unit vector). The geometric mean over
     /// `sequences` random sequences. Computed in float64. With `forgetBias`, the LSTM's forget
     /// gate bias is set to it after the default draw (an open memory cell).
+    /// - Throws: `RecurrentError` for a length, count or size below 1, or a length whose states
+    ///   (2·T·H doubles) would not fit in memory.
     public static func gradientNorms(
         cell: CellKind, hiddenSize: Int = 32, length T: Int = 100, sequences: Int = 8, forgetBias: Double? = nil,
         seed: UInt64 = 0
@@ -70,6 +72,8 @@ public enum Experiments {
         guard T >= 1 else { throw RecurrentError.value("sequence length must be at least 1, got \(T)") }
         guard sequences >= 1 else { throw RecurrentError.value("sequence count must be at least 1, got \(sequences)") }
         guard hiddenSize >= 1 else { throw RecurrentError.value("hidden size must be at least 1, got \(hiddenSize)") }
+        try MemoryBudget.require(MemoryBudget.product([T, 3, hiddenSize, MemoryLayout<Double>.size]),
+                                 for: "the gradient norms over \(T) steps of \(hiddenSize) units")
         var logSums = [Double](repeating: 0, count: T)
         for s in 0..<sequences {
             var g = SeededGenerator(seed: seed &+ UInt64(s) &* 0x9E37_79B9_7F4A_7C15)
@@ -85,36 +89,54 @@ public enum Experiments {
             var r = (0..<hiddenSize).map { _ in g.normal() }
             let norm = r.reduce(0) { $0 + $1 * $1 }.squareRoot()
             r = r.map { $0 / norm }
-            for k in 0..<T {
-                // The state after step T-1-k, then the k remaining steps, backward from L = r·h.
-                let prefix = try Tensor(shape: [T - k, 1], scalars: Array(x[0..<(T - k)]))
-                let state = try net(prefix).state
-                let suffix = Array(x[(T - k)...])
-                let gradient: [Double]
-                if k == 0 {
-                    gradient = r
-                } else {
-                    let result = suffix.withUnsafeBufferPointer { xp in
-                        state.h.scalars.withUnsafeBufferPointer { hp in
-                            (state.c?.scalars ?? []).withUnsafeBufferPointer { cp in
-                                net.forward(input: xp.baseAddress!, steps: k, batch: 1, lengths: nil, h0: hp.baseAddress,
-                                            c0: state.c == nil ? nil : cp.baseAddress, recordTape: true)
-                            }
-                        }
-                    }
-                    var grads = [Double](repeating: 0, count: net.parameterCount)
-                    let back = grads.withUnsafeMutableBufferPointer { gp in
-                        r.withUnsafeBufferPointer { rp in
-                            net.backward(tape: result.tape!, dOutput: nil, dhN: rp.baseAddress, dcN: nil,
-                                         grads: gp.baseAddress!, wantInputGradient: false)
-                        }
-                    }
-                    gradient = back.dh0.array
-                }
-                let n = gradient.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                logSums[k] += log(max(n, 1e-300))
-            }
+            for (k, n) in stateGradientNorms(net, x: x, r: r).enumerated() { logSums[k] += log(max(n, 1e-300)) }
         }
         return logSums.map { exp($0 / Double(sequences)) }
+    }
+
+    /// ‖∂L/∂h_{T-1-k}‖ for k = 0..<T on one sequence x, L = r · h_{T-1}, in O(T): a forward
+    /// sweep keeps every step's state (h_t, c_t); a backward sweep re-runs step t from the state
+    /// before it with a tape, and its backward turns (∂L/∂h_t, ∂L/∂c_t) into the gradients at
+    /// that state (∂L/∂c_{T-1} = 0: L reads h only).
+    static func stateGradientNorms(_ net: RecurrentNetwork<Double>, x: [Double], r: [Double]) -> [Double] {
+        let T = x.count, H = r.count
+        func length(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+        var h: [[Double]] = [], c: [[Double]?] = []   // h_t, c_t after step t
+        h.reserveCapacity(T)
+        c.reserveCapacity(T)
+        var grads = [Double](repeating: 0, count: net.parameterCount)   // parameter gradients, not used
+        // One step from the state after step t - 1 (zero before step 0).
+        func step(_ t: Int, tape: Bool) -> ForwardResult<Double> {
+            x.withUnsafeBufferPointer { xp in
+                let hPrev = t > 0 ? h[t - 1] : [Double](repeating: 0, count: H), cPrev = t > 0 ? c[t - 1] : nil
+                return hPrev.withUnsafeBufferPointer { hp in
+                    (cPrev ?? []).withUnsafeBufferPointer { cp in
+                        net.forward(input: xp.baseAddress! + t, steps: 1, batch: 1, lengths: nil, h0: hp.baseAddress,
+                                    c0: cPrev == nil ? nil : cp.baseAddress, recordTape: tape)
+                    }
+                }
+            }
+        }
+        for t in 0..<T {
+            let result = step(t, tape: false)
+            h.append(result.hN.array)
+            c.append(result.cN?.array)
+        }
+        var norms = [length(r)], dh = r, dc: [Double]? = nil
+        for t in stride(from: T - 1, to: 0, by: -1) {
+            let tape = step(t, tape: true).tape!
+            let back = dh.withUnsafeBufferPointer { dhp in
+                (dc ?? []).withUnsafeBufferPointer { dcp in
+                    grads.withUnsafeMutableBufferPointer { gp in
+                        net.backward(tape: tape, dOutput: nil, dhN: dhp.baseAddress, dcN: dc == nil ? nil : dcp.baseAddress,
+                                     grads: gp.baseAddress!, wantInputGradient: false)
+                    }
+                }
+            }
+            dh = back.dh0.array
+            dc = back.dc0?.array
+            norms.append(length(dh))
+        }
+        return norms
     }
 }
