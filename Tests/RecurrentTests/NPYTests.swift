@@ -245,4 +245,16 @@ struct NPYFileTests {
         #expect(writeError.kind == .io)
         #expect(writeError.message.hasPrefix("/nonexistent-recurrent/x.npy: cannot write"))
     }
+
+    @Test("a device or a pipe given as an input file is refused as not a regular file, not read")
+    func deviceAndPipeInputs() throws {
+        let device = try #require(recurrentError { try NPY.read(URL(fileURLWithPath: "/dev/zero"), as: Float.self) })
+        #expect(device == RecurrentError(.io, "/dev/zero: is not a regular file (a device, pipe or socket)"))
+        try withTemporaryDirectory { directory in
+            let pipe = directory.appendingPathComponent("x.npy")
+            #expect(mkfifo(pipe.path, 0o600) == 0)
+            let error = try #require(recurrentError { try NPY.read(pipe, as: Float.self) })
+            #expect(error == RecurrentError(.io, "\(pipe.path): is not a regular file (a device, pipe or socket)"))
+        }
+    }
 }

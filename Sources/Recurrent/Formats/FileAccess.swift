@@ -13,6 +13,12 @@ enum FileAccess {
         guard !isDirectory.boolValue else {
             throw RecurrentError.io("\(path): is a directory, not a file")
         }
+        // A device, pipe or socket cannot be mapped, and Foundation's message for it speaks of
+        // permissions; `stat` follows a symbolic link, as `fileExists` did.
+        var status = stat()
+        if stat(path, &status) == 0, status.st_mode & mode_t(S_IFMT) != mode_t(S_IFREG) {
+            throw RecurrentError.io("\(path): is not a regular file (a device, pipe or socket)")
+        }
         do {
             return try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
