@@ -48,7 +48,7 @@ struct VisualizeCommand: ParsableCommand {
         try checkReadable(model, text)
         try checkWritable([output])
         let loaded = try SequenceModel<Float>.load(from: URL(fileURLWithPath: model))
-        let content = try String(contentsOf: URL(fileURLWithPath: text), encoding: .utf8)
+        let content = try TextCorpus.readText(URL(fileURLWithPath: text))
         let excerpt = String(String.UnicodeScalarView(content.unicodeScalars.prefix(length)))
         let rec = loaded.configuration.recurrent
         let activity = try TextActivity(model: loaded, text: excerpt, layer: layer ?? rec.layers - 1)

@@ -105,8 +105,10 @@ struct PictureTests {
         let html = try String(contentsOf: dir.appendingPathComponent("p.html"), encoding: .utf8)
         #expect(html.components(separatedBy: "<span style=").count - 1 == 50)
         #expect(html.components(separatedBy: "<option").count - 1 == 8 && html.contains(">c[5]"))
+        try Data([0x61, 0xFF, 0x62]).write(to: dir.appendingPathComponent("latin1.txt"))
         for (arguments, message) in [(["--unit", "12"], "--unit 12 is out of range: the layer has units 0...11"),
-                                     (["--value", "q"], "--value q: this lstm model has c, h, i, f, o, g")] {
+                                     (["--value", "q"], "--value q: this lstm model has c, h, i, f, o, g"),
+                                     (["--text", "latin1.txt"], "latin1.txt: not a UTF-8 text file")] {
             let bad = try CLI.run(["visualize", "--model", "m.safetensors", "--text", "t.txt", "--output", "bad.html"] + arguments, in: dir)
             #expect(bad.status == 1 && bad.stderr.contains(message), "\(bad.stderr)")
         }

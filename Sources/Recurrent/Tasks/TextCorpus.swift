@@ -73,12 +73,20 @@ public struct TextCorpus: TrainingData {
     /// - Throws: `RecurrentError` (`.io`) naming the path when the file cannot be read,
     ///   (`.format`) when it is not valid UTF-8, (`.value`) as for `init(text:...)`.
     public init(contentsOf url: URL, sequenceLength: Int, validationFraction: Double = 0.1) throws {
+        try self.init(text: Self.readText(url), name: url.path, sequenceLength: sequenceLength,
+                      validationFraction: validationFraction)
+    }
+
+    /// The text of a UTF-8 file, read as the corpus reads it.
+    /// - Throws: `RecurrentError` (`.io`) naming the path when the file cannot be read, (`.format`)
+    ///   when it is not valid UTF-8.
+    public static func readText(_ url: URL) throws -> String {
         let data = try FileAccess.readMapped(url)
         let text = data.withUnsafeBytes { bytes in
             String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self)
         }
         guard let text else { throw RecurrentError.format("\(url.path): not a UTF-8 text file") }
-        try self.init(text: text, name: url.path, sequenceLength: sequenceLength, validationFraction: validationFraction)
+        return text
     }
 
     init(text: String, name: String, sequenceLength: Int, validationFraction: Double) throws {
