@@ -40,11 +40,13 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Time the kernels instead: the matrix products the networks use, the micro-kernels, the activations and the thread pool.")
     var kernels = false
 
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
+    }
+
     func run() throws {
-        if let threads {
-            guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
-            KernelSettings.threadCount = threads
-        }
+        if let threads { KernelSettings.threadCount = threads }
         if kernels { return runKernels() }
         var configurations = Benchmark.Configuration.standard
         if !config.isEmpty {

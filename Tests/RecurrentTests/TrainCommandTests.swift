@@ -127,6 +127,9 @@ struct TrainCommandTests {
         (["train", "--output", "/nonexistent/dir/m.safetensors"], "/nonexistent/dir/m.safetensors: the directory /nonexistent/dir does not exist"),
         (["train", "--checkpoint", "/dev/null"], "/dev/null: is a file, not a directory"),
         (["bench", "--config", "1,100000000,512,512,1"], "would need"),
+        (["experiment", "gradients", "--length", "100000000"], "the gradient norms over 100000000 steps of 32 units would need 71.5 GB"),
+        (["bench", "--repeats", "0"], "--repeats must be at least 1, got 0"),
+        (["bench", "--threads", "0"], "--threads must be at least 1, got 0"),
     ])
     func errors(_ arguments: [String], _ expected: String) throws {
         let result = try CLI.run(arguments)
