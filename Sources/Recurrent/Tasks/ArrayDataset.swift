@@ -68,48 +68,14 @@ public struct ArrayDataset: TrainingData {
 
     init(inputs: Tensor<Float>, targets: Tensor<Float>, inputName: String, targetName: String, batchFirst: Bool,
          validationFraction: Double, shuffle: Bool, classes: Int?) throws {
-        let layout = batchFirst ? "N, T" : "T, N"
-        let both = "\(targetName) has shape \(describeShape(targets.shape)) and \(inputName) has shape "
-            + "\(describeShape(inputs.shape))"
-        guard inputs.rank == 3 else {
-            throw RecurrentError.shape(
-                "\(inputName): inputs have shape \(describeShape(inputs.shape)), expected (\(layout), X)")
-        }
-        let (t, n) = batchFirst ? (inputs.shape[1], inputs.shape[0]) : (inputs.shape[0], inputs.shape[1])
-        guard t >= 1, n >= 1, inputs.shape[2] >= 1 else {
-            throw RecurrentError.shape("\(inputName): inputs of shape \(describeShape(inputs.shape)) are empty")
-        }
         if let classes, classes < 1 {
             throw RecurrentError.value("the number of classes \(classes) must be at least 1")
         }
         guard validationFraction >= 0, validationFraction < 1 else {
             throw RecurrentError.value("validation fraction \(validationFraction) must be in [0, 1)")
         }
-        // The targets' rank decides where the loss is taken.
-        let everyStepRank = classes == nil ? 3 : 2
-        let expected = classes == nil
-            ? "(\(layout), O) for a loss at every step or (N, O) for the last step"
-            : "class indices (\(layout)) for every step or (N) for the last step"
-        guard targets.rank == everyStepRank || targets.rank == everyStepRank - 1 else {
-            throw RecurrentError.shape("\(targetName): targets have shape \(describeShape(targets.shape)), expected \(expected)")
-        }
-        let everyStep = targets.rank == everyStepRank
-        if everyStep {
-            let (targetT, targetN) = batchFirst ? (targets.shape[1], targets.shape[0]) : (targets.shape[0], targets.shape[1])
-            guard targetN == n else {
-                throw RecurrentError.shape("\(both): \(targetN) sequences (N) in the targets, \(n) in the inputs (layout \(layout))")
-            }
-            guard targetT == t else {
-                throw RecurrentError.shape("\(both): \(targetT) steps (T) in the targets, \(t) in the inputs (layout \(layout))")
-            }
-        } else {
-            guard targets.shape[0] == n else {
-                throw RecurrentError.shape("\(both): \(targets.shape[0]) sequences (N) in the targets, \(n) in the inputs (layout \(layout))")
-            }
-        }
-        if classes == nil, targets.shape.last! < 1 {
-            throw RecurrentError.shape("\(targetName): targets of shape \(describeShape(targets.shape)) are empty")
-        }
+        let (t, n, everyStep) = try Self.checkShapes(inputs: inputs, targets: targets, inputName: inputName,
+                                                     targetName: targetName, batchFirst: batchFirst, classes: classes)
         try Self.checkFinite(inputs, name: inputName)
         try Self.checkFinite(targets, name: targetName)
         // Per-sequence storage: batch-first.
@@ -122,14 +88,13 @@ public struct ArrayDataset: TrainingData {
                     "\(targetName): element \(describeShape(Self.unflatten(bad, shape: targets.shape))) is "
                         + "\(targets.scalars[bad]), not a class index in 0..<\(classes)")
             }
-            let indices = perSequenceTargets.scalars.map { Int32($0) }
-            targetClasses = indices
+            targetClasses = perSequenceTargets.scalars.map { Int32($0) }
             targetValues = []
             output = .classes(count: classes)
         } else {
             targetValues = perSequenceTargets.scalars
             targetClasses = []
-            output = .values(size: targets.shape.last!)
+            output = .values(size: targets.shape[targets.rank - 1])
         }
         inputValues = perSequence.scalars
         sequenceCount = n
@@ -143,6 +108,45 @@ public struct ArrayDataset: TrainingData {
         guard trainingCount >= 1 else {
             throw RecurrentError.value("validation fraction \(validationFraction) of \(n) sequences leaves none to train on")
         }
+    }
+
+    /// T and N from the inputs, and whether the targets have a step axis (a loss at every
+    /// step) or not (the last step); the targets' rank decides. Throws naming the tensor whose
+    /// rank is wrong or that is empty, or both tensors when their N or T disagree.
+    private static func checkShapes(inputs: Tensor<Float>, targets: Tensor<Float>, inputName: String, targetName: String,
+                                    batchFirst: Bool, classes: Int?) throws -> (t: Int, n: Int, everyStep: Bool) {
+        let layout = batchFirst ? "N, T" : "T, N"
+        guard inputs.rank == 3 else {
+            throw RecurrentError.shape(
+                "\(inputName): inputs have shape \(describeShape(inputs.shape)), expected (\(layout), X)")
+        }
+        let (t, n) = batchFirst ? (inputs.shape[1], inputs.shape[0]) : (inputs.shape[0], inputs.shape[1])
+        guard t >= 1, n >= 1, inputs.shape[2] >= 1 else {
+            throw RecurrentError.shape("\(inputName): inputs of shape \(describeShape(inputs.shape)) are empty")
+        }
+        let everyStepRank = classes == nil ? 3 : 2
+        let expected = classes == nil
+            ? "(\(layout), O) for a loss at every step or (N, O) for the last step"
+            : "class indices (\(layout)) for every step or (N) for the last step"
+        guard targets.rank == everyStepRank || targets.rank == everyStepRank - 1 else {
+            throw RecurrentError.shape("\(targetName): targets have shape \(describeShape(targets.shape)), expected \(expected)")
+        }
+        let everyStep = targets.rank == everyStepRank
+        let (targetT, targetN) = !everyStep ? (t, targets.shape[0])
+            : batchFirst ? (targets.shape[1], targets.shape[0]) : (targets.shape[0], targets.shape[1])
+        let both = "\(targetName) has shape \(describeShape(targets.shape)) and \(inputName) has shape "
+            + "\(describeShape(inputs.shape))"
+        guard targetN == n else {
+            throw RecurrentError.shape("\(both): \(targetN) sequences (N) in the targets, \(n) in the inputs (layout \(layout))")
+        }
+        guard targetT == t else {
+            throw RecurrentError.shape("\(both): \(targetT) steps (T) in the targets, \(t) in the inputs (layout \(layout))")
+        }
+        // Ranks are at least 1 here (everyStepRank - 1 >= 1).
+        if classes == nil, targets.shape[targets.rank - 1] < 1 {
+            throw RecurrentError.shape("\(targetName): targets of shape \(describeShape(targets.shape)) are empty")
+        }
+        return (t, n, everyStep)
     }
 
     /// Throws naming the first element that is NaN or infinite, by its index in the tensor.
