@@ -125,4 +125,26 @@ struct TrainerTests {
             try Trainer(model: model, data: try ParityTask(), options: TrainingOptions(steps: 1))
         }
     }
+
+    @Test("A model and data that do not fit together are refused naming what each takes, then the data")
+    func incompatibleModelAndData() throws {
+        let text = try TextCorpus(text: Self.text, sequenceLength: 16, validationFraction: 0.1)
+        let parity = try ParityTask(length: 12)
+        let options = TrainingOptions(batchSize: 4, steps: 1)
+        func refusal(_ configuration: SequenceModelConfiguration, _ data: any TrainingData) throws -> String {
+            let model = try SequenceModel<Float>(configuration, seed: 1)
+            return try #require(throws: RecurrentError.self) { try Trainer(model: model, data: data, options: options) }.message
+        }
+        let vectors = SequenceModelConfiguration(recurrent: .init(cell: .gru, inputSize: 2, hiddenSize: 4), outputSize: 3)
+        let tokens = SequenceModelConfiguration(recurrent: .init(cell: .gru, inputSize: 2, hiddenSize: 4), vocabularySize: 5, outputSize: 3)
+        #expect(try refusal(vectors, parity) == "the model reads vectors of size 2, but the data gives vectors of size 1 (\(parity.summary))")
+        #expect(try refusal(tokens, parity)
+            == "the model reads token ids (an embedding of 5 tokens), but the data gives vectors of size 1 (\(parity.summary))")
+        #expect(try refusal(tokens, text)
+            == "the model has a vocabulary of 5 tokens, but the data has a vocabulary of \(text.vocabularySize) tokens (\(text.summary))")
+        #expect(try refusal(vectors, text) == "the model reads vectors of size 2 (it has no embedding), but the data has a vocabulary of "
+            + "\(text.vocabularySize) tokens (\(text.summary))")
+        let wide = SequenceModelConfiguration(recurrent: .init(cell: .gru, inputSize: 1, hiddenSize: 4), outputSize: 7)
+        #expect(try refusal(wide, parity) == "the model outputs 7 values per step, but the data has targets of size \(parity.output.size) (\(parity.summary))")
+    }
 }

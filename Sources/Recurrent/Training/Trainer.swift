@@ -52,20 +52,28 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
     }
 
     static func checkCompatible(_ cfg: SequenceModelConfiguration, _ data: any TrainingData) throws {
+        // What the model takes or gives, then what the data has, then the data in full.
+        func refuse(_ model: String, _ data: String, _ summary: String) -> RecurrentError {
+            RecurrentError.shape("the model \(model), but the data \(data) (\(summary))")
+        }
         switch data.input {
         case .vectors(let size):
-            guard cfg.vocabularySize == nil, size == cfg.recurrent.inputSize else {
-                throw RecurrentError.shape(cfg.vocabularySize != nil
-                    ? "the model reads tokens but \(data.summary) gives vectors of size \(size)"
-                    : "the model reads vectors of size \(cfg.recurrent.inputSize), \(data.summary) gives size \(size)")
+            guard let vocabulary = cfg.vocabularySize else {
+                guard size == cfg.recurrent.inputSize else {
+                    throw refuse("reads vectors of size \(cfg.recurrent.inputSize)", "gives vectors of size \(size)", data.summary)
+                }
+                break
             }
+            throw refuse("reads token ids (an embedding of \(vocabulary) tokens)", "gives vectors of size \(size)", data.summary)
         case .tokens(let vocabulary):
             guard cfg.vocabularySize == vocabulary else {
-                throw RecurrentError.shape("the model's vocabulary has \(cfg.vocabularySize.map(String.init) ?? "no") tokens, \(data.summary) has \(vocabulary)")
+                let model = cfg.vocabularySize.map { "has a vocabulary of \($0) tokens" }
+                    ?? "reads vectors of size \(cfg.recurrent.inputSize) (it has no embedding)"
+                throw refuse(model, "has a vocabulary of \(vocabulary) tokens", data.summary)
             }
         }
         guard data.output.size == cfg.modelOutputSize else {
-            throw RecurrentError.shape("the model outputs \(cfg.modelOutputSize) values per step, \(data.summary) has targets of size \(data.output.size)")
+            throw refuse("outputs \(cfg.modelOutputSize) values per step", "has targets of size \(data.output.size)", data.summary)
         }
     }
 
