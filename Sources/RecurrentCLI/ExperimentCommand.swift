@@ -48,6 +48,8 @@ struct AddingExperimentCommand: ParsableCommand {
 
     func run() throws {
         if let svg { try checkWritable([svg]) }
+        // The length and what its sequences need, refused before the table starts.
+        try AddingTask(length: length).validate(batchSize: BuiltInTask.adding.recipe(length: length).batchSize)
         print("adding problem, T = \(length): held-out MSE, criterion 0.01, trivial \(String(format: "%.4f", AddingTask.trivialMSE))")
         var results: [Experiments.AddingResult] = []
         for cell in cells {

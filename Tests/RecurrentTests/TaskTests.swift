@@ -262,6 +262,23 @@ struct TaskTests {
         #expect(task.data.heldOutBatches(batchSize: 100, seed: 1) == batches)
     }
 
+    @Test("maximumSteps is the longest batch drawn: none is longer, and some reach it", arguments: allSyntheticTasks)
+    func maximumStepsIsTheLongestBatch(task: SyntheticTaskCase) {
+        let steps = (0..<200).map { batch(task.data, step: $0).steps }
+        #expect(steps.max() == task.data.maximumSteps)
+    }
+
+    @Test("a length over 2^40 is refused naming the task and the bound, before any arithmetic on it")
+    func lengthCeiling() {
+        let n = Int.max, bound = 1 << 40
+        #expect(throws: RecurrentError.value("parity task: length \(n) must be at most \(bound)")) { try ParityTask(length: n) }
+        #expect(throws: RecurrentError.value("adding task: length \(n) must be at most \(bound)")) { try AddingTask(length: n) }
+        #expect(throws: RecurrentError.value("temporal order task: length \(n) must be at most \(bound)")) { try TemporalOrderTask(length: n) }
+        #expect(throws: RecurrentError.value("copy task: delay \(n) must be at most \(bound)")) { try CopyTask(delay: n) }
+        #expect(throws: RecurrentError.value("copy task: symbols \(n) must be at most \(bound)")) { try CopyTask(delay: 1, symbols: n) }
+        #expect((try? AddingTask(length: bound))?.maximumSteps == bound + bound / 10)
+    }
+
     // MARK: Randomness
 
     @Test("below(n) stays in range and is close to uniform; permutations are permutations")

@@ -147,4 +147,13 @@ struct TrainerTests {
         let wide = SequenceModelConfiguration(recurrent: .init(cell: .gru, inputSize: 1, hiddenSize: 4), outputSize: 7)
         #expect(try refusal(wide, parity) == "the model outputs 7 values per step, but the data has targets of size \(parity.output.size) (\(parity.summary))")
     }
+
+    @Test("Training that would not fit in memory is refused before a batch is drawn, with the figure")
+    func trainingTooLargeForMemory() throws {
+        let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 1, hiddenSize: 2048), outputSize: 3), seed: 1)
+        let error = try #require(throws: RecurrentError.self) {
+            try Trainer(model: model, data: ParityTask(length: 100_000), options: TrainingOptions(batchSize: 32, steps: 1))
+        }
+        #expect(error.message.hasPrefix("training LSTM(1, 2048) on batches of 32 sequences of 100000 steps would need "), "\(error.message)")
+    }
 }

@@ -38,9 +38,10 @@ public struct AddingTask: TrainingData {
 
     /// The adding problem with minimum length `T` (the paper uses 100, 500 and 1000).
     /// - Throws: `RecurrentError` (`.value`) when `T` is below 20 (X1 comes from the first
-    ///   ten pairs and X2 from the first `T/2 - 1`).
+    ///   ten pairs and X2 from the first `T/2 - 1`) or over 2^40.
     public init(length T: Int) throws {
         try requireTaskParameter(T >= 20, "adding task: length \(T) must be at least 20 (X1 is one of the first ten pairs)")
+        try requireTaskParameter(T <= maximumTaskLength, "adding task: length \(T) must be at most \(maximumTaskLength)")
         self.length = T
     }
 
@@ -54,10 +55,14 @@ public struct AddingTask: TrainingData {
     }
     /// What the model reads.
     public var input: InputSpec { .vectors(size: 2) }
+    /// T + T/10, the longest drawn.
+    public var maximumSteps: Int { lengthRange.upperBound }
     /// What the model predicts.
     public var output: OutputSpec { .values(size: 1) }
     /// Whether consecutive training batches continue the same sequences.
     public var carriesState: Bool { false }
+    /// Refuses a batch size below 1, or one whose batch and held-out set would not fit in memory.
+    public func validate(batchSize: Int) throws { try validateSynthetic(batchSize: batchSize) }
     /// The number of batches in one pass over the training data (nil: an endless generator).
     public func batchesPerEpoch(batchSize: Int) -> Int? { nil }
 

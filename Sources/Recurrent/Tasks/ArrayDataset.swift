@@ -183,6 +183,8 @@ public struct ArrayDataset: TrainingData {
     }
     /// What the model reads.
     public var input: InputSpec { .vectors(size: inputSize) }
+    /// T: every sequence has it.
+    public var maximumSteps: Int { steps }
     /// Whether consecutive training batches continue the same sequences.
     public var carriesState: Bool { false }
 

@@ -15,6 +15,11 @@ func batchRanges(count: Int, batchSize: Int) -> [Range<Int>] {
     stride(from: 0, to: count, by: batchSize).map { $0..<min($0 + batchSize, count) }
 }
 
+/// The longest sequence a built-in task accepts (2^40 steps): every length arithmetic on a
+/// task (T + T/10, 2S + T) stays far from overflow, and a batch of that length is refused by
+/// its memory check, not by an allocation.
+let maximumTaskLength = 1 << 40
+
 /// Checks a task parameter, with an error naming it and what it must be.
 func requireTaskParameter(_ condition: Bool, _ message: @autoclosure () -> String) throws {
     if !condition { throw RecurrentError.value(message()) }

@@ -27,11 +27,14 @@ public struct CopyTask: TrainingData {
     public static let heldOutSequences = 1024
 
     /// A copy task with delay `T`, `S` symbols to copy, out of an alphabet of `K`.
-    /// - Throws: `RecurrentError` (`.value`) when T, S or K is less than 1.
+    /// - Throws: `RecurrentError` (`.value`) when T, S or K is less than 1, T or S over 2^40, K over 2^20.
     public init(delay T: Int, symbols S: Int = 5, alphabet K: Int = 8) throws {
         try requireTaskParameter(T >= 1, "copy task: delay \(T) must be at least 1")
         try requireTaskParameter(S >= 1, "copy task: symbols \(S) must be at least 1")
         try requireTaskParameter(K >= 1, "copy task: alphabet \(K) must be at least 1")
+        try requireTaskParameter(T <= maximumTaskLength, "copy task: delay \(T) must be at most \(maximumTaskLength)")
+        try requireTaskParameter(S <= maximumTaskLength, "copy task: symbols \(S) must be at most \(maximumTaskLength)")
+        try requireTaskParameter(K <= 1 << 20, "copy task: alphabet \(K) must be at most \(1 << 20)")
         delay = T
         symbols = S
         alphabet = K
@@ -50,10 +53,14 @@ public struct CopyTask: TrainingData {
     }
     /// What the model reads.
     public var input: InputSpec { .vectors(size: alphabet + 2) }
+    /// S + T + S: every sequence has it.
+    public var maximumSteps: Int { sequenceLength }
     /// What the model predicts.
     public var output: OutputSpec { .classes(count: alphabet + 1) }
     /// Whether consecutive training batches continue the same sequences.
     public var carriesState: Bool { false }
+    /// Refuses a batch size below 1, or one whose batch and held-out set would not fit in memory.
+    public func validate(batchSize: Int) throws { try validateSynthetic(batchSize: batchSize) }
     /// The number of batches in one pass over the training data (nil: an endless generator).
     public func batchesPerEpoch(batchSize: Int) -> Int? { nil }
 

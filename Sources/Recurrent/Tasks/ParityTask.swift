@@ -25,9 +25,10 @@ public struct ParityTask: TrainingData {
     public static let heldOutSequences = 1024
 
     /// A task with sequences of `length` steps.
-    /// - Throws: `RecurrentError` (`.value`) when `length` is less than 1.
+    /// - Throws: `RecurrentError` (`.value`) when `length` is less than 1 or over 2^40.
     public init(length: Int = 20) throws {
         try requireTaskParameter(length >= 1, "parity task: length \(length) must be at least 1")
+        try requireTaskParameter(length <= maximumTaskLength, "parity task: length \(length) must be at most \(maximumTaskLength)")
         self.length = length
     }
 
@@ -46,10 +47,14 @@ public struct ParityTask: TrainingData {
     }
     /// What the model reads.
     public var input: InputSpec { .vectors(size: 1) }
+    /// Every sequence has `length` steps.
+    public var maximumSteps: Int { length }
     /// What the model predicts.
     public var output: OutputSpec { .classes(count: 3) }
     /// Whether consecutive training batches continue the same sequences.
     public var carriesState: Bool { false }
+    /// Refuses a batch size below 1, or one whose batch and held-out set would not fit in memory.
+    public func validate(batchSize: Int) throws { try validateSynthetic(batchSize: batchSize) }
     /// The number of batches in one pass over the training data (nil: an endless generator).
     public func batchesPerEpoch(batchSize: Int) -> Int? { nil }
 

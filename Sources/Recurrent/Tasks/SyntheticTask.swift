@@ -34,6 +34,18 @@ protocol SyntheticTask: TrainingData {
 }
 
 extension SyntheticTask {
+    /// `validate(batchSize:)` of a synthetic task: a batch size of at least 1, and a training
+    /// batch and the held-out set (drawn at once) that fit in memory, counted before anything is
+    /// drawn: per step of a sequence, its inputs and a target, as float64 while drawn and again
+    /// as float32 or float64 in the batch.
+    func validateSynthetic(batchSize: Int) throws {
+        guard batchSize >= 1 else { throw RecurrentError.value("batch size \(batchSize) must be at least 1") }
+        let sequences = MemoryBudget.sum([batchSize, heldOutCount])
+        let bytes = sequences.flatMap { MemoryBudget.product([$0, maximumSteps, input.vectorSize + 1, 16]) }
+        try MemoryBudget.require(bytes, for: "\(batchSize) training and \(heldOutCount) held-out sequences of "
+                                 + "\(maximumSteps) steps (\(summary))")
+    }
+
     /// The training batch for `step`: `batchSize` sequences drawn from (seed, step, b).
     func syntheticTrainingBatch<Scalar: RecurrentScalar>(step: Int, batchSize: Int, seed: UInt64) -> TrainingBatch<Scalar> {
         precondition(step >= 0, "training step \(step) is negative")

@@ -33,9 +33,11 @@ public struct TemporalOrderTask: TrainingData {
     static let symbolB = 4, symbolE = 5, symbolX = 6, symbolY = 7
 
     /// The temporal order problem with minimum length `T` (the paper's T is 100).
-    /// - Throws: `RecurrentError` (`.value`) when `T` is below 10 (t1 would reach the initial E).
+    /// - Throws: `RecurrentError` (`.value`) when `T` is below 10 (t1 would reach the initial E)
+    ///   or over 2^40.
     public init(length T: Int = 100) throws {
         try requireTaskParameter(T >= 10, "temporal order task: length \(T) must be at least 10")
+        try requireTaskParameter(T <= maximumTaskLength, "temporal order task: length \(T) must be at most \(maximumTaskLength)")
         self.length = T
     }
 
@@ -54,10 +56,14 @@ public struct TemporalOrderTask: TrainingData {
     }
     /// What the model reads.
     public var input: InputSpec { .vectors(size: 8) }
+    /// T + T/10, the longest drawn.
+    public var maximumSteps: Int { lengthRange.upperBound }
     /// What the model predicts.
     public var output: OutputSpec { .classes(count: 4) }
     /// Whether consecutive training batches continue the same sequences.
     public var carriesState: Bool { false }
+    /// Refuses a batch size below 1, or one whose batch and held-out set would not fit in memory.
+    public func validate(batchSize: Int) throws { try validateSynthetic(batchSize: batchSize) }
     /// The number of batches in one pass over the training data (nil: an endless generator).
     public func batchesPerEpoch(batchSize: Int) -> Int? { nil }
 

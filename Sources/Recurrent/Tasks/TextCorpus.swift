@@ -195,6 +195,8 @@ public struct TextCorpus: TrainingData {
     }
     /// What the model reads.
     public var input: InputSpec { .tokens(vocabularySize: vocabularySize) }
+    /// The chunk length.
+    public var maximumSteps: Int { sequenceLength }
     /// What the model predicts.
     public var output: OutputSpec { .classes(count: vocabularySize) }
     /// Whether consecutive training batches continue the same sequences.

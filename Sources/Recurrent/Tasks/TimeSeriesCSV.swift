@@ -246,6 +246,8 @@ public struct TimeSeriesCSV: TrainingData {
     }
     /// What the model reads.
     public var input: InputSpec { .vectors(size: columnCount) }
+    /// The window length.
+    public var maximumSteps: Int { sequenceLength }
     /// What the model predicts.
     public var output: OutputSpec { .values(size: columnCount) }
     /// Whether consecutive training batches continue the same sequences.

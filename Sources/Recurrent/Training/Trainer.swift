@@ -40,10 +40,10 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
         if let clip = options.clipNorm, !(clip > 0) { throw RecurrentError.value("clip norm must be positive, got \(clip)") }
         if let limit = options.maxTime, !(limit > 0) { throw RecurrentError.value("time limit must be positive, got \(limit) s") }
         _ = try options.totalSteps(for: data)
-        let probe: TrainingBatch<Scalar> = data.trainingBatch(step: 0, batchSize: 1, seed: options.seed)
+        let steps = data.maximumSteps
         try MemoryBudget.require(
-            model.configuration.trainingBytes(batch: options.batchSize, steps: probe.steps, scalarSize: MemoryLayout<Scalar>.size),
-            for: "training \(model.configuration.recurrent.summary) on batches of \(options.batchSize) sequences of \(probe.steps) steps")
+            model.configuration.trainingBytes(batch: options.batchSize, steps: steps, scalarSize: MemoryLayout<Scalar>.size),
+            for: "training \(model.configuration.recurrent.summary) on batches of \(options.batchSize) sequences of \(steps) steps")
         self.model = model
         self.data = data
         self.options = options

@@ -95,6 +95,8 @@ public protocol TrainingData: Sendable {
     var input: InputSpec { get }
     /// What the model predicts.
     var output: OutputSpec { get }
+    /// T of the longest batch: what a batch will need is counted from it before any is drawn.
+    var maximumSteps: Int { get }
     /// Whether consecutive training batches continue the same sequences (a long stream cut
     /// into chunks, trained by truncated backpropagation through time with the state carried).
     var carriesState: Bool { get }
