@@ -124,7 +124,7 @@ struct OptimizerParityTests {
             var (loss, grads) = probeLossAndGradients(net, x: x, r: r)
             #expect(closeRelative(loss, losses[k], 1e-4), "\(name) step \(k + 1): loss \(loss) vs \(losses[k])")
             let norm = if let clip = fixture.clip {
-                clipGradientNorm(&grads, maxNorm: clip)
+                try clipGradientNorm(&grads, maxNorm: clip)
             } else {
                 grads.withUnsafeBufferPointer { sumOfSquares($0) }.squareRoot()
             }
@@ -235,26 +235,35 @@ struct OptimizerRuleTests {
     }
 
     @Test("Clipping scales to exactly maxNorm and returns the norm before; small gradients are untouched")
-    func clipping() {
+    func clipping() throws {
         var g: [Double] = [3, 4]
-        #expect(clipGradientNorm(&g, maxNorm: 1) == 5)
+        #expect(try clipGradientNorm(&g, maxNorm: 1) == 5)
         expectClose(g, [3 / (5 + 1e-6), 4 / (5 + 1e-6)], 1e-15)
         #expect(abs((g[0] * g[0] + g[1] * g[1]).squareRoot() - 1) <= 1e-6)
 
         var small: [Double] = [0.3, -0.4]
-        #expect(abs(clipGradientNorm(&small, maxNorm: 1) - 0.5) <= 1e-15)
+        #expect(abs(try clipGradientNorm(&small, maxNorm: 1) - 0.5) <= 1e-15)
         #expect(small == [0.3, -0.4])
 
         // Float, with a length that is not a multiple of 8
         var long = (0..<1003).map { Float($0 % 17) - 8 }
         let expectedNorm = long.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
-        let norm = clipGradientNorm(&long, maxNorm: 2.5)
+        let norm = try clipGradientNorm(&long, maxNorm: 2.5)
         #expect(abs(norm - expectedNorm) <= 1e-12 * expectedNorm)
         let after = long.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
         #expect(abs(after - 2.5) <= 1e-6 * 2.5)
 
         var empty: [Float] = []
-        #expect(clipGradientNorm(&empty, maxNorm: 1) == 0)
+        #expect(try clipGradientNorm(&empty, maxNorm: 1) == 0)
+    }
+
+    @Test("An infinite clip norm clips nothing, as in PyTorch; a negative or NaN one is refused, not a trap")
+    func clippingBounds() throws {
+        var g: [Double] = [3, 4]
+        #expect(try clipGradientNorm(&g, maxNorm: .infinity) == 5)
+        #expect(g == [3, 4])
+        #expect(throws: RecurrentError.value("clip norm must be at least 0, got -1.0")) { try clipGradientNorm(&g, maxNorm: -1) }
+        #expect(throws: RecurrentError.value("clip norm must be at least 0, got nan")) { try clipGradientNorm(&g, maxNorm: .nan) }
     }
 
     @Test("StepLR and cosine annealing at chosen steps")

@@ -56,12 +56,13 @@ public enum LearningRateSchedule: Equatable, Sendable, Codable {
 /// (factor min(1, maxNorm / (norm + 1e-6))); returns the norm before clipping. Accumulate the sum of squares in Double.
 ///
 /// The factor is converted to `Scalar` before the multiplication, as PyTorch multiplies by a
-/// tensor of the gradients' dtype. A non-finite norm is returned with the gradients unchanged.
-/// `maxNorm` must be finite and >= 0 (a precondition).
+/// tensor of the gradients' dtype. A non-finite norm is returned with the gradients unchanged,
+/// and so is every norm when `maxNorm` is infinite (no clipping, as in PyTorch).
+/// - Throws: `RecurrentError` (`.value`) when `maxNorm` is negative or NaN.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
-public func clipGradientNorm<Scalar: RecurrentScalar>(_ gradients: inout [Scalar], maxNorm: Double) -> Double {
-    precondition(maxNorm.isFinite && maxNorm >= 0, "clipGradientNorm: maxNorm must be finite and >= 0, got \(maxNorm)")
+public func clipGradientNorm<Scalar: RecurrentScalar>(_ gradients: inout [Scalar], maxNorm: Double) throws -> Double {
+    guard maxNorm >= 0 else { throw RecurrentError.value("clip norm must be at least 0, got \(maxNorm)") }
     let norm = gradients.withUnsafeBufferPointer { sumOfSquares($0) }.squareRoot()
     let coefficient = maxNorm / (norm + 1e-6)
     guard norm.isFinite, coefficient < 1 else { return norm }

@@ -93,7 +93,7 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
         }
         try Self.requireFinite(gradients, in: model.parameters, step: step + 1) { "the gradient of '\($0)' is NaN or infinite" }
         carried = data.carriesState ? final : nil
-        let norm = options.clipNorm.map { clipGradientNorm(&gradients, maxNorm: $0) }
+        let norm = try options.clipNorm.map { try clipGradientNorm(&gradients, maxNorm: $0) }
         let rate = options.schedule.learningRate(base: options.optimizer.learningRate, step: step)
         optimizer.step(parameters: &model.parameters.storage, gradients: gradients, learningRate: rate)
         try Self.requireFinite(model.parameters.storage, in: model.parameters, step: step + 1) { "the update made '\($0)' NaN or infinite" }
