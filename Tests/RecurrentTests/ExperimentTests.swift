@@ -14,6 +14,12 @@ struct ExperimentTests {
         #expect(rnn.finalMSE > 0.03)
     }
 
+    @Test("An evaluation interval beyond the step budget evaluates once, at the end of the budget")
+    func evaluationIntervalBeyondBudget() throws {
+        let result = try Experiments.adding(cell: .rnn, length: 20, steps: 3, evaluateEvery: .max)
+        #expect(result.curve.map(\.sequences) == [0, 3 * BuiltInTask.adding.recipe(length: 20).batchSize])
+    }
+
     @Test("Gradient norms over 60 steps: the simple RNN's vanish, the LSTM's memory cell with an open forget gate keeps them")
     func gradientsVanishOrNot() throws {
         let rnn = try Experiments.gradientNorms(cell: .rnn, length: 60, sequences: 3)

@@ -45,8 +45,10 @@ public enum Experiments {
         var reached: Int?
         var mse = try trainer.evaluate(heldOut).mean
         curve.append((0, mse))
-        while trainer.step < options.steps! && reached == nil {
-            for _ in 0..<evaluateEvery where trainer.step < options.steps! { _ = try trainer.trainStep() }
+        let budget = options.steps!
+        while trainer.step < budget && reached == nil {
+            // Up to the next evaluation or the end of the budget, whichever comes first.
+            for _ in 0..<min(evaluateEvery, budget - trainer.step) { _ = try trainer.trainStep() }
             mse = try trainer.evaluate(heldOut).mean
             let sequences = trainer.step * options.batchSize
             curve.append((sequences, mse))
