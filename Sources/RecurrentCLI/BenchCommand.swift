@@ -41,7 +41,7 @@ struct BenchCommand: ParsableCommand {
     var kernels = false
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let threads { try validateThreadCount(threads) }
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
     }
 

@@ -251,7 +251,7 @@ struct OptimizationOptions: ParsableArguments {
 
     func applyThreads() throws {
         if let threads {
-            guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
+            try validateThreadCount(threads)
             KernelSettings.threadCount = threads
         }
     }
@@ -274,5 +274,13 @@ struct OptimizationOptions: ParsableArguments {
         return TrainingOptions(batchSize: batchSize ?? recipe?.batchSize ?? 32, steps: stepCount, epochs: epochs,
                                optimizer: optimizerConfiguration, schedule: scheduleValue,
                                clipNorm: clip ?? recipe?.clipNorm ?? (isText ? 5 : nil), seed: seed, maxTime: maxTime)
+    }
+}
+
+/// Refuses a `--threads` count outside 1...`KernelSettings.maximumThreadCount` (the setting
+/// would clamp it without a word).
+func validateThreadCount(_ threads: Int) throws {
+    guard (1...KernelSettings.maximumThreadCount).contains(threads) else {
+        throw ValidationError("--threads must be in 1...\(KernelSettings.maximumThreadCount), got \(threads)")
     }
 }

@@ -133,7 +133,9 @@ struct TrainCommandTests {
         (["train", "--task", "parity", "--length", "9223372036854775807"], "parity task: length 9223372036854775807 must be at most 1099511627776"),
         (["experiment", "adding", "--length", "100000000"], "32 training and 2048 held-out sequences of 110000000 steps"),
         (["bench", "--repeats", "0"], "--repeats must be at least 1, got 0"),
-        (["bench", "--threads", "0"], "--threads must be at least 1, got 0"),
+        (["bench", "--threads", "0"], "--threads must be in 1...64, got 0"),
+        (["bench", "--threads", "65"], "--threads must be in 1...64, got 65"),
+        (["train", "--threads", "100000000000"], "--threads must be in 1...64, got 100000000000"),
     ])
     func errors(_ arguments: [String], _ expected: String) throws {
         let result = try CLI.run(arguments)

@@ -68,11 +68,15 @@ public enum KernelSettings {
     /// The number of threads one matrix product or time loop may use (the caller's thread
     /// included); 1 disables threading. Defaults to the number of active processors. Results
     /// never depend on it: every element of a product is summed in the same order whatever the
-    /// split, and element-wise work is split by rows.
+    /// split, and element-wise work is split by rows. Set, it is clamped to
+    /// 1...`maximumThreadCount` (a command line refuses a count outside it instead).
     public static var threadCount: Int {
         get { recurrent_atomic_load(storage.threadCount) }
-        set { recurrent_atomic_store(storage.threadCount, max(1, min(newValue, 64))) }
+        set { recurrent_atomic_store(storage.threadCount, max(1, min(newValue, maximumThreadCount))) }
     }
+
+    /// The most threads `threadCount` takes.
+    public static let maximumThreadCount = 64
 
     /// How long, in microseconds, an idle worker thread spins waiting for the next product
     /// before it sleeps (waking a sleeping worker costs a few microseconds).
