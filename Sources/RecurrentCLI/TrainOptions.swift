@@ -74,6 +74,7 @@ struct TrainingDataOptions: ParsableArguments {
         if (input == nil) != (target == nil) { throw ValidationError("--input and --target go together") }
         if let loss, !["mse", "ce"].contains(loss) { throw ValidationError("--loss must be mse or ce, got '\(loss)'") }
         if sampling != nil && text == nil { throw ValidationError("--sampling is for --text only") }
+        if classes != nil && loss != "ce" { throw ValidationError("--classes is for --loss ce (class-index targets)") }
     }
 
     func makeData() throws -> any TrainingData {
@@ -93,7 +94,10 @@ struct TrainingDataOptions: ParsableArguments {
             var classCount: Int? = nil
             if loss == "ce" {
                 let y = try NPY.read(URL(fileURLWithPath: target!), as: Float.self)
-                classCount = classes ?? (y.scalars.max().map { Int($0) + 1 } ?? 1)
+                // The largest class index + 1, over the values that can be one; any other value
+                // (NaN, negative, fractional, huge) is then named by the dataset's own check.
+                let indices = y.scalars.filter { $0 >= 0 && $0 < 16_777_216 && $0 == $0.rounded() }
+                classCount = classes ?? ((indices.max().map { Int($0) } ?? 0) + 1)
             }
             return try ArrayDataset(inputURL: URL(fileURLWithPath: input!), targetURL: URL(fileURLWithPath: target!),
                                     batchFirst: batchFirst, validationFraction: validationSplit ?? 0,

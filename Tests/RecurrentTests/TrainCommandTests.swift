@@ -132,6 +132,7 @@ struct TrainCommandTests {
         (["train", "--task", "adding", "--length", "9223372036854775807"], "adding task: length 9223372036854775807 must be at most 1099511627776"),
         (["train", "--task", "parity", "--length", "9223372036854775807"], "parity task: length 9223372036854775807 must be at most 1099511627776"),
         (["experiment", "adding", "--length", "100000000"], "32 training and 2048 held-out sequences of 110000000 steps"),
+        (["train", "--task", "parity", "--classes", "3"], "--classes is for --loss ce (class-index targets)"),
         (["bench", "--repeats", "0"], "--repeats must be at least 1, got 0"),
         (["bench", "--threads", "0"], "--threads must be in 1...64, got 0"),
         (["bench", "--threads", "65"], "--threads must be in 1...64, got 65"),
@@ -142,6 +143,20 @@ struct TrainCommandTests {
         #expect(result.status != 0)
         #expect(result.stderr.hasPrefix("Error: ") && result.stderr.contains(expected), "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+    }
+
+    @Test("With --loss ce, targets that cannot be class indices are named, not trapped on, when the class count is inferred")
+    func inferredClassCount() throws {
+        let dir = try CLI.temporaryDirectory()
+        try NPY.write(Tensor<Float>(shape: [10, 4, 3], repeating: 0.5), to: dir.appendingPathComponent("x.npy"))
+        for (bad, message) in [(Float(1e30), "y.npy: element (1) is 1e+30, not a class index in 0..<3"),
+                               (-1, "y.npy: element (1) is -1.0, not a class index in 0..<3"),
+                               (.nan, "y.npy: element (1) is nan; values must be finite")] {
+            try NPY.write(Tensor<Float>(shape: [4], scalars: [0, bad, 2, 0]), to: dir.appendingPathComponent("y.npy"))
+            let result = try CLI.run(["train", "--input", "x.npy", "--target", "y.npy", "--loss", "ce", "--steps", "1"], in: dir)
+            #expect(result.status == 1 && result.stderr.contains(message), "\(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        }
     }
 
     @Test("A gate bias for a gate the cell lacks is refused, by the command and by the library, not ignored", arguments: [

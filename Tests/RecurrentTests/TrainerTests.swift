@@ -156,4 +156,13 @@ struct TrainerTests {
         }
         #expect(error.message.hasPrefix("training LSTM(1, 2048) on batches of 32 sequences of 100000 steps would need "), "\(error.message)")
     }
+
+    @Test("Epochs whose steps cannot be counted are refused, not an overflow")
+    func epochsOverflow() throws {
+        let data = try ArrayDataset(inputs: Tensor(shape: [10, 4, 3], repeating: 0.5), targets: Tensor(shape: [10, 4, 2], repeating: 0))
+        #expect(try TrainingOptions(batchSize: 1, epochs: 3).totalSteps(for: data) == 12)
+        #expect(throws: RecurrentError.value("9223372036854775807 epochs of 4 batches are more steps than can be counted")) {
+            try TrainingOptions(batchSize: 1, epochs: .max).totalSteps(for: data)
+        }
+    }
 }

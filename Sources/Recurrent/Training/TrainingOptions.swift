@@ -45,7 +45,11 @@ public struct TrainingOptions: Equatable, Sendable, Codable {
         }
         let epochs = self.epochs ?? 1
         guard epochs > 0 else { throw RecurrentError.value("epochs must be positive, got \(epochs)") }
-        return perEpoch * epochs
+        let (total, overflow) = perEpoch.multipliedReportingOverflow(by: epochs)
+        guard !overflow else {
+            throw RecurrentError.value("\(epochs) epochs of \(perEpoch) batches are more steps than can be counted")
+        }
+        return total
     }
 
     /// The seed the held-out data is drawn from: apart from every training batch's seed.
