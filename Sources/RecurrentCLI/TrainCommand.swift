@@ -43,7 +43,7 @@ struct TrainCommand: ParsableCommand {
         // Where the results go is checked before any work, so that no run is lost at its end.
         try checkWritable(output.map { [$0, Self.curvePath($0), Self.curvePath($0, picture: true)] } ?? [])
         if let checkpoint { try prepareDirectory(checkpoint) }
-        try optimization.applyThreads()
+        optimization.applyThreads()
         let recipe = self.data.recipe
         let (data, model) = try dataAndModel(recipe: recipe)
         let options = try optimization.options(for: data, recipe: recipe, kind: self.data.kind)

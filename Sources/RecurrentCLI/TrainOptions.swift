@@ -253,11 +253,13 @@ struct OptimizationOptions: ParsableArguments {
     @Option(help: "Threads for the matrix products (default: every core). Results do not depend on it.")
     var threads: Int?
 
-    func applyThreads() throws {
-        if let threads {
-            try validateThreadCount(threads)
-            KernelSettings.threadCount = threads
-        }
+    func validate() throws {
+        if let threads { try validateThreadCount(threads) }
+    }
+
+    /// Sets the kernels' thread count from `--threads` (checked in `validate()`).
+    func applyThreads() {
+        if let threads { KernelSettings.threadCount = threads }
     }
 
     func options(for data: any TrainingData, recipe: BuiltInTask.Recipe?, kind: TrainingDataOptions.Kind) throws -> TrainingOptions {
