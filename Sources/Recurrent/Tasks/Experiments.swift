@@ -89,7 +89,7 @@ public enum Experiments {
             }
             let x = (0..<T).map { _ in g.normal() }
             var r = (0..<hiddenSize).map { _ in g.normal() }
-            let norm = r.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            let norm = euclideanLength(r)
             r = r.map { $0 / norm }
             for (k, n) in stateGradientNorms(net, x: x, r: r).enumerated() { logSums[k] += log(max(n, 1e-300)) }
         }
@@ -102,7 +102,6 @@ public enum Experiments {
     /// that state (∂L/∂c_{T-1} = 0: L reads h only).
     static func stateGradientNorms(_ net: RecurrentNetwork<Double>, x: [Double], r: [Double]) -> [Double] {
         let T = x.count, H = r.count
-        func length(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
         var h: [[Double]] = [], c: [[Double]?] = []   // h_t, c_t after step t
         h.reserveCapacity(T)
         c.reserveCapacity(T)
@@ -124,7 +123,7 @@ public enum Experiments {
             h.append(result.hN.array)
             c.append(result.cN?.array)
         }
-        var norms = [length(r)], dh = r, dc: [Double]? = nil
+        var norms = [euclideanLength(r)], dh = r, dc: [Double]? = nil
         for t in stride(from: T - 1, to: 0, by: -1) {
             let tape = step(t, tape: true).tape!
             let back = dh.withUnsafeBufferPointer { dhp in
@@ -137,8 +136,11 @@ public enum Experiments {
             }
             dh = back.dh0.array
             dc = back.dc0?.array
-            norms.append(length(dh))
+            norms.append(euclideanLength(dh))
         }
         return norms
     }
+
+    /// ‖v‖₂, summed in order (the unit vector r and every gradient norm of the experiment).
+    private static func euclideanLength(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
 }
