@@ -1,7 +1,7 @@
 import Foundation
 
 /// Reading and writing whole files with errors that name the path.
-enum FileAccess {
+public enum FileAccess {
     /// The file's bytes, memory-mapped so that large files are not copied into memory.
     /// - Throws: `RecurrentError` (`.io`) naming the path when the file cannot be read.
     static func readMapped(_ url: URL) throws -> Data {
@@ -29,9 +29,14 @@ enum FileAccess {
     /// Writes `data` to a temporary file in the destination's directory (`.NAME.partial-UUID`),
     /// flushes it to the disk, then renames it over the destination, so readers never see a
     /// half-written file. A write that fails removes its temporary file; one interrupted by the
-    /// process ending leaves it for `removeInterruptedWrites(of:)`.
+    /// process ending leaves it for `removeInterruptedWrites(of:)`. A symbolic link is followed
+    /// (the file it names is replaced; the link stays), and a destination that is a device or a
+    /// pipe (`/dev/null`, `/dev/stdout`, a FIFO) is written in place: a rename would replace the
+    /// device itself with a file.
     /// - Throws: `RecurrentError` (`.io`) naming the path when the file cannot be written.
-    static func writeAtomically(_ data: Data, to url: URL) throws {
+    static func writeAtomically(_ data: Data, to destination: URL) throws {
+        let url = destination.resolvingSymlinksInPath()
+        if isSpecialFile(url.path) { return try writeInPlace(data, to: url) }
         let directory = url.deletingLastPathComponent()
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -49,6 +54,25 @@ enum FileAccess {
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             if let error = error as? RecurrentError { throw error }
+            throw RecurrentError.io("\(url.path): cannot write (\(error.localizedDescription))")
+        }
+    }
+
+    /// Whether `path` exists and is neither a regular file nor a directory (following links).
+    public static func isSpecialFile(_ path: String) -> Bool {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return false }
+        let type = status.st_mode & mode_t(S_IFMT)
+        return type != mode_t(S_IFREG) && type != mode_t(S_IFDIR)
+    }
+
+    /// Writes `data` into an existing device or pipe, as `cp` would.
+    private static func writeInPlace(_ data: Data, to url: URL) throws {
+        do {
+            let handle = try FileHandle(forWritingTo: url)
+            defer { try? handle.close() }
+            try handle.write(contentsOf: data)
+        } catch {
             throw RecurrentError.io("\(url.path): cannot write (\(error.localizedDescription))")
         }
     }

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+@testable import Recurrent
+
+/// Where `FileAccess.writeAtomically` (every file the library writes) puts its bytes when the
+/// destination is not a plain file: a rename over a device or pipe would replace it with a file
+/// (`--output /dev/null` run as root replaced /dev/null itself), and one over a symbolic link
+/// would replace the link.
+@Suite("File writes")
+struct FileAccessTests {
+    @Test("A write to a pipe goes into the pipe and leaves the pipe in place")
+    func writeToPipeWritesInPlace() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let pipe = directory.appendingPathComponent("out.fifo")
+        #expect(mkfifo(pipe.path, 0o600) == 0)
+        #expect(FileAccess.isSpecialFile(pipe.path))
+        // The reader opens the pipe on another thread; opening blocks until the writer opens it.
+        let received = ReceivedBytes()
+        let reader = Thread {
+            received.set(FileHandle(forReadingAtPath: pipe.path)?.readDataToEndOfFile() ?? Data())
+        }
+        reader.start()
+        let payload = Data((0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        try FileAccess.writeAtomically(payload, to: pipe)
+        #expect(received.wait(seconds: 10) == payload)
+        var status = stat()
+        #expect(stat(pipe.path, &status) == 0 && status.st_mode & mode_t(S_IFMT) == mode_t(S_IFIFO))
+        // No temporary file was left beside it.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["out.fifo"])
+    }
+
+    @Test("A write through a symbolic link replaces the file it names and keeps the link")
+    func writeThroughLinkKeepsLink() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let target = directory.appendingPathComponent("model.safetensors"), link = directory.appendingPathComponent("latest")
+        try Data("old".utf8).write(to: target)
+        try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: target.path)
+        try FileAccess.writeAtomically(Data("new".utf8), to: link)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link.path) == target.path)
+        #expect(try Data(contentsOf: target) == Data("new".utf8))
+        #expect(!FileAccess.isSpecialFile(target.path) && !FileAccess.isSpecialFile(directory.path))
+    }
+
+    @Test("A write to a plain file still goes through a temporary file and a rename")
+    func writeToPlainFileIsAtomic() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("a.csv")
+        try Data("old".utf8).write(to: file)
+        var before = stat(), after = stat()
+        #expect(stat(file.path, &before) == 0)
+        try FileAccess.writeAtomically(Data("new".utf8), to: file)
+        #expect(stat(file.path, &after) == 0)
+        #expect(before.st_ino != after.st_ino, "a rename gives the path a new inode")
+        #expect(try Data(contentsOf: file) == Data("new".utf8))
+    }
+}
+
+/// Bytes handed from the reader thread to the test, with a wait. `@unchecked Sendable`: `data`
+/// is only touched with `condition` locked.
+private final class ReceivedBytes: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var data: Data?
+
+    func set(_ value: Data) {
+        condition.lock()
+        data = value
+        condition.signal()
+        condition.unlock()
+    }
+
+    func wait(seconds: Double) -> Data? {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        while data == nil, condition.wait(until: deadline) {}
+        return data
+    }
+}
