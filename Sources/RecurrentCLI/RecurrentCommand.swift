@@ -28,10 +28,19 @@ struct RecurrentCommand: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .success { exit(withError: error) }
-            let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+            let message = oneLine(self.message(for: error))
+            FileHandle.standardError.write(Data("Error: \(message.isEmpty ? "\(error)" : message)\n".utf8))
             Foundation.exit(code.rawValue)
         }
+    }
+
+    /// A message's first line, and the list the parser puts under it (`  - lstm` lines, the
+    /// values an option takes) joined onto it: `... one of the following: lstm, gru, rnn`.
+    static func oneLine(_ message: String) -> String {
+        let lines = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard let first = lines.first else { return message }
+        let items = lines.dropFirst().prefix { $0.hasPrefix("- ") }.map { String($0.dropFirst(2)) }
+        return items.isEmpty ? first : first + " " + items.joined(separator: ", ")
     }
 }
 

@@ -53,6 +53,8 @@ struct TrainCommandTests {
         #expect(Set(sample).isSubset(of: Set("to be or not to be, that is the question. ")))
         let bad = try CLI.run(["generate", "--model", model.path, "--prime", "xyz"])
         #expect(bad.status == 1 && bad.stderr.contains("is not in the model's vocabulary"))
+        let negative = try CLI.run(["generate", "--model", model.path, "--length", "-5"])
+        #expect(negative.status == 1 && negative.stderr == "Error: the number of characters to generate, -5, is negative\n")
     }
 
     @Test("A CSV time series trains one-step-ahead forecasting to near its noise floor")
@@ -127,6 +129,8 @@ struct TrainCommandTests {
         (["train", "--output", "/nonexistent/dir/m.safetensors"], "/nonexistent/dir/m.safetensors: the directory /nonexistent/dir does not exist"),
         (["train", "--checkpoint", "/dev/null"], "/dev/null: is a file, not a directory"),
         (["bench", "--config", "1,100000000,512,512,1"], "would need"),
+        // Small widths, long: the batch-1 row blocks pad each step's gates to 128 columns.
+        (["bench", "--config", "1,100000000,1,1,1", "--inference-only"], "benchmarking LSTM(1, 1) on 1 sequences of 100000000 steps would need "),
         (["experiment", "gradients", "--length", "100000000"], "the gradient norms over 100000000 steps of 32 units would need 71.5 GB"),
         (["train", "--task", "copy", "--length", "100000000"], "32 training and 1024 held-out sequences of 100000010 steps"),
         (["train", "--task", "adding", "--length", "9223372036854775807"], "adding task: length 9223372036854775807 must be at most 1099511627776"),

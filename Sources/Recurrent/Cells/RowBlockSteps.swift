@@ -38,6 +38,11 @@ struct RowBlockLayout: Sendable {
     /// All the blocks' columns.
     var columns: Int { blocks * width }
 
+    /// The most columns a layout adds to the G·H gate rows (what memory estimates allow per
+    /// step): the last block's missing units, at most G·u ≤ 128 columns for G ≤ 8 (u = 16·8/G),
+    /// and the rounding of its width to 16.
+    static let maximumPadding = 128 + 15
+
     /// The units of block q.
     func unitCount(_ q: Int) -> Int { min(units, hidden - q * units) }
 

@@ -63,6 +63,7 @@ extension SequenceModel {
             throw RecurrentError.unsupported("this model has no vocabulary: only a model trained on text generates text")
         }
         // The text as well as its tokens: up to 4 bytes per character in UTF-8.
+        guard count >= 0 else { throw RecurrentError.value("the number of characters to generate, \(count), is negative") }
         try MemoryBudget.require(MemoryBudget.product([count, 8]), for: "generating \(count) characters")
         let ids = Dictionary(vocabulary.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { a, _ in a })
         let tokens = try prime.unicodeScalars.map { scalar -> Int32 in

@@ -238,12 +238,14 @@ extension SequenceModelConfiguration {
     /// About the bytes a training step needs (an upper estimate, for refusing what cannot fit
     /// before anything is allocated): parameters with their gradients and two optimizer moments,
     /// and per step and sequence the inputs, targets, outputs and their gradients, and each
-    /// layer's tape (gates, cell and hidden states, their gradients). nil when it overflows.
+    /// layer's tape (gates, with the row-block padding of a batch of one, cell and hidden
+    /// states, their gradients). nil when it overflows.
     public func trainingBytes(batch: Int, steps: Int, scalarSize: Int) -> Int? {
         let cfg = recurrent, H = cfg.hiddenSize, G = cfg.cell.definition.gateCount
         let shapes = parameterShapes, counts = shapes.compactMap { MemoryBudget.product($0.shape) }
         guard counts.count == shapes.count, let parameters = MemoryBudget.sum(counts),
-              let tape = MemoryBudget.product([G + 3, H]), let states = MemoryBudget.product([3, cfg.stateSize]),
+              let gates = MemoryBudget.product([G + 3, H]), let tape = MemoryBudget.sum([gates, RowBlockLayout.maximumPadding]),
+              let states = MemoryBudget.product([3, cfg.stateSize]),
               let perLayer = MemoryBudget.sum([tape, states]),
               let layers = MemoryBudget.product([cfg.layers, cfg.directions, perLayer]),
               let perStep = MemoryBudget.sum([cfg.inputSize, 3 * modelOutputSize, layers]),
