@@ -89,11 +89,11 @@ struct TrainingDataOptions: ParsableArguments {
         case .csv:
             return try TimeSeriesCSV(contentsOf: URL(fileURLWithPath: csv!), sequenceLength: seqLen ?? 32,
                                      validationFraction: validationSplit ?? 0.1,
-                                     columns: columns.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } })
+                                     columns: columns.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) } })
         case .arrays:
             var classCount: Int? = nil
             if loss == "ce" {
-                let y = try NPY.read(URL(fileURLWithPath: target!), as: Float.self)
+                let y = try ArrayDataset.targets(URL(fileURLWithPath: target!), classIndices: true)
                 // The largest class index + 1, over the values that can be one; any other value
                 // (NaN, negative, fractional, huge) is then named by the dataset's own check.
                 let indices = y.scalars.filter { $0 >= 0 && $0 < 16_777_216 && $0 == $0.rounded() }

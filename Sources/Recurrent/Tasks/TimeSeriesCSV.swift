@@ -30,9 +30,9 @@ public struct TimeSeriesCSV: TrainingData {
     /// The names of the columns used, in order (from the header, or "column N" without one).
     public let columnNames: [String]
     /// Each column's mean over the training rows.
-    public let means: [Double]
+    public private(set) var means: [Double]
     /// Each column's standard deviation over the training rows (1 for a constant column).
-    public let standardDeviations: [Double]
+    public private(set) var standardDeviations: [Double]
     /// L: the number of rows of a window.
     public let sequenceLength: Int
     /// The fraction of rows held out, at the end.
@@ -46,7 +46,7 @@ public struct TimeSeriesCSV: TrainingData {
     /// The file's path, for messages and the summary.
     public let name: String
     /// The standardised values, row-major (`rowCount × columnCount`).
-    public let standardizedValues: [Double]
+    public private(set) var standardizedValues: [Double]
 
     /// C: the number of columns used.
     public var columnCount: Int { columnNames.count }
@@ -56,6 +56,29 @@ public struct TimeSeriesCSV: TrainingData {
     public func scaling() throws -> SeriesScaling {
         try SeriesScaling(columns: columnNames, means: means, standardDeviations: standardDeviations)
     }
+    /// The same rows standardised with a forecaster's own scaling, for training it further on
+    /// new data: each value back to the file's scale, then through `scaling`.
+    /// - Throws: `RecurrentError` when the scaling is for other columns, or a value leaves the
+    ///   range of a Double under it.
+    public func rescaled(with scaling: SeriesScaling) throws -> TimeSeriesCSV {
+        guard scaling.columns == columnNames else {
+            throw RecurrentError.name("\(name): the model forecasts the columns \(scaling.columns.joined(separator: ", ")), "
+                + "but the data has \(columnNames.joined(separator: ", "))")
+        }
+        var copy = self
+        let C = columnCount
+        for (k, value) in standardizedValues.enumerated() {
+            let c = k % C, original = value * standardDeviations[c] + means[c]
+            copy.standardizedValues[k] = (original - scaling.means[c]) / scaling.standardDeviations[c]
+            guard copy.standardizedValues[k].isFinite else {
+                throw RecurrentError.value("\(name), column '\(columnNames[c])', row \(k / C + 1): \(original) is out of range "
+                    + "under the model's scaling (mean \(scaling.means[c]), deviation \(scaling.standardDeviations[c]))")
+            }
+        }
+        (copy.means, copy.standardDeviations) = (scaling.means, scaling.standardDeviations)
+        return copy
+    }
+
     /// W: the number of training windows.
     public var trainingWindowCount: Int { (trainingRowCount - 1) / sequenceLength }
     /// The number of held-out rows.
@@ -215,12 +238,33 @@ public struct TimeSeriesCSV: TrainingData {
         cell.isEmpty ? nil : Double(cell)
     }
 
-    /// The indices of the requested columns (all when `requested` is nil).
+    /// The indices of the requested columns (all when `requested` is nil). Columns are known
+    /// by name afterwards (a forecaster reads its columns back by name), so a name must pick
+    /// one column, and the picked columns must have distinct names.
     private static func pickColumns(_ requested: [String]?, names: [String], header: Bool, name: String) throws -> [Int] {
-        guard let requested else { return Array(names.indices) }
+        let picked = try requested.map { try pickRequested($0, names: names, header: header, name: name) } ?? Array(names.indices)
+        for (k, index) in picked.enumerated() {
+            if picked[..<k].contains(index) { throw RecurrentError.value("\(name): column '\(names[index])' is picked twice") }
+            if let other = picked[..<k].first(where: { names[$0] == names[index] }) {
+                throw RecurrentError.name("\(name): columns \(other + 1) and \(index + 1) are both named '\(names[index])'; "
+                    + "rename one, or pick one")
+            }
+        }
+        return picked
+    }
+
+    /// The indices of `requested`, each a header name (naming one column) or a 1-based number.
+    private static func pickRequested(_ requested: [String], names: [String], header: Bool, name: String) throws -> [Int] {
         guard !requested.isEmpty else { throw RecurrentError.value("\(name): the list of columns is empty") }
         return try requested.map { wanted in
-            if header, let index = names.firstIndex(of: wanted) { return index }
+            guard !wanted.isEmpty else { throw RecurrentError.value("\(name): an empty column name in the list of columns") }
+            if header, let index = names.firstIndex(of: wanted) {
+                if let again = names[(index + 1)...].firstIndex(of: wanted) {
+                    throw RecurrentError.name("\(name): the header names columns \(index + 1) and \(again + 1) '\(wanted)'; "
+                        + "pick one by number")
+                }
+                return index
+            }
             if let number = Int(wanted), (1...names.count).contains(number) { return number - 1 }
             // A model trained on a file without a header knows its columns as "column N".
             if !header, wanted.hasPrefix("column "), let number = Int(wanted.dropFirst(7)), (1...names.count).contains(number) {

@@ -9,11 +9,15 @@ public struct SeriesScaling: Codable, Equatable, Sendable {
     /// Each column's standard deviation over the training rows (1 for a constant column).
     public var standardDeviations: [Double]
 
-    /// A scaling; every number must be finite and every deviation positive.
+    /// A scaling; the column names distinct (a forecast finds its columns by name), every
+    /// number finite and every deviation positive.
     /// - Throws: `RecurrentError` naming the column at fault.
     public init(columns: [String], means: [Double], standardDeviations: [Double]) throws {
         guard means.count == columns.count, standardDeviations.count == columns.count else {
             throw RecurrentError.shape("series scaling: \(columns.count) columns, \(means.count) means, \(standardDeviations.count) deviations")
+        }
+        for (k, name) in columns.enumerated() where columns[..<k].contains(name) {
+            throw RecurrentError.name("series scaling: two columns are named '\(name)'")
         }
         for (k, name) in columns.enumerated() where !(means[k].isFinite && standardDeviations[k].isFinite && standardDeviations[k] > 0) {
             throw RecurrentError.value("series scaling: column '\(name)' has mean \(means[k]) and deviation \(standardDeviations[k])")

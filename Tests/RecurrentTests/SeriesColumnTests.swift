@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+@testable import Recurrent
+
+/// A series' columns are known by name once picked (a forecaster saves their names and reads
+/// them back by name), so a name must pick one column and no column may come twice; and a
+/// forecaster trained further keeps its own columns and scaling.
+@Suite("Series columns")
+struct SeriesColumnTests {
+    /// 9 rows of `a, a, b`: the two `a` columns differ, so reading the wrong one shows.
+    static let twinHeader = "a,a,b\n" + (1...9).map { "\($0),\($0 * 100),\($0 % 4)" }.joined(separator: "\n") + "\n"
+
+    @Test("A duplicated name, a column picked twice, an empty name: refused, naming the column", arguments: [
+        (nil, "s.csv: columns 1 and 2 are both named 'a'; rename one, or pick one"),
+        (["a"], "s.csv: the header names columns 1 and 2 'a'; pick one by number"),
+        (["b", "b"], "s.csv: column 'b' is picked twice"),
+        (["3", "b"], "s.csv: column 'b' is picked twice"),
+        (["1", "2"], "s.csv: columns 1 and 2 are both named 'a'; rename one, or pick one"),
+        (["b", ""], "s.csv: an empty column name in the list of columns"),
+    ] as [([String]?, String)])
+    func ambiguousColumnsRefused(_ columns: [String]?, _ message: String) {
+        let error = recurrentError {
+            try TimeSeriesCSV(csv: Self.twinHeader, name: "s.csv", sequenceLength: 2, validationFraction: 0, columns: columns)
+        }
+        #expect(error?.message == message)
+    }
+
+    @Test("One of two same-named columns can be picked by number, and is the one read")
+    func twinPickedByNumber() throws {
+        let series = try TimeSeriesCSV(csv: Self.twinHeader, sequenceLength: 2, validationFraction: 0, columns: ["2", "b"])
+        #expect(series.columnNames == ["a", "b"])
+        #expect(series.means == [500, Double((1...9).map { $0 % 4 }.reduce(0, +)) / 9])
+    }
+
+    @Test("A scaling with a repeated column name is refused (a forecast could not tell them apart)")
+    func scalingNamesDistinct() {
+        let error = recurrentError { try SeriesScaling(columns: ["a", "b", "a"], means: [0, 0, 0], standardDeviations: [1, 1, 1]) }
+        #expect(error?.message == "series scaling: two columns are named 'a'")
+    }
+
+    @Test("Rows rescaled with a forecaster's scaling: back to the file's units, then through the forecaster's mean and deviation")
+    func rescaledWithForecasterScaling() throws {
+        let csv = "x,y\n" + (0..<12).map { "\(Double($0) * 1.5),\(Double(($0 * 7) % 5) - 2)" }.joined(separator: "\n")
+        let series = try TimeSeriesCSV(csv: csv, sequenceLength: 3, validationFraction: 0.25)
+        let scaling = try SeriesScaling(columns: ["x", "y"], means: [4, -1], standardDeviations: [2, 0.5])
+        let rescaled = try series.rescaled(with: scaling)
+        #expect(rescaled.means == [4, -1] && rescaled.standardDeviations == [2, 0.5])
+        for r in 0..<12 {
+            let x = Double(r) * 1.5, y = Double((r * 7) % 5) - 2
+            #expect(abs(rescaled.standardizedValues[2 * r] - (x - 4) / 2) < 1e-12)
+            #expect(abs(rescaled.standardizedValues[2 * r + 1] - (y + 1) / 0.5) < 1e-12)
+        }
+        let other = try SeriesScaling(columns: ["x", "z"], means: [0, 0], standardDeviations: [1, 1])
+        #expect(recurrentError { try series.rescaled(with: other) }?.message
+            == "csv: the model forecasts the columns x, z, but the data has x, y")
+    }
+}
