@@ -97,6 +97,7 @@ extension SequenceModel {
                 error.message = "\(source): metadata '\(TorchStateDict.MetadataKey.model)': \(error.message)"
                 throw error
             }
+            try ModelRoles.checkAgreement(choice, nonlinearity: nonlinearity, with: configuration, source: source)
             return configuration
         }
         let shapes = file.tensors.map { (name: $0.name, shape: $0.tensor.shape) }

@@ -112,6 +112,38 @@ public struct ModelRoles: Equatable, Sendable {
         return out
     }
 
+    /// Refuses choices that disagree with a model this library wrote, whose roles and
+    /// nonlinearity its metadata records (they would otherwise be ignored): a prefix, embedding
+    /// or head other than the model's, or one it does not have, or another nonlinearity.
+    static func checkAgreement(_ choice: Choice, nonlinearity: Nonlinearity?, with model: SequenceModelConfiguration,
+                               source: String) throws {
+        func mismatch(_ what: String, _ given: String, _ stored: String?) -> RecurrentError {
+            RecurrentError.name("\(source): the model's \(what) is \(stored.map { "'\($0)'" } ?? "absent"), not '\(given)' "
+                + "(a model written here records its own)")
+        }
+        if let prefix = choice.prefix, ![prefix, prefix + "."].contains(model.recurrentPrefix) {
+            throw mismatch("recurrent module", prefix, model.recurrentPrefix)
+        }
+        let embedding = model.vocabularySize == nil ? nil : model.embeddingName
+        if let given = choice.embedding, !(embedding.map { [given, given + ".weight"].contains($0) } ?? false) {
+            throw mismatch("embedding", given, embedding)
+        }
+        let head = model.headSize == nil ? nil : model.headPrefix
+        let headNames = { (given: String) in [given, given + ".", given.hasSuffix("weight") ? String(given.dropLast(6)) : given] }
+        if let given = choice.head, !(head.map { headNames(given).contains($0) } ?? false) {
+            throw mismatch("head", given, head)
+        }
+        if let nonlinearity {
+            guard model.recurrent.cell.usesNonlinearity else {
+                throw RecurrentError.value("\(source): the model, \(model.recurrent.summary), has no choice of nonlinearity "
+                    + "(\(nonlinearity.rawValue) given)")
+            }
+            if nonlinearity != model.recurrent.nonlinearity {
+                throw mismatch("nonlinearity", nonlinearity.rawValue, model.recurrent.nonlinearity.rawValue)
+            }
+        }
+    }
+
     private static func describe(_ reading: (String?, String?)) -> String {
         "embedding \(reading.0.map { $0 + "weight" } ?? "none"), head \(reading.1.map { "'\($0)'" } ?? "none")"
     }

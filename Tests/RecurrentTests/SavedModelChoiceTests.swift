@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+@testable import Recurrent
+
+/// A model written by this library records its roles and nonlinearity; what a caller says of
+/// them (a prefix, an embedding, a head, a nonlinearity, as `predict` and `train --model` pass
+/// on) must agree, or the load is refused: it used to be ignored without a word.
+@Suite("Choices on a saved model")
+struct SavedModelChoiceTests {
+    /// An RNN(2, 3) with a head of 2, written to `m.safetensors` in `directory`.
+    static func savedModel(in directory: URL) throws -> URL {
+        let recurrent = RecurrentConfiguration(cell: .rnn, inputSize: 2, hiddenSize: 3, nonlinearity: .tanh)
+        let model = try SequenceModel<Float>(SequenceModelConfiguration(recurrent: recurrent, headSize: 2), seed: 1)
+        let url = directory.appendingPathComponent("m.safetensors")
+        try model.write(to: url)
+        return url
+    }
+
+    @Test("Choices that name the model's own roles and nonlinearity load it", arguments: [
+        ModelRoles.Choice(prefix: "rnn"), .init(prefix: "rnn."), .init(head: "head"), .init(head: "head."), .init(head: "head.weight"),
+    ])
+    func agreeingChoicesLoad(_ choice: ModelRoles.Choice) throws {
+        try withTemporaryDirectory { directory in
+            let url = try Self.savedModel(in: directory)
+            let model = try SequenceModel<Float>.load(from: url, roles: choice, nonlinearity: .tanh)
+            #expect(model.configuration.headSize == 2 && model.configuration.recurrentPrefix == "rnn.")
+        }
+    }
+
+    @Test("A prefix, embedding, head or nonlinearity other than the model's is refused, naming both", arguments: [
+        (ModelRoles.Choice(prefix: "nope."), nil, "m.safetensors: the model's recurrent module is 'rnn.', not 'nope.' (a model written here records its own)"),
+        (.init(embedding: "embed"), nil, "m.safetensors: the model's embedding is absent, not 'embed' (a model written here records its own)"),
+        (.init(head: "rnn.weight_ih_l0"), nil, "m.safetensors: the model's head is 'head.', not 'rnn.weight_ih_l0' (a model written here records its own)"),
+        (.init(), .relu, "m.safetensors: the model's nonlinearity is 'tanh', not 'relu' (a model written here records its own)"),
+    ] as [(ModelRoles.Choice, Nonlinearity?, String)])
+    func disagreeingChoicesRefused(_ choice: ModelRoles.Choice, _ nonlinearity: Nonlinearity?, _ message: String) throws {
+        try withTemporaryDirectory { directory in
+            let url = try Self.savedModel(in: directory)
+            #expect(recurrentError { try SequenceModel<Float>.load(from: url, roles: choice, nonlinearity: nonlinearity) }?.message == message)
+        }
+    }
+
+    @Test("A nonlinearity for a cell that has none is refused")
+    func nonlinearityForLSTMRefused() throws {
+        try withTemporaryDirectory { directory in
+            let recurrent = RecurrentConfiguration(cell: .lstm, inputSize: 1, hiddenSize: 2)
+            let url = directory.appendingPathComponent("l.safetensors")
+            try SequenceModel<Float>(SequenceModelConfiguration(recurrent: recurrent), seed: 0).write(to: url)
+            #expect(recurrentError { try SequenceModel<Float>.load(from: url, nonlinearity: .relu) }?.message
+                == "l.safetensors: the model, LSTM(1, 2), has no choice of nonlinearity (relu given)")
+        }
+    }
+}
