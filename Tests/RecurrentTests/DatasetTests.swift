@@ -241,4 +241,29 @@ struct ArrayDatasetTests {
         #expect(recurrentError { try ArrayDataset(inputs: Tensor<Float>(zeros: [3, 5]), targets: values) }?.kind == .shape)
         #expect(recurrentError { try ArrayDataset(inputs: inputs, targets: values, validationFraction: 0.95) }?.kind == .value)
     }
+
+    @Test("Class-index targets may be int64 or int32, PyTorch's dtypes for them; integer value targets and huge indices are refused")
+    func integerClassTargets() throws {
+        try withTemporaryDirectory { dir in
+            let x = dir.appendingPathComponent("x.npy"), y64 = dir.appendingPathComponent("y64.npy"), y32 = dir.appendingPathComponent("y32.npy")
+            try NPY.write(Tensor<Float>(shape: [3, 2, 1], scalars: [0.5, -1, 2, 0, 1, -0.5]), to: x)
+            let ids: [Int64] = [0, 1, 2, 1, 0, 2]
+            try ModelJourneyTests.writeIntegers(ids, shape: [3, 2], descr: "<i8", to: y64)
+            try ModelJourneyTests.writeIntegers(ids, shape: [3, 2], descr: "<i4", to: y32)
+            for url in [y64, y32] {
+                let targets = try ArrayDataset.targets(url, classIndices: true)
+                #expect(targets.shape == [3, 2] && targets.scalars == ids.map(Float.init))
+                let fromIntegers = try ArrayDataset(inputURL: x, targetURL: url, classes: 3)
+                let fromFloats = try ArrayDataset(inputs: NPY.read(x, as: Float.self), targets: targets, classes: 3)
+                let a: TrainingBatch<Float> = fromIntegers.trainingBatch(step: 0, batchSize: 2, seed: 0)
+                let b: TrainingBatch<Float> = fromFloats.trainingBatch(step: 0, batchSize: 2, seed: 0)
+                #expect(a == b && fromIntegers.output == .classes(count: 3))
+            }
+            #expect(recurrentError { try ArrayDataset(inputURL: x, targetURL: y64) }?.message == "\(y64.path): holds integers; "
+                + "targets of values are float32 or float64 (integer targets are class indices, for a cross-entropy loss)")
+            try ModelJourneyTests.writeIntegers([0, 1, 1 << 40, 1, 0, 2], shape: [3, 2], descr: "<i8", to: y64)
+            #expect(recurrentError { try ArrayDataset(inputURL: x, targetURL: y64, classes: 3) }?.message
+                == "\(y64.path): element 2 is 1099511627776, not a class index (at most 2^24 classes)")
+        }
+    }
 }

@@ -57,13 +57,33 @@ public struct ArrayDataset: TrainingData {
                       batchFirst: batchFirst, validationFraction: validationFraction, shuffle: shuffle, classes: classes)
     }
 
-    /// Data from two `.npy` files (float32 or float64); messages name the files.
+    /// Data from two `.npy` files (float32 or float64; class-index targets may also be int32 or
+    /// int64, PyTorch's dtype for them); messages name the files.
     /// - Throws: `RecurrentError` as `NPY.read` and `init(inputs:targets:...)` do.
     public init(inputURL: URL, targetURL: URL, batchFirst: Bool = false,
                 validationFraction: Double = 0, shuffle: Bool = false, classes: Int? = nil) throws {
-        try self.init(inputs: NPY.read(inputURL, as: Float.self), targets: NPY.read(targetURL, as: Float.self),
+        try self.init(inputs: NPY.read(inputURL, as: Float.self), targets: Self.targets(targetURL, classIndices: classes != nil),
                       inputName: inputURL.path, targetName: targetURL.path, batchFirst: batchFirst,
                       validationFraction: validationFraction, shuffle: shuffle, classes: classes)
+    }
+
+    /// The targets of a `.npy` file: floats, or, for class indices, integers as floats (exact
+    /// up to 2^24, the most classes this takes).
+    /// - Throws: `RecurrentError` as `NPY.readContents` does, and for integer value targets.
+    public static func targets(_ url: URL, classIndices: Bool) throws -> Tensor<Float> {
+        switch try NPY.readContents(url, as: Float.self) {
+        case .values(let tensor):
+            return tensor
+        case .integers(let shape, let values):
+            guard classIndices else {
+                throw RecurrentError.value("\(url.path): holds integers; targets of values are float32 or float64 "
+                    + "(integer targets are class indices, for a cross-entropy loss)")
+            }
+            if let (i, v) = values.enumerated().first(where: { $0.element.magnitude > 1 << 24 }) {
+                throw RecurrentError.value("\(url.path): element \(i) is \(v), not a class index (at most 2^24 classes)")
+            }
+            return try Tensor(shape: shape, scalars: values.map { Float($0) })
+        }
     }
 
     init(inputs: Tensor<Float>, targets: Tensor<Float>, inputName: String, targetName: String, batchFirst: Bool,
