@@ -47,7 +47,7 @@ struct AddingExperimentCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let svg { try checkWritable([svg]) }
+        if let svg { try checkWritable([("--svg", svg)]) }
         // The length and what its sequences need, refused before the table starts.
         try AddingTask(length: length).validate(batchSize: BuiltInTask.adding.recipe(length: length).batchSize)
         print("adding problem, T = \(length): held-out MSE, criterion 0.01, trivial \(String(format: "%.4f", AddingTask.trivialMSE))")
@@ -100,7 +100,7 @@ struct GradientsExperimentCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let svg { try checkWritable([svg]) }
+        if let svg { try checkWritable([("--svg", svg)]) }
         let openForget = log(Double(length))
         let columns: [(String, CellKind, Double?)] = [
             ("rnn", .rnn, nil), ("gated", .gated, nil), ("lstm", .lstm, nil),

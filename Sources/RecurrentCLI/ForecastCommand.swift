@@ -33,7 +33,7 @@ struct ForecastCommand: ParsableCommand {
 
     func run() throws {
         try checkReadable(model, csv)
-        if let output { try checkWritable([output]) }
+        if let output { try checkWritable([("--output", output)], inputs: [("--model", model), ("--csv", csv)]) }
         let loaded = try SequenceModel<Float>.load(from: URL(fileURLWithPath: model))
         guard let series = loaded.series else {
             throw RecurrentError(.unsupported, "\(model): not a forecaster (it has no column scaling; train one with recurrent train --csv)")

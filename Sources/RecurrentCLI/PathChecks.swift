@@ -12,11 +12,28 @@ func checkReadable(_ paths: String...) throws {
     }
 }
 
-/// Throws unless each path's directory exists and can be written (before long work starts).
-func checkWritable(_ paths: [String]) throws {
-    for path in paths {
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+/// Throws unless every output can be written, before long work starts: each named by an
+/// option (`what`), not empty, not a directory, in a directory that exists and can be written
+/// (a device or pipe, `/dev/null` or a FIFO, is written in place, so it must be writable
+/// itself), no two the same file, and none of them one of the `inputs` the command reads.
+func checkWritable(_ outputs: [(what: String, path: String)], inputs: [(what: String, path: String?)] = []) throws {
+    for (index, (what, path)) in outputs.enumerated() {
+        guard !path.isEmpty else { throw RecurrentError(.io, "\(what): the path is empty") }
+        if let earlier = outputs[..<index].first(where: { sameFile($0.path, path) }) {
+            throw RecurrentError(.io, "\(earlier.what) and \(what) name the same file, \(path)")
+        }
+        if let input = inputs.first(where: { $0.path.map { sameFile($0, path) } ?? false }) {
+            throw RecurrentError(.io, "\(what) \(path) would overwrite the input \(input.what)")
+        }
+        if FileAccess.isSpecialFile(path) {
+            guard FileManager.default.isWritableFile(atPath: path) else { throw RecurrentError(.io, "\(path): not writable") }
+            continue
+        }
         var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw RecurrentError(.io, "\(path): is a directory; \(what) names a file")
+        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw RecurrentError(.io, "\(path): the directory \(directory) does not exist")
         }
@@ -24,6 +41,12 @@ func checkWritable(_ paths: [String]) throws {
             throw RecurrentError(.io, "\(path): the directory \(directory) is not writable")
         }
     }
+}
+
+/// Whether two paths name one file (relative paths and symbolic links resolved).
+func sameFile(_ a: String, _ b: String) -> Bool {
+    func resolved(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
+    return resolved(a) == resolved(b)
 }
 
 /// Creates `path` as a directory if it is not one (with its parents), and throws unless it

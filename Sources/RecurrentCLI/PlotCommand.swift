@@ -27,7 +27,7 @@ struct PlotCommand: ParsableCommand {
 
     func run() throws {
         for path in curves { try checkReadable(path) }
-        try checkWritable([output])
+        try checkWritable([("--output", output)], inputs: curves.map { (what: "curve", path: $0) })
         let runs = try curves.map { path in
             let name = URL(fileURLWithPath: path).lastPathComponent.replacingOccurrences(of: ".loss.jsonl", with: "")
             return (name: name, curve: try LossCurve.read(contentsOf: URL(fileURLWithPath: path)))

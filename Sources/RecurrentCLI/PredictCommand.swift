@@ -56,7 +56,8 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         // Every path is checked before the work starts.
         try checkReadable(model, input)
-        try checkWritable([output] + [stateOutput].compactMap { $0 })
+        try checkWritable([("--output", output)] + (stateOutput.map { [("--state-output", $0)] } ?? []),
+                          inputs: [("--model", model), ("--input", input), ("--initial-state", initialState)])
         let url = URL(fileURLWithPath: model)
         let loaded = try SequenceModel<Float>.load(
             from: url, roles: .init(prefix: prefix, embedding: embedding, head: head), nonlinearity: nonlinearity,

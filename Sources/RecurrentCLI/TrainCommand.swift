@@ -41,7 +41,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         // Where the results go is checked before any work, so that no run is lost at its end.
-        try checkWritable(output.map { [$0, Self.curvePath($0), Self.curvePath($0, picture: true)] } ?? [])
+        try checkWritable(outputs, inputs: inputs)
         if let checkpoint { try prepareDirectory(checkpoint) }
         optimization.applyThreads()
         let recipe = self.data.recipe
@@ -81,7 +81,8 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// The data, and the model (new or loaded) made ready for it: a character model keeps its
-    /// own token ids, and a new model takes the series' scaling or the text's vocabulary.
+    /// own token ids and a forecaster its columns and scaling; a new model takes the series'
+    /// scaling or the text's vocabulary.
     func dataAndModel(recipe: BuiltInTask.Recipe?) throws -> (any TrainingData, SequenceModel<Float>) {
         var data = try self.data.makeData()
         var model = try architecture.makeModel(for: data, recipe: recipe, seed: optimization.seed)
@@ -95,11 +96,28 @@ struct TrainCommand: ParsableCommand {
             }
             data = try corpus.encoded(with: scalars)
         }
-        if model.series == nil, let series = data as? TimeSeriesCSV { model.series = try series.scaling() }
+        if let series = data as? TimeSeriesCSV {
+            // A forecaster goes on with its own columns and scaling: the rows are standardised with them.
+            if let scaling = model.series { data = try series.rescaled(with: scaling) } else { model.series = try series.scaling() }
+        }
         if model.vocabulary == nil, let corpus = data as? TextCorpus {
             model.vocabulary = corpus.vocabulary.map { String($0) }
         }
         return (data, model)
+    }
+
+    /// The files the run writes: the model, its loss curve and the curve's picture.
+    var outputs: [(what: String, path: String)] {
+        guard let output else { return [] }
+        return [("--output", output), ("--output's loss curve", Self.curvePath(output)),
+                ("--output's loss picture", Self.curvePath(output, picture: true))]
+    }
+
+    /// The files the run reads, which no output may replace; but `--output` may replace
+    /// `--model` (fine-tuning in place).
+    var inputs: [(what: String, path: String?)] {
+        let model = architecture.model.flatMap { model in output.map { sameFile($0, model) } == true ? nil : model }
+        return [("--text", data.text), ("--csv", data.csv), ("--input", data.input), ("--target", data.target), ("--model", model)]
     }
 
     /// Writes the model, its loss curve (JSON lines) and the curve's picture beside it.

@@ -46,7 +46,7 @@ struct VisualizeCommand: ParsableCommand {
 
     func run() throws {
         try checkReadable(model, text)
-        try checkWritable([output])
+        try checkWritable([("--output", output)], inputs: [("--model", model), ("--text", text)])
         let loaded = try SequenceModel<Float>.load(from: URL(fileURLWithPath: model))
         let content = try TextCorpus.readText(URL(fileURLWithPath: text))
         let excerpt = String(String.UnicodeScalarView(content.unicodeScalars.prefix(length)))
