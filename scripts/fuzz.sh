@@ -94,11 +94,13 @@ build() {
         if [[ $t == arguments ]]; then
             # The CLI's sources in their own module, `@main` renamed so that libFuzzer's main runs.
             sources "$REPO/Sources/RecurrentCLI"
-            if stale "$out" "$target" "${entries[@]}" "${SOURCES[@]}" "$BUILD/obj/Recurrent.o" "$BUILD/obj/ArgumentParser.o"; then
+            # FuzzCommands runs the parsed commands; RECURRENT_FUZZ_CLI drops its import of the CLI.
+            local commands=$REPO/Tests/RecurrentTests/Support/FuzzCommands.swift
+            if stale "$out" "$target" "$commands" "${entries[@]}" "${SOURCES[@]}" "$BUILD/obj/Recurrent.o" "$BUILD/obj/ArgumentParser.o"; then
                 step "$t"
-                "$SWIFTC" "${FUZZ[@]}" "${SWIFT_FLAGS[@]}" "${IMPORTS[@]}" -module-name RecurrentCLI \
+                "$SWIFTC" "${FUZZ[@]}" "${SWIFT_FLAGS[@]}" "${IMPORTS[@]}" -module-name RecurrentCLI -D RECURRENT_FUZZ_CLI \
                     -Xfrontend -entry-point-function-name -Xfrontend RecurrentCLI_main \
-                    "${SOURCES[@]}" "$target" "${entries[@]}" "${library[@]}" \
+                    "${SOURCES[@]}" "$target" "$commands" "${entries[@]}" "${library[@]}" \
                     "$BUILD/obj/ArgumentParser.o" "$BUILD/obj/ArgumentParserToolInfo.o" -o "$out" || return 1
             fi
         elif stale "$out" "$target" "${entries[@]}" "$BUILD/obj/Recurrent.o"; then

@@ -88,22 +88,51 @@ struct FuzzRegressionTests {
         }
     }
 
-    @Test("Argument lists from the seeds and saved crashes parse or are refused with a message")
+    @Test("Argument lists from the seeds and saved crashes are refused with a message, or run to the end or to a one-line error")
     func argumentReplays() throws {
         let files = Self.inputs("arguments", in: "corpus") + Self.inputs("arguments", in: "crashes")
         #expect(files.count >= 2)
-        var refusals = 0
+        var outcomes: [FuzzCommands.Outcome] = []
         for url in files {
-            let arguments = FuzzEntries.argumentList([UInt8](try Data(contentsOf: url)))
-            do {
-                _ = try RecurrentCommand.parseAsRoot(arguments)
-            } catch {
-                refusals += 1
-                let message = RecurrentCommand.fullMessage(for: error)
-                #expect(!message.isEmpty || RecurrentCommand.exitCode(for: error) == .success, "\(arguments)")
-            }
+            let outcome = FuzzCommands.arguments([UInt8](try Data(contentsOf: url)), run: Self.runExecutable)
+            if case .violated(let why) = outcome { Issue.record("\(url.lastPathComponent): \(why)") }
+            // The seeds `run-*` are lists of real files and sound values for each command that runs.
+            if url.lastPathComponent.hasPrefix("run-") { #expect(outcome == .ran, "\(url.lastPathComponent)") }
+            outcomes.append(outcome)
         }
-        // Hostile values make most random lists fail to parse; a corpus that all parses tests little.
-        #expect(refusals >= 1)
+        // Hostile values make most random lists fail to parse; a corpus that all parses tests
+        // little, and one where nothing runs tests only the parser.
+        #expect(outcomes.contains(.parseRefused))
+        #expect(outcomes.contains(.ran))
+    }
+
+    @Test("The directory the fuzzed commands run in holds every file the value table names")
+    func commandFixturesExist() throws {
+        let directory = try FuzzCommands.freshRunDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for name in FuzzEntries.fixtureFiles {
+            #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path), "\(name)")
+        }
+        // The models load, as what they are: a character model, a forecaster, an arrays model.
+        let models = try ["c", "f", "m"].map { try SequenceModel<Float>.load(from: directory.appendingPathComponent($0 + ".safetensors")) }
+        #expect(models.map { $0.vocabulary != nil } == [true, false, false])
+        #expect(models.map { $0.series != nil } == [false, true, false])
+    }
+
+    /// The tests run in parallel in one process, so a fuzzed command runs as the built
+    /// executable, in the run directory: no signal, and a failing exit prints `Error: ...`.
+    static func runExecutable(_ list: [String], in directory: URL) -> FuzzCommands.Outcome {
+        do {
+            let result = try CLI.run(list, in: directory)
+            if result.signaled { return .violated("\(list): ended by signal \(result.status): \(result.stderr)") }
+            if result.status == 0 { return .ran }
+            let lines = result.stderr.split(separator: "\n")
+            guard let last = lines.last, last.hasPrefix("Error: "), last.count > 7 else {
+                return .violated("\(list): exit \(result.status) without an error line: \(result.stderr)")
+            }
+            return .runRefused
+        } catch {
+            return .violated("\(list): cannot start the executable: \(error)")
+        }
     }
 }

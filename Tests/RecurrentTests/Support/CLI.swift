@@ -4,6 +4,8 @@ import Foundation
 enum CLI {
     struct Result {
         var status: Int32
+        /// Whether a signal ended the process (`status` is then the signal's number).
+        var signaled = false
         var stdout: String
         var stderr: String
     }
@@ -35,7 +37,8 @@ enum CLI {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+        return Result(status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal,
+                      stdout: String(decoding: outData, as: UTF8.self),
                       stderr: String(decoding: errData, as: UTF8.self))
     }
 

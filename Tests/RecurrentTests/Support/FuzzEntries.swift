@@ -300,7 +300,12 @@ extension FuzzEntries {
         "table", "csv", "json", "svg", "html", "windows", "streams", "mse", "ce", "homework-lstm", "gated-latch", "1,2,3,4,5", "0,0,0,0,0",
         "1,2", "a,b", "1;0;1", "/nonexistent/model.safetensors", "/tmp", "/dev/null", "-", "--", "=", "bash", "zsh", "fish",
         "é", "\u{1F600}", "x\ny",
-    ]
+    ] + fixtureFiles + ["o.svg", "o.html", "o.npy", "o.csv", "o.safetensors", "d"]
+    /// The files in the directory where a small command runs (`FuzzCommands`): a text, a
+    /// series, arrays, a character model, a forecaster, an arrays model, a loss curve, a course
+    /// model. The table's `o.*` and `d` are outputs there.
+    static let fixtureFiles = ["t.txt", "s.csv", "x.npy", "y.npy", "c.safetensors", "f.safetensors", "m.safetensors",
+                               "c.loss.jsonl", "k.json"]
 
     /// An argument list (without the program name) for `recurrent`: byte 0 picks a subcommand,
     /// byte 1 the number of arguments (1...12), each further byte an option with a value (or
