@@ -34,7 +34,7 @@ final class ProgressReporter {
     /// Ends the in-place line.
     /// A held-out measurement, on a line of its own (even when quiet).
     func validated(_ record: TrainingRecord) {
-        let line = String(format: "step %d  validation loss %.4f  after %@ of training", record.step,
+        let line = String(format: "step %ld  validation loss %.4f  after %@ of training", record.step,
                           record.validationLoss ?? .nan, Self.duration(record.seconds))
         if isTerminal && lastLineLength > 0 {
             print("\r" + line + String(repeating: " ", count: max(0, lastLineLength - line.count)))

@@ -59,6 +59,8 @@ struct CheckpointSafetyTests {
         (#""step":6"#, #""step":-3"#, "the training record is out of range (step -3"),
         (#""optimizerSteps":6"#, #""optimizerSteps":1000000000"#, "out of range"),
         (#""step":6"#, #""step":"six""#, "the training record ('recurrent.training' metadata) is malformed"),
+        // 10^300 seconds of training before (an unknown key after it is ignored by the decoder).
+        (#""seconds":"#, #""seconds":1e300,"x":"#, "out of range (step 6, optimizer steps 6, 1e+300 s"),
     ])
     func recordOutOfRange(original: String, replacement: String, message: String) throws {
         let (dir, data) = try Self.checkpointDirectory()
@@ -68,6 +70,23 @@ struct CheckpointSafetyTests {
             file.metadata[Trainer<Float>.trainingKey] = record.replacingOccurrences(of: original, with: replacement)
         }
         #expect(Self.resumeError(dir, data: data).contains(message), "\(Self.resumeError(dir, data: data))")
+    }
+
+    @Test("Optimizer moments and a carried state out of range are refused naming the checkpoint, even with a valid checksum")
+    func buffersOutOfRange() throws {
+        let (dir, data) = try Self.checkpointDirectory()
+        try Self.tamper(dir, resign: true) { file in
+            let k = file.tensors.firstIndex { $0.name == "optimizer.exp_avg_sq" }!
+            file.tensors[k].tensor = try! Tensor(shape: file.tensors[k].tensor.shape, scalars: file.tensors[k].tensor.scalars.map { -1 - $0 })
+        }
+        let file = dir.appendingPathComponent(Trainer<Float>.checkpointFileName).path
+        #expect(Self.resumeError(dir, data: data) == "\(file): optimizer state 'exp_avg_sq' has negative values")
+        let (again, _) = try Self.checkpointDirectory()
+        try Self.tamper(again, resign: true) { file in
+            file.tensors.append((name: "carried.h", tensor: try! Tensor(shape: [8], scalars: [Float](repeating: .nan, count: 8))))
+        }
+        #expect(Self.resumeError(again, data: data)
+            == "\(again.appendingPathComponent(Trainer<Float>.checkpointFileName).path): the carried state and its batch size come together; one is missing")
     }
 
     @Test("Resuming with another model or other data is refused, naming both")
@@ -118,8 +137,9 @@ struct CheckpointSafetyTests {
         let options = TrainingOptions(batchSize: 1 << 40, steps: 1)
         #expect(throws: RecurrentError.self) { try Trainer(model: model, data: try ParityTask(length: 20), options: options) }
         let cfg = model.configuration
-        // 20 steps of (1 input + 3·3 outputs + (4 + 3)·16 tape + 3·16 states) and 4 copies of 1267 parameters, 4 bytes each.
-        #expect(cfg.trainingBytes(batch: 32, steps: 20, scalarSize: 4) == 4 * (4 * 1267 + 32 * 20 * (1 + 9 + 7 * 16 + 3 * 16)))
+        // 20 steps of (1 input + 3·3 outputs + (4 + 3)·16 tape and its row-block padding, at most 143, + 3·16 states)
+        // and 4 copies of 1267 parameters, 4 bytes each.
+        #expect(cfg.trainingBytes(batch: 32, steps: 20, scalarSize: 4) == 4 * (4 * 1267 + 32 * 20 * (1 + 9 + 7 * 16 + 143 + 3 * 16)))
         #expect(cfg.trainingBytes(batch: Int.max / 2, steps: 20, scalarSize: 4) == nil)
     }
 

@@ -11,9 +11,9 @@ struct CheckpointState: Codable {
     var carriedBatch: Int?
 
     /// Throws unless every field is in range: counts not negative, the optimizer's steps at
-    /// most the steps taken, the time finite, the curve no longer than the steps.
+    /// most the steps taken, the time under 10^9 s (32 years), the curve no longer than the steps.
     func validate(source: String) throws {
-        guard step >= 0, (0...step).contains(optimizerSteps), seconds.isFinite, seconds >= 0, curve.count <= step,
+        guard step >= 0, (0...step).contains(optimizerSteps), seconds >= 0, seconds < 1e9, curve.count <= step,
               curve.allSatisfy({ $0.step >= 1 && $0.step <= step }), carriedBatch.map({ $0 >= 1 }) ?? true
         else {
             throw RecurrentError.format("\(source): the training record is out of range (step \(step), optimizer steps "
@@ -82,8 +82,16 @@ extension Trainer {
         for (name, tensor) in file.tensors where name.hasPrefix("optimizer.") {
             buffers[String(name.dropFirst("optimizer.".count))] = tensor.scalars
         }
-        trainer.optimizer = try Optimizer(options.optimizer, parameterCount: model.parameterCount,
-                                          stepCount: state.optimizerSteps, state: buffers)
+        do {
+            trainer.optimizer = try Optimizer(options.optimizer, parameterCount: model.parameterCount,
+                                              stepCount: state.optimizerSteps, state: buffers)
+        } catch var error as RecurrentError {
+            error.message = "\(source): \(error.message)"
+            throw error
+        }
+        guard (state.carriedBatch == nil) == (file["carried.h"] == nil) else {
+            throw RecurrentError.format("\(source): the carried state and its batch size come together; one is missing")
+        }
         if let batch = state.carriedBatch, let h = file["carried.h"] {
             let cfg = model.configuration.recurrent
             let c = file["carried.c"]
@@ -91,6 +99,9 @@ extension Trainer {
                   (c == nil) == !cfg.cell.hasCellState,
                   c.map({ $0.scalars.count == MemoryBudget.product([cfg.layers, cfg.directions, batch, cfg.hiddenSize]) }) ?? true
             else { throw RecurrentError.format("\(source): the carried state does not fit the model and a batch of \(batch)") }
+            guard h.scalars.allSatisfy(\.isFinite), c?.scalars.allSatisfy(\.isFinite) ?? true else {
+                throw RecurrentError.value("\(source): the carried state holds NaN or infinite values")
+            }
             trainer.carried = CarriedState(batch: batch, h: h.scalars, c: c?.scalars)
         }
         (trainer.step, trainer.curve, trainer.secondsBefore) = (state.step, state.curve, state.seconds)
