@@ -44,6 +44,10 @@ struct AddingExperimentCommand: ParsableCommand {
         guard length >= 1 else { throw ValidationError("--length must be at least 1, got \(length)") }
         guard evaluateEvery >= 1 else { throw ValidationError("--evaluate-every must be at least 1, got \(evaluateEvery)") }
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        if cells.isEmpty { throw ValidationError("--cells needs at least one cell") }
+        if let repeated = cells.enumerated().first(where: { cells[..<$0.offset].contains($0.element) })?.element {
+            throw ValidationError("--cells names \(repeated.rawValue) twice")
+        }
     }
 
     func run() throws {

@@ -122,7 +122,7 @@ struct PredictCommand: ParsableCommand {
     }
 
     private func parseLengths(_ text: String) throws -> [Int] {
-        try text.split(separator: ",").map { word in
+        try text.split(separator: ",", omittingEmptySubsequences: false).map { word in
             guard let n = Int(word.trimmingCharacters(in: .whitespaces)) else {
                 throw RecurrentError(.value, "--lengths: '\(word)' is not a whole number")
             }

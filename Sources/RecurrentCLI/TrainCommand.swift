@@ -24,8 +24,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Keep a checkpoint in this directory and resume from it if one is there.", valueName: "dir"))
     var checkpoint: String?
 
-    @Option(help: "Steps between checkpoints.")
-    var checkpointEvery = 200
+    @Option(help: "Steps between checkpoints (default 200).")
+    var checkpointEvery: Int?
 
     @Option(help: ArgumentHelp("Measure and print the held-out loss every N steps (not counted as training time).", valueName: "N"))
     var validateEvery: Int?
@@ -36,6 +36,11 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         if let validateEvery, validateEvery < 1 {
             throw ValidationError("--validate-every must be at least 1, got \(validateEvery)")
+        }
+        if validateEvery != nil, !data.holdsOut { throw ValidationError("--validate-every needs held-out data; the validation split is 0") }
+        if let checkpointEvery {
+            guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1, got \(checkpointEvery)") }
+            guard checkpoint != nil else { throw ValidationError("--checkpoint-every is for --checkpoint DIR") }
         }
     }
 
@@ -61,13 +66,13 @@ struct TrainCommand: ParsableCommand {
         print("model: \(describe(trainer.model)); \(describe(options, total: total))")
         let reporter = ProgressReporter(quiet: quiet)
         let stoppedByTime = try trainer.run(
-            checkpointEvery: checkpointURL == nil ? nil : checkpointEvery,
+            checkpointEvery: checkpointURL == nil ? nil : checkpointEvery ?? 200,
             checkpoint: checkpointURL.map { url in { try $0.writeCheckpoint(to: url) } },
             validateEvery: validateEvery, validated: reporter.validated,
             progress: reporter.report)
         reporter.finish()
         let last = trainer.curve.last
-        var summary = String(format: "trained %d steps in %.1f s", trainer.step, trainer.secondsBefore)
+        var summary = String(format: "trained %ld steps in %.1f s", trainer.step, trainer.secondsBefore)
         if stoppedByTime { summary += " (time limit)" }
         if let last { summary += String(format: "; last batch loss %.4f", last.loss) }
         print(summary)
@@ -154,7 +159,7 @@ struct TrainCommand: ParsableCommand {
         var text = String(format: "held-out: loss %.4f", loss.mean)
         if case .tokens = data.input { text += " nats per character" }
         if let accuracy = loss.accuracy, let correct = loss.correct {
-            text += String(format: ", accuracy %.2f%% (%d of %d predictions)", accuracy * 100, correct, loss.positions)
+            text += String(format: ", accuracy %.2f%% (%ld of %ld predictions)", accuracy * 100, correct, loss.positions)
         }
         return text
     }

@@ -75,6 +75,28 @@ struct TrainingDataOptions: ParsableArguments {
         if let loss, !["mse", "ce"].contains(loss) { throw ValidationError("--loss must be mse or ce, got '\(loss)'") }
         if sampling != nil && text == nil { throw ValidationError("--sampling is for --text only") }
         if classes != nil && loss != "ce" { throw ValidationError("--classes is for --loss ce (class-index targets)") }
+        try refuseUnused()
+    }
+
+    /// Refuses options for another kind of data, which this one would ignore.
+    func refuseUnused() throws {
+        let isTask: Bool
+        if case .task = kind { isTask = true } else { isTask = false }
+        if input == nil, let (option, _) = [("--loss", loss != nil), ("--batch-first", batchFirst), ("--shuffle", shuffle)].first(where: \.1) {
+            throw ValidationError("\(option) is for --input/--target arrays")
+        }
+        if csv == nil, columns != nil { throw ValidationError("--columns is for --csv") }
+        if text == nil, csv == nil, seqLen != nil { throw ValidationError("--seq-len is for --text and --csv") }
+        if !isTask, length != nil { throw ValidationError("--length is for --task") }
+        if isTask, validationSplit != nil {
+            throw ValidationError("--validation-split is for --text, --csv and arrays; a task draws its own held-out sequences")
+        }
+    }
+
+    /// Whether any data is held out for validation.
+    var holdsOut: Bool {
+        if case .task = kind { return true }
+        return (validationSplit ?? (input != nil ? 0 : 0.1)) > 0
     }
 
     func makeData() throws -> any TrainingData {
@@ -155,6 +177,10 @@ struct ArchitectureOptions: ParsableArguments {
             }
             return
         }
+        if prefix != nil { throw ValidationError("--prefix is for --model (the module to train inside a larger file)") }
+        for case let (option, value?) in [("--forget-bias", forgetBias), ("--input-bias", inputBias)] where !value.isFinite {
+            throw ValidationError("\(option) must be a finite number, got \(value)")
+        }
         let cell = newCell
         if nonlinearity == .relu, !cell.usesNonlinearity {
             throw ValidationError("--nonlinearity relu is for --cell rnn only; a \(cell.rawValue) has no choice of nonlinearity")
@@ -211,8 +237,8 @@ struct OptimizationOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "The learning rate (default: the task's; 0.002 for text; 0.001 otherwise).")
     var lr: Double?
 
-    @Option(parsing: .unconditional, help: "SGD momentum.")
-    var momentum = 0.0
+    @Option(parsing: .unconditional, help: "SGD momentum (default 0).")
+    var momentum: Double?
 
     @Flag(help: "SGD with Nesterov momentum.")
     var nesterov = false
@@ -226,14 +252,14 @@ struct OptimizationOptions: ParsableArguments {
     @Option(help: "Learning-rate schedule: constant (default), step (--step-size, --gamma) or cosine (to --min-lr).")
     var schedule: Schedule = .constant
 
-    @Option(parsing: .unconditional, help: "Steps between decays of the step schedule.")
-    var stepSize = 1000
+    @Option(parsing: .unconditional, help: "Steps between decays of the step schedule (default 1000).")
+    var stepSize: Int?
 
-    @Option(parsing: .unconditional, help: "The step schedule's decay factor.")
-    var gamma = 0.5
+    @Option(parsing: .unconditional, help: "The step schedule's decay factor (default 0.5).")
+    var gamma: Double?
 
-    @Option(parsing: .unconditional, help: "The cosine schedule's final learning rate.")
-    var minLr = 0.0
+    @Option(parsing: .unconditional, help: "The cosine schedule's final learning rate (default 0).")
+    var minLr: Double?
 
     @Option(help: "Sequences per batch (default: the task's, else 32).")
     var batchSize: Int?
@@ -255,6 +281,14 @@ struct OptimizationOptions: ParsableArguments {
 
     func validate() throws {
         if let threads { try validateThreadCount(threads) }
+        // Options the chosen optimizer or schedule would not use: refused, not ignored.
+        if optimizer != .sgd, let (option, _) = [("--momentum", momentum != nil), ("--nesterov", nesterov)].first(where: \.1) {
+            throw ValidationError("\(option) is for --optimizer sgd; \(optimizer.rawValue) has no such setting")
+        }
+        if schedule != .step, let (option, _) = [("--step-size", stepSize != nil), ("--gamma", gamma != nil)].first(where: \.1) {
+            throw ValidationError("\(option) is for --schedule step")
+        }
+        if schedule != .cosine, minLr != nil { throw ValidationError("--min-lr is for --schedule cosine") }
     }
 
     /// Sets the kernels' thread count from `--threads` (checked in `validate()`).
@@ -267,15 +301,15 @@ struct OptimizationOptions: ParsableArguments {
         if case .text = kind { isText = true }
         let rate = lr ?? recipe?.learningRate ?? (isText ? 0.002 : 0.001)
         let optimizerConfiguration = OptimizerConfiguration(
-            kind: optimizer, learningRate: rate, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay)
+            kind: optimizer, learningRate: rate, momentum: momentum ?? 0, nesterov: nesterov, weightDecay: weightDecay)
         var stepCount = steps ?? (epochs == nil ? recipe?.steps : nil)
         if stepCount == nil, epochs == nil, maxTime != nil { stepCount = TrainingDataOptions.unbounded }
         let total = try stepCount ?? TrainingOptions(batchSize: batchSize ?? recipe?.batchSize ?? 32, epochs: epochs)
             .totalSteps(for: data)
         let scheduleValue: LearningRateSchedule = switch schedule {
         case .constant: .constant
-        case .step: .step(stepSize: stepSize, gamma: gamma)
-        case .cosine: .cosine(totalSteps: max(1, total == TrainingDataOptions.unbounded ? 1 : total), minimum: minLr)
+        case .step: .step(stepSize: stepSize ?? 1000, gamma: gamma ?? 0.5)
+        case .cosine: .cosine(totalSteps: max(1, total == TrainingDataOptions.unbounded ? 1 : total), minimum: minLr ?? 0)
         }
         return TrainingOptions(batchSize: batchSize ?? recipe?.batchSize ?? 32, steps: stepCount, epochs: epochs,
                                optimizer: optimizerConfiguration, schedule: scheduleValue,

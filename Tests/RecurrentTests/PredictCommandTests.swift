@@ -52,6 +52,8 @@ struct PredictCommandTests {
         ("missing model", ["--model", "nowhere/model.safetensors", "--input", "lstm_basic/input.npy"], "Error: "),
         ("lengths", ["--model", "lstm_basic/model.safetensors", "--input", "lstm_basic/input.npy", "--lengths", "7,x"],
          "Error: --lengths: 'x' is not a whole number"),
+        ("empty length", ["--model", "lstm_basic/model.safetensors", "--input", "lstm_basic/input.npy", "--lengths", "5,,5"],
+         "Error: --lengths: '' is not a whole number"),
     ])
     func errors(_ label: String, _ arguments: [String], _ expected: String) throws {
         let dir = try CLI.temporaryDirectory()
@@ -99,5 +101,19 @@ struct PredictCommandTests {
         #expect(lines.contains { $0.contains("weight_hr_l1") && $0.contains("F32") && $0.hasSuffix("(3, 8)") })
         let rnn = try CLI.run(["inspect", try fixture("rnn_bfloat16").url("model.safetensors").path])
         #expect(rnn.stdout.contains("RNN(3, 4): 36 parameters") && rnn.stdout.contains("tanh assumed"))
+    }
+
+    @Test("inspect lists a name holding a line break on one line, escaped")
+    func inspectEscapesNames() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("odd.safetensors")
+        try SafetensorsFile<Float>(tensors: [(name: "a\nb", tensor: try Tensor(shape: [2], scalars: [1, 2]))],
+                                   metadata: ["note": "x\ty"]).write(to: url)
+        let result = try CLI.run(["inspect", url.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("  \"a\\nb\"  F32") && $0.hasSuffix("(2)") }, "\(lines)")
+        #expect(lines.contains("  metadata note = \"x\\ty\""), "\(lines)")
     }
 }

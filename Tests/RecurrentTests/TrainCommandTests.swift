@@ -53,7 +53,10 @@ struct TrainCommandTests {
         #expect(Set(sample).isSubset(of: Set("to be or not to be, that is the question. ")))
         let bad = try CLI.run(["generate", "--model", model.path, "--prime", "xyz"])
         #expect(bad.status == 1 && bad.stderr.contains("is not in the model's vocabulary"))
-        let negative = try CLI.run(["generate", "--model", model.path, "--length", "-5"])
+        let noPrime = try CLI.run(["generate", "--model", model.path, "--length", "5"])
+        #expect(noPrime.status == 1 && noPrime.stderr == "Error: the model's text had no line breaks, so the default --prime (a newline) "
+            + "is not in its vocabulary; give --prime with characters of its text\n")
+        let negative = try CLI.run(["generate", "--model", model.path, "--prime", "to", "--length", "-5"])
         #expect(negative.status == 1 && negative.stderr == "Error: the number of characters to generate, -5, is negative\n")
     }
 
@@ -141,6 +144,24 @@ struct TrainCommandTests {
         (["bench", "--threads", "0"], "--threads must be in 1...64, got 0"),
         (["bench", "--threads", "65"], "--threads must be in 1...64, got 65"),
         (["train", "--threads", "100000000000"], "--threads must be in 1...64, got 100000000000"),
+        // Options the run would not use: refused, not ignored.
+        (["train", "--optimizer", "adam", "--momentum", "0.9"], "--momentum is for --optimizer sgd; adam has no such setting"),
+        (["train", "--nesterov"], "--nesterov is for --optimizer sgd; adam has no such setting"),
+        (["train", "--gamma", "0.1"], "--gamma is for --schedule step"),
+        (["train", "--schedule", "cosine", "--step-size", "5"], "--step-size is for --schedule step"),
+        (["train", "--min-lr", "0.1"], "--min-lr is for --schedule cosine"),
+        (["train", "--shuffle"], "--shuffle is for --input/--target arrays"),
+        (["train", "--task", "adding", "--loss", "ce"], "--loss is for --input/--target arrays"),
+        (["train", "--columns", "a"], "--columns is for --csv"),
+        (["train", "--seq-len", "3"], "--seq-len is for --text and --csv"),
+        (["train", "--text", "t.txt", "--length", "5"], "--length is for --task"),
+        (["train", "--validation-split", "0.2"], "--validation-split is for --text, --csv and arrays; a task draws its own held-out sequences"),
+        (["train", "--input", "x.npy", "--target", "y.npy", "--validate-every", "5"], "--validate-every needs held-out data; the validation split is 0"),
+        (["train", "--checkpoint-every", "0"], "--checkpoint-every must be at least 1, got 0"),
+        (["train", "--checkpoint-every", "5"], "--checkpoint-every is for --checkpoint DIR"),
+        (["train", "--prefix", "rnn"], "--prefix is for --model (the module to train inside a larger file)"),
+        (["train", "--forget-bias", "nan"], "--forget-bias must be a finite number, got nan"),
+        (["experiment", "adding", "--cells", "gru", "gru"], "--cells names gru twice"),
     ])
     func errors(_ arguments: [String], _ expected: String) throws {
         let result = try CLI.run(arguments)
