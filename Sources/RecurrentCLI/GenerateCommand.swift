@@ -25,6 +25,10 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try SequenceModel<Float>.load(from: URL(fileURLWithPath: model))
+        if prime == "\n", let vocabulary = loaded.vocabulary, !vocabulary.contains("\n") {
+            throw RecurrentError(.value, "the model's text had no line breaks, so the default --prime (a newline) is not in its "
+                + "vocabulary; give --prime with characters of its text")
+        }
         let text = try loaded.generateText(prime: prime, count: length, temperature: temperature, seed: seed)
         print(prime + text)
     }

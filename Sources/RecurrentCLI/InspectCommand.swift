@@ -46,15 +46,22 @@ struct InspectCommand: ParsableCommand {
             }
         }
         if prefixes.count == 1 { printRoles(header: header, prefix: prefixes[0], shapes: shapes, source: url.lastPathComponent) }
-        let width = (names.map(\.count).max() ?? 0)
+        let width = (names.map { Self.printable($0).count }.max() ?? 0)
         for entry in header.entries {
             let shape = "(" + entry.shape.map(String.init).joined(separator: ", ") + ")"
-            print("  " + entry.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
-                  + entry.dtype.padding(toLength: 5, withPad: " ", startingAt: 0) + shape)
+            print("  " + Self.printable(entry.name).padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                  + Self.printable(entry.dtype).padding(toLength: 5, withPad: " ", startingAt: 0) + shape)
         }
         for (key, value) in header.metadata.sorted(by: { $0.key < $1.key }) {
-            print("  metadata \(key) = \(value)")
+            print("  metadata \(Self.printable(key)) = \(Self.printable(value))")
         }
+    }
+
+    /// A name from the file as one line: quoted with escapes when it holds a control character
+    /// (a line break would split the listing).
+    static func printable(_ text: String) -> String {
+        text.unicodeScalars.contains { $0.properties.generalCategory == .control || $0.properties.isWhitespace && $0 != " " }
+            ? String(reflecting: text) : text
     }
 }
 
