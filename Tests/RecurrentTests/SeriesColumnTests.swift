@@ -32,6 +32,12 @@ struct SeriesColumnTests {
         #expect(series.means == [500, Double((1...9).map { $0 % 4 }.reduce(0, +)) / 9])
     }
 
+    @Test("A byte-order mark before the header is not part of the first column's name")
+    func byteOrderMarkDropped() throws {
+        let series = try TimeSeriesCSV(csv: "\u{FEFF}a,b\n1,2\n2,4\n3,5\n", sequenceLength: 1, validationFraction: 0, columns: ["a"])
+        #expect(series.columnNames == ["a"] && series.means == [2])
+    }
+
     @Test("A scaling with a repeated column name is refused (a forecast could not tell them apart)")
     func scalingNamesDistinct() {
         let error = recurrentError { try SeriesScaling(columns: ["a", "b", "a"], means: [0, 0, 0], standardDeviations: [1, 1, 1]) }
@@ -53,5 +59,18 @@ struct SeriesColumnTests {
         let other = try SeriesScaling(columns: ["x", "z"], means: [0, 0], standardDeviations: [1, 1])
         #expect(recurrentError { try series.rescaled(with: other) }?.message
             == "csv: the model forecasts the columns x, z, but the data has x, y")
+    }
+
+    @Test("A forecast whose history or result leaves a Double's range under the model's scaling is refused, naming the column")
+    func forecastOutOfRange() throws {
+        let recurrent = RecurrentConfiguration(cell: .lstm, inputSize: 2, hiddenSize: 3)
+        var model = try SequenceModel<Float>(SequenceModelConfiguration(recurrent: recurrent, headSize: 2), seed: 4)
+        model.series = try SeriesScaling(columns: ["a", "b"], means: [0, 0], standardDeviations: [1e-300, 1])
+        #expect(recurrentError { try model.forecast(history: [[1e10, 0]], horizon: 1) }?.message
+            == "history row 0, column 'a': 10000000000.0 is too far from the model's scaling (mean 0.0, deviation 1e-300) to standardise")
+        // Each column overflows for outputs of one sign: one of them does.
+        model.series = try SeriesScaling(columns: ["a", "b"], means: [1.7e308, -1.7e308], standardDeviations: [1.7e308, 1.7e308])
+        let message = recurrentError { try model.forecast(history: [[1.7e308, -1.7e308]], horizon: 1) }?.message ?? ""
+        #expect(message.hasPrefix("the forecast's step 1, column '") && message.contains("inf"), "\(message)")
     }
 }

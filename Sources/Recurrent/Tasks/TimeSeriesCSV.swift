@@ -107,6 +107,8 @@ public struct TimeSeriesCSV: TrainingData {
         -> (names: [String], picked: [Int], hasHeader: Bool, values: [Double])
     {
         var rows: [(line: Int, cells: [Substring])] = []
+        // A byte-order mark (spreadsheets write one) is not part of the first column's name.
+        let text = text.hasPrefix("\u{FEFF}") ? text.dropFirst() : text[...]
         for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !trimmed.isEmpty else { continue }

@@ -59,7 +59,12 @@ extension SequenceModel {
             guard row.count == C else { throw RecurrentError.shape("history row \(r) has \(row.count) values, the model reads \(C)") }
             for (k, v) in row.enumerated() {
                 guard v.isFinite else { throw RecurrentError.value("history row \(r), column '\(series.columns[k])' is \(v)") }
-                scaled.append(Scalar((v - series.means[k]) / series.standardDeviations[k]))
+                let value = Scalar((v - series.means[k]) / series.standardDeviations[k])
+                guard value.isFinite else {
+                    throw RecurrentError.value("history row \(r), column '\(series.columns[k])': \(v) is too far from the model's "
+                        + "scaling (mean \(series.means[k]), deviation \(series.standardDeviations[k])) to standardise")
+                }
+                scaled.append(value)
             }
         }
         var stream = try ModelStream(model: self)
@@ -68,7 +73,12 @@ extension SequenceModel {
         var out: [[Double]] = []
         out.reserveCapacity(horizon)
         for step in 0..<horizon {
-            out.append((0..<C).map { Double(next[$0]) * series.standardDeviations[$0] + series.means[$0] })
+            let row = (0..<C).map { Double(next[$0]) * series.standardDeviations[$0] + series.means[$0] }
+            if let k = row.firstIndex(where: { !$0.isFinite }) {
+                throw RecurrentError.value("the forecast's step \(step + 1), column '\(series.columns[k])', is \(row[k]) "
+                    + "(the model's scaling: mean \(series.means[k]), deviation \(series.standardDeviations[k]))")
+            }
+            out.append(row)
             if step + 1 < horizon { next = try stream.step(Tensor(uncheckedShape: [1, C], scalars: next)).scalars }
         }
         return out
