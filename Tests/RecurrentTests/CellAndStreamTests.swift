@@ -85,5 +85,10 @@ struct CellAndStreamTests {
         #expect(throws: RecurrentError(.shape, "initial state h: expected shape (2, 1, 2), got (1, 1, 2)")) {
             try net(Tensor(zeros: [2, 1, 1]), initialState: badState)
         }
+        // As nn.LSTM: h and c together (c alone was taken as zeros without a word).
+        let hOnly = RecurrentState<Float>(h: try Tensor(zeros: [2, 1, 2]))
+        #expect(throws: RecurrentError(.value, "initial state: LSTM(1, 2, num_layers=2) takes h and c together; c is missing")) {
+            try net(Tensor(zeros: [2, 1, 1]), initialState: hOnly)
+        }
     }
 }

@@ -40,6 +40,20 @@ struct SavedModelChoiceTests {
         }
     }
 
+    @Test("A cell or nonlinearity entry that contradicts the model's own description is refused", arguments: [
+        ("recurrent.cell", "gru", "m.safetensors: metadata 'recurrent.cell' is 'gru', but 'recurrent.model' describes RNN(2, 3)"),
+        ("recurrent.nonlinearity", "relu", "m.safetensors: metadata 'recurrent.nonlinearity' is 'relu', but 'recurrent.model' describes RNN(2, 3)"),
+    ])
+    func contradictingEntriesRefused(_ key: String, _ value: String, _ message: String) throws {
+        try withTemporaryDirectory { directory in
+            let url = try Self.savedModel(in: directory)
+            var file = try SafetensorsFile<Float>.read(url)
+            file.metadata[key] = value
+            try file.write(to: url)
+            #expect(recurrentError { try SequenceModel<Float>.load(from: url) }?.message == message)
+        }
+    }
+
     @Test("A nonlinearity for a cell that has none is refused")
     func nonlinearityForLSTMRefused() throws {
         try withTemporaryDirectory { directory in

@@ -2,7 +2,7 @@ extension RecurrentConfiguration {
     /// A state in PyTorch's shapes, `h` `(L·D, B, Hout)` and `c` `(L·D, B, H)` (without B when
     /// unbatched), checked and flattened; empty arrays for a nil state (zeros).
     /// - Throws: `RecurrentError` naming the state at fault: a wrong shape, a non-finite value, a
-    ///   c for a cell without a memory cell.
+    ///   c for a cell without a memory cell, or none for one with it.
     func flatState<Scalar: RecurrentScalar>(_ state: RecurrentState<Scalar>?, batch: Int, isBatched: Bool) throws
         -> (h: [Scalar], c: [Scalar])
     {
@@ -13,7 +13,13 @@ extension RecurrentConfiguration {
             throw RecurrentError.shape("initial state h: expected shape \(describeShape(hShape)), got \(describeShape(state.h.shape))")
         }
         guard state.h.isFinite else { throw RecurrentError.value("initial state h contains NaN or infinity") }
-        guard let c = state.c else { return (state.h.scalars, []) }
+        guard let c = state.c else {
+            // As nn.LSTM: h and c together, or neither.
+            guard !cell.hasCellState else {
+                throw RecurrentError.value("initial state: \(summary) takes h and c together; c is missing")
+            }
+            return (state.h.scalars, [])
+        }
         guard cell.hasCellState else {
             throw RecurrentError.value("initial state c is only for a cell with a memory cell (an LSTM), this is \(summary)")
         }

@@ -97,6 +97,15 @@ extension SequenceModel {
                 error.message = "\(source): metadata '\(TorchStateDict.MetadataKey.model)': \(error.message)"
                 throw error
             }
+            // The cell and nonlinearity entries written beside it must say the same.
+            let recurrent = configuration.recurrent, key = TorchStateDict.MetadataKey.self
+            for (entry, written) in [(key.cell, recurrent.cell.rawValue),
+                                     (key.nonlinearity, recurrent.cell.usesNonlinearity ? recurrent.nonlinearity.rawValue : nil)] {
+                if let declared = file.metadata[entry], declared != written {
+                    throw RecurrentError.format("\(source): metadata '\(entry)' is '\(declared)', but '\(key.model)' describes "
+                        + recurrent.summary)
+                }
+            }
             try ModelRoles.checkAgreement(choice, nonlinearity: nonlinearity, with: configuration, source: source)
             return configuration
         }
