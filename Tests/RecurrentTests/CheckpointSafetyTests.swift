@@ -28,7 +28,8 @@ struct CheckpointSafetyTests {
         try file.write(to: url)
     }
 
-    static func resumeError(_ dir: URL, data: any TrainingData, model: SequenceModelConfiguration? = nil) -> String {
+    static func resumeError(_ dir: URL, data: any TrainingData, options: TrainingOptions = options,
+                            model: SequenceModelConfiguration? = nil) -> String {
         do {
             _ = try Trainer<Float>.resume(from: dir, data: data, options: options, model: model)
             return "resumed"
@@ -87,6 +88,28 @@ struct CheckpointSafetyTests {
         }
         #expect(Self.resumeError(again, data: data)
             == "\(again.appendingPathComponent(Trainer<Float>.checkpointFileName).path): the carried state and its batch size come together; one is missing")
+    }
+
+    @Test("Resuming on a text of the same length and alphabet but other characters, or sampled otherwise, is refused")
+    func otherTextContentIsRefused() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let text = String((0..<600).map { Character(Unicode.Scalar(UInt8(97 + ($0 * 7) % 9))) })
+        let corpus = try TextCorpus(text: text, sequenceLength: 8)
+        let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 4, hiddenSize: 4), vocabularySize: 9,
+                                                   outputSize: 9), seed: 1)
+        let options = TrainingOptions(batchSize: 4, steps: 2, optimizer: .init(kind: .adam, learningRate: 0.01))
+        var trainer = try Trainer(model: model, data: corpus, options: options)
+        try trainer.run()
+        try trainer.writeCheckpoint(to: dir)
+        #expect(try Trainer<Float>.resume(from: dir, data: corpus, options: options)?.step == 2)
+        // The same summary: 600 characters, 9 distinct; other letters.
+        let shifted = try TextCorpus(text: String(text.map { $0 == "a" ? "j" : $0 }), sequenceLength: 8)
+        #expect(shifted.summary == corpus.summary)
+        #expect(Self.resumeError(dir, data: shifted, options: options).contains("was saved by a run on other data"))
+        var streamed = corpus
+        streamed.sampling = .streams
+        #expect(Self.resumeError(dir, data: streamed, options: options).contains("was saved by a run on other data"))
     }
 
     @Test("Resuming with another model or other data is refused, naming both")

@@ -190,6 +190,13 @@ public struct ArrayDataset: TrainingData {
 
     /// The number of held-out sequences.
     public var heldOutCount: Int { sequenceCount - trainingCount }
+    /// The summary and a hash of the inputs and targets.
+    public var identity: String {
+        var hash = FNV1a()
+        hash.mix(bitsOf: inputValues)
+        hash.mix(bitsOf: targetValues)
+        return summary + "; content \(hash.hex)"
+    }
 
     /// One line saying what the data is, for the log.
     public var summary: String {

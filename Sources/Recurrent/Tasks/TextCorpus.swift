@@ -193,6 +193,13 @@ public struct TextCorpus: TrainingData {
         "text \(name): \(tokens.count) characters, \(vocabularySize) distinct; \(trainingCount) train, "
             + "\(heldOutCount) held out; chunks of \(sequenceLength) characters"
     }
+    /// The summary, the sampling, and a hash of the vocabulary and the token ids.
+    public var identity: String {
+        var hash = FNV1a()
+        for scalar in vocabulary { hash.mix(UInt64(scalar.value)) }
+        for token in tokens { hash.mix(UInt64(UInt32(bitPattern: token))) }
+        return summary + "; \(sampling.rawValue) sampling; content \(hash.hex)"
+    }
     /// What the model reads.
     public var input: InputSpec { .tokens(vocabularySize: vocabularySize) }
     /// The chunk length.

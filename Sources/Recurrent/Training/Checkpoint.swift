@@ -48,7 +48,7 @@ extension Trainer {
             if let c = carried.c { file.tensors.append(("carried.c", Tensor(uncheckedShape: [c.count], scalars: c))) }
         }
         let state = CheckpointState(step: step, optimizerSteps: optimizer.stepCount, seconds: secondsBefore,
-                                    options: options, data: data.summary, curve: curve, carriedBatch: carried?.batch)
+                                    options: options, data: data.identity, curve: curve, carriedBatch: carried?.batch)
         file.metadata[Self.trainingKey] = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
         file.metadata[Self.checksumKey] = Self.checksum(file)
         try file.write(to: directory.appendingPathComponent(Self.checkpointFileName))
@@ -137,7 +137,7 @@ extension Trainer {
                 "\(source) was saved by a run with other options (batch size, optimizer, learning rate, schedule, clipping or seed); "
                     + "resume with the same options, or checkpoint into another directory")
         }
-        guard state.data == data.summary else {
+        guard state.data == data.identity else {
             throw RecurrentError.value("\(source) was saved by a run on other data (\(state.data)); this run is on \(data.summary)")
         }
     }
@@ -145,22 +145,17 @@ extension Trainer {
     /// A 64-bit FNV-1a checksum of every tensor (name, shape, the bits of each value) and of the
     /// metadata but the checksum itself, as 16 hex digits.
     static func checksum(_ file: SafetensorsFile<Scalar>) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ word: UInt64) { hash = (hash ^ word) &* 0x0000_0100_0000_01b3 }
-        func mix(_ text: String) {
-            for byte in text.utf8 { mix(UInt64(byte)) }
-            mix(0xff)
-        }
+        var hash = FNV1a()
         for (name, tensor) in file.tensors {
-            mix(name)
-            for d in tensor.shape { mix(UInt64(truncatingIfNeeded: d)) }
-            for value in tensor.scalars { mix(value.checksumBits) }
+            hash.mix(name)
+            for d in tensor.shape { hash.mix(UInt64(truncatingIfNeeded: d)) }
+            for value in tensor.scalars { hash.mix(value.checksumBits) }
         }
         for (key, value) in file.metadata.sorted(by: { $0.key < $1.key }) where key != checksumKey {
-            mix(key)
-            mix(value)
+            hash.mix(key)
+            hash.mix(value)
         }
-        return String(hash, radix: 16)
+        return hash.hex
     }
 }
 

@@ -91,6 +91,10 @@ public struct TrainingBatch<Scalar: RecurrentScalar>: Sendable, Equatable {
 public protocol TrainingData: Sendable {
     /// One line saying what the data is, for the log.
     var summary: String { get }
+    /// What a checkpoint compares to tell that a resumed run reads the same data: the summary,
+    /// and for data read from a file how it is sampled and a hash of its content (another text
+    /// of the same length and alphabet has the same summary).
+    var identity: String { get }
     /// What the model reads.
     var input: InputSpec { get }
     /// What the model predicts.
@@ -118,6 +122,9 @@ public protocol TrainingData: Sendable {
 }
 
 extension TrainingData {
+    /// The summary: a generator's data is all in it (its kind, sizes and seed-free recipe).
+    public var identity: String { summary }
+
     /// Accepts every batch size from 1 up.
     public func validate(batchSize: Int) throws {
         guard batchSize >= 1 else { throw RecurrentError.value("batch size \(batchSize) must be at least 1") }
