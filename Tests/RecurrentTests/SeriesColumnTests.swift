@@ -44,6 +44,18 @@ struct SeriesColumnTests {
         #expect(error?.message == "series scaling: two columns are named 'a'")
     }
 
+    @Test("Column names a forecast's CSV could not read back by name are refused before training: all numbers, or a quote")
+    func namesAForecastCanWrite() throws {
+        let csv = "t,2,1\n" + (0..<8).map { "\($0),\($0 * 2),\($0 % 3)" }.joined(separator: "\n")
+        let series = try TimeSeriesCSV(csv: csv, sequenceLength: 2, validationFraction: 0, columns: ["2", "1"])
+        #expect(series.columnNames == ["2", "1"])
+        #expect(recurrentError { try series.scaling() }?.message
+            == "series scaling: the column names 2, 1 are all numbers: a CSV header of them reads as data")
+        #expect(try TimeSeriesCSV(csv: csv, sequenceLength: 2, validationFraction: 0, columns: ["t", "2"]).scaling().columns == ["t", "2"])
+        #expect(recurrentError { try SeriesScaling(columns: ["a\"b"], means: [0], standardDeviations: [1]) }?.message
+            == "series scaling: column name 'a\"b' cannot be written in a CSV header (a comma, quote or line break)")
+    }
+
     @Test("Rows rescaled with a forecaster's scaling: back to the file's units, then through the forecaster's mean and deviation")
     func rescaledWithForecasterScaling() throws {
         let csv = "x,y\n" + (0..<12).map { "\(Double($0) * 1.5),\(Double(($0 * 7) % 5) - 2)" }.joined(separator: "\n")

@@ -48,6 +48,15 @@ public struct TimeSeriesCSV: TrainingData {
     /// The standardised values, row-major (`rowCount × columnCount`).
     public private(set) var standardizedValues: [Double]
 
+    /// The summary and a hash of the column names, their scaling and the standardised values.
+    public var identity: String {
+        var hash = FNV1a()
+        for name in columnNames { hash.mix(name) }
+        hash.mix(bitsOf: means + standardDeviations)
+        hash.mix(bitsOf: standardizedValues)
+        return summary + "; content \(hash.hex)"
+    }
+
     /// C: the number of columns used.
     public var columnCount: Int { columnNames.count }
 
@@ -154,12 +163,10 @@ public struct TimeSeriesCSV: TrainingData {
 
     /// Rows of numbers under a header of column names as CSV text, each number with 9
     /// significant digits (enough to give back every `Float` exactly).
-    /// - Throws: `RecurrentError` for a row of another width, or a column name with a comma,
-    ///   quote or line break.
+    /// - Throws: `RecurrentError` for a row of another width, a column name with a comma,
+    ///   quote or line break, or names that are all numbers (the header would read as data).
     public static func text(columns: [String], rows: [[Double]]) throws -> String {
-        for name in columns where name.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) {
-            throw RecurrentError.value("column name '\(name)' cannot be written in a CSV header")
-        }
+        if let problem = SeriesScaling.headerProblem(columns) { throw RecurrentError.value(problem) }
         var text = columns.joined(separator: ",") + "\n"
         for (r, row) in rows.enumerated() {
             guard row.count == columns.count else {

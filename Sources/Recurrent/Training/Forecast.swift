@@ -1,3 +1,5 @@
+import Foundation
+
 /// The columns a forecaster reads and predicts, and how each was standardised from its
 /// training rows: value = (original - mean) / standard deviation. Saved with the model, so a
 /// forecast reads and writes original units.
@@ -19,10 +21,23 @@ public struct SeriesScaling: Codable, Equatable, Sendable {
         for (k, name) in columns.enumerated() where columns[..<k].contains(name) {
             throw RecurrentError.name("series scaling: two columns are named '\(name)'")
         }
+        if let problem = Self.headerProblem(columns) { throw RecurrentError.name("series scaling: \(problem)") }
         for (k, name) in columns.enumerated() where !(means[k].isFinite && standardDeviations[k].isFinite && standardDeviations[k] > 0) {
             throw RecurrentError.value("series scaling: column '\(name)' has mean \(means[k]) and deviation \(standardDeviations[k])")
         }
         (self.columns, self.means, self.standardDeviations) = (columns, means, standardDeviations)
+    }
+
+    /// Why these names cannot head a forecast's CSV, which reads back by name, or nil: a comma,
+    /// quote or line break would split or end a cell, and a header of numbers reads as data.
+    static func headerProblem(_ columns: [String]) -> String? {
+        if let name = columns.first(where: { $0.contains { $0 == "," || $0 == "\"" || $0.isNewline } }) {
+            return "column name '\(name)' cannot be written in a CSV header (a comma, quote or line break)"
+        }
+        if !columns.isEmpty, columns.allSatisfy({ Double($0.trimmingCharacters(in: .whitespaces)) != nil }) {
+            return "the column names \(columns.joined(separator: ", ")) are all numbers: a CSV header of them reads as data"
+        }
+        return nil
     }
 
     private enum CodingKeys: String, CodingKey { case columns, means, standardDeviations }
