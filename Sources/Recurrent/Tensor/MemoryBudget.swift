@@ -9,6 +9,22 @@ public enum MemoryBudget {
     /// The machine's physical memory in bytes.
     public static var physicalBytes: Int { Int(clamping: ProcessInfo.processInfo.physicalMemory) }
 
+    /// The process's limit on its address space or data (`ulimit -v`, `ulimit -d`), when one is
+    /// set below the physical memory: allocations past it fail as surely.
+    public static var processLimitBytes: Int? {
+        #if os(Linux)
+        let resources = [__rlimit_resource_t(RLIMIT_AS.rawValue), __rlimit_resource_t(RLIMIT_DATA.rawValue)]
+        #else
+        let resources = [RLIMIT_AS, RLIMIT_DATA]
+        #endif
+        let limits = resources.compactMap { resource -> Int? in
+            var limit = rlimit()
+            guard getrlimit(resource, &limit) == 0 else { return nil }  // no limit: the largest value, above the memory
+            return Int(clamping: limit.rlim_cur)
+        }
+        return limits.min().flatMap { $0 < physicalBytes ? $0 : nil }
+    }
+
     /// The product of `factors`, or nil when it overflows or a factor is negative.
     public static func product(_ factors: [Int]) -> Int? {
         var total = 1
@@ -32,13 +48,14 @@ public enum MemoryBudget {
         return total
     }
 
-    /// Throws unless `bytes` (nil: too many to count) fits in the machine's memory.
+    /// Throws unless `bytes` (nil: too many to count) fits in the machine's memory, and under
+    /// the process's limit when one is set.
     /// - Parameter what: what needs it, for the message ("the parameters of LSTM(…)").
     public static func require(_ bytes: Int?, for what: String) throws {
-        let have = physicalBytes
+        let limit = processLimitBytes, have = limit ?? physicalBytes
         guard let bytes, bytes <= have else {
             throw RecurrentError.value("\(what) would need \(bytes.map(describe) ?? "more than \(describe(Int.max))") "
-                + "of memory; this machine has \(describe(have))")
+                + "of memory; " + (limit == nil ? "this machine has \(describe(have))" : "this process may use \(describe(have)) (its ulimit)"))
         }
     }
 
