@@ -22,14 +22,18 @@ struct BenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A configuration B,T,X,H,L to measure (repeatable).", valueName: "B,T,X,H,L"))
     var config: [String] = []
 
-    @Option(help: "The cell.")
-    var cell: CellKind = .lstm
+    @Option(name: .customLong("cell"), help: "The cell (default lstm).")
+    var cellChoice: CellKind?
+
+    var cell: CellKind { cellChoice ?? .lstm }
 
     @Option(help: "Threads for the matrix products (default: every core).")
     var threads: Int?
 
-    @Option(help: "At least this many timed runs per measurement.")
-    var repeats = 5
+    @Option(name: .customLong("repeats"), help: "At least this many timed runs per measurement (default 5).")
+    var repeatsChoice: Int?
+
+    var repeats: Int { repeatsChoice ?? 5 }
 
     @Flag(help: "Print one JSON object per configuration.")
     var json = false
@@ -43,6 +47,10 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         if let threads { try validateThreadCount(threads) }
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
+        // --kernels times the kernels alone: the networks' options would be ignored.
+        let forNetworks = [("--config", !config.isEmpty), ("--cell", cellChoice != nil), ("--repeats", repeatsChoice != nil),
+                           ("--json", json), ("--inference-only", inferenceOnly)]
+        if kernels, let (option, _) = forNetworks.first(where: \.1) { throw ValidationError("\(option) is for the networks' benchmark, not --kernels") }
     }
 
     func run() throws {

@@ -52,6 +52,7 @@ func sameFile(_ a: String, _ b: String) -> Bool {
 /// Creates `path` as a directory if it is not one (with its parents), and throws unless it
 /// can be written: a checkpoint directory, checked before training starts.
 func prepareDirectory(_ path: String) throws {
+    guard !path.isEmpty else { throw RecurrentError(.io, "--checkpoint: the path is empty") }
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
         guard isDirectory.boolValue else { throw RecurrentError(.io, "\(path): is a file, not a directory") }

@@ -38,6 +38,16 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--validate-every must be at least 1, got \(validateEvery)")
         }
         if validateEvery != nil, !data.holdsOut { throw ValidationError("--validate-every needs held-out data; the validation split is 0") }
+        let isText: Bool, predictsNext: Bool
+        switch data.kind {
+        case .text: (isText, predictsNext) = (true, true)
+        case .csv: (isText, predictsNext) = (false, true)
+        default: (isText, predictsNext) = (false, false)
+        }
+        if architecture.embedding != nil, !isText { throw ValidationError("--embedding is for --text (a model of token ids)") }
+        if architecture.bidirectional, predictsNext {
+            throw ValidationError("--bidirectional: a model that reads the sequence backwards sees the next character or row it is to predict")
+        }
         if let checkpointEvery {
             guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1, got \(checkpointEvery)") }
             guard checkpoint != nil else { throw ValidationError("--checkpoint-every is for --checkpoint DIR") }
@@ -52,6 +62,9 @@ struct TrainCommand: ParsableCommand {
         let recipe = self.data.recipe
         let (data, model) = try dataAndModel(recipe: recipe)
         let options = try optimization.options(for: data, recipe: recipe, kind: self.data.kind)
+        if validateEvery != nil, (data.heldOutBatches(batchSize: options.batchSize, seed: 0) as [TrainingBatch<Float>]).isEmpty {
+            throw RecurrentError(.value, "--validate-every: no data is held out (\(data.summary))")
+        }
         var trainer: Trainer<Float>
         let checkpointURL = checkpoint.map { URL(fileURLWithPath: $0) }
         if let checkpointURL,
@@ -104,6 +117,9 @@ struct TrainCommand: ParsableCommand {
         if let series = data as? TimeSeriesCSV {
             // A forecaster goes on with its own columns and scaling: the rows are standardised with them.
             if let scaling = model.series { data = try series.rescaled(with: scaling) } else { model.series = try series.scaling() }
+        } else if let scaling = model.series {
+            throw RecurrentError(.value, "the model is a forecaster of the columns \(scaling.columns.joined(separator: ", ")), "
+                + "scaled as it learned them: train it further with --csv")
         }
         if model.vocabulary == nil, let corpus = data as? TextCorpus {
             model.vocabulary = corpus.vocabulary.map { String($0) }
@@ -111,24 +127,32 @@ struct TrainCommand: ParsableCommand {
         return (data, model)
     }
 
-    /// The files the run writes: the model, its loss curve and the curve's picture.
+    /// The files the run writes: the model, its loss curve and the curve's picture (none
+    /// beside a device or pipe, `--output /dev/null`).
     var outputs: [(what: String, path: String)] {
         guard let output else { return [] }
+        guard !FileAccess.isSpecialFile(output) else { return [("--output", output)] }
         return [("--output", output), ("--output's loss curve", Self.curvePath(output)),
                 ("--output's loss picture", Self.curvePath(output, picture: true))]
     }
 
-    /// The files the run reads, which no output may replace; but `--output` may replace
-    /// `--model` (fine-tuning in place).
+    /// The files the run reads or keeps, which no output may replace; but `--output` may
+    /// replace `--model` (fine-tuning in place).
     var inputs: [(what: String, path: String?)] {
         let model = architecture.model.flatMap { model in output.map { sameFile($0, model) } == true ? nil : model }
-        return [("--text", data.text), ("--csv", data.csv), ("--input", data.input), ("--target", data.target), ("--model", model)]
+        let kept = checkpoint.map { URL(fileURLWithPath: $0).appendingPathComponent(Trainer<Float>.checkpointFileName).path }
+        return [("--text", data.text), ("--csv", data.csv), ("--input", data.input), ("--target", data.target), ("--model", model),
+                ("--checkpoint's file", kept)]
     }
 
     /// Writes the model, its loss curve (JSON lines) and the curve's picture beside it.
     func save(_ model: SequenceModel<Float>, curve: [TrainingRecord], to output: String) throws {
         let url = URL(fileURLWithPath: output)
         try model.write(to: url)
+        guard outputs.count > 1 else {
+            print("saved the model to \(url.path), a device or pipe: no loss curve written beside it")
+            return
+        }
         let curveURL = URL(fileURLWithPath: Self.curvePath(output))
         try LossCurve.writeJSONLines(curve, to: curveURL)
         let pictureURL = URL(fileURLWithPath: Self.curvePath(output, picture: true))

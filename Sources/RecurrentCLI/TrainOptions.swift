@@ -229,7 +229,7 @@ struct ArchitectureOptions: ParsableArguments {
 
 /// The optimizer and the loop.
 struct OptimizationOptions: ParsableArguments {
-    enum Schedule: String, ExpressibleByArgument { case constant, step, cosine }
+    enum Schedule: String, ExpressibleByArgument, CaseIterable { case constant, step, cosine }
 
     @Option(help: "sgd, adam (default) or adamw.")
     var optimizer: OptimizerKind = .adam
@@ -289,6 +289,7 @@ struct OptimizationOptions: ParsableArguments {
             throw ValidationError("\(option) is for --schedule step")
         }
         if schedule != .cosine, minLr != nil { throw ValidationError("--min-lr is for --schedule cosine") }
+        if steps != nil, epochs != nil { throw ValidationError("give --steps or --epochs, not both") }
     }
 
     /// Sets the kernels' thread count from `--threads` (checked in `validate()`).
@@ -306,10 +307,13 @@ struct OptimizationOptions: ParsableArguments {
         if stepCount == nil, epochs == nil, maxTime != nil { stepCount = TrainingDataOptions.unbounded }
         let total = try stepCount ?? TrainingOptions(batchSize: batchSize ?? recipe?.batchSize ?? 32, epochs: epochs)
             .totalSteps(for: data)
+        if schedule == .cosine, total == TrainingDataOptions.unbounded {
+            throw RecurrentError(.value, "--schedule cosine anneals over the run's length: give --steps or --epochs")
+        }
         let scheduleValue: LearningRateSchedule = switch schedule {
         case .constant: .constant
         case .step: .step(stepSize: stepSize ?? 1000, gamma: gamma ?? 0.5)
-        case .cosine: .cosine(totalSteps: max(1, total == TrainingDataOptions.unbounded ? 1 : total), minimum: minLr ?? 0)
+        case .cosine: .cosine(totalSteps: max(1, total), minimum: minLr ?? 0)
         }
         return TrainingOptions(batchSize: batchSize ?? recipe?.batchSize ?? 32, steps: stepCount, epochs: epochs,
                                optimizer: optimizerConfiguration, schedule: scheduleValue,

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Recurrent
+@testable import RecurrentCLI
 
 /// Where commands write, checked before any work: an output is a file (not a directory, not
 /// empty), no two outputs are one file, and no output replaces a file the command reads.
@@ -87,5 +88,56 @@ struct OutputPathTests {
         #expect(result.status == 64)
         #expect(result.stderr == "Error: The value 'foo' is invalid for '--cell <cell>'. Please provide one of the following: "
             + CellKind.allCases.map(\.rawValue).joined(separator: ", ") + "\n")
+    }
+
+    @Test("Refused before training: --output over the checkpoint, a cosine schedule without a length, validation with nothing held out, a forecaster on arrays")
+    func runsThatCouldNotDoWhatTheySay() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try expectRefusal(["train", "--steps", "2", "--checkpoint", "ck", "--output", "ck/checkpoint.safetensors"],
+                          "--output ck/checkpoint.safetensors would overwrite the input --checkpoint's file", in: dir)
+        try String(repeating: "to be or not to be\n", count: 40).write(to: dir.appendingPathComponent("t.txt"), atomically: true, encoding: .utf8)
+        try expectRefusal(["train", "--text", "t.txt", "--seq-len", "8", "--schedule", "cosine", "--max-time", "1"],
+                          "--schedule cosine anneals over the run's length: give --steps or --epochs", in: dir)
+        let x = (0..<160).map { Float($0 % 7) * 0.1 }
+        try NPY.write(Tensor<Float>(shape: [5, 16, 2], scalars: x), to: dir.appendingPathComponent("x.npy"))
+        try NPY.write(Tensor<Float>(shape: [5, 16, 1], scalars: Array(x.prefix(80))), to: dir.appendingPathComponent("y.npy"))
+        let arrays = ["train", "--input", "x.npy", "--target", "y.npy", "--steps", "2"]
+        let heldOut = try CLI.run(arrays + ["--validation-split", "0.01", "--validate-every", "1"], in: dir)
+        #expect(heldOut.status == 1 && heldOut.stderr.hasPrefix("Error: --validate-every: no data is held out ("), "\(heldOut.stderr)")
+        try (["a,b"] + (0..<30).map { "\($0 % 5),\($0 % 3)" }).joined(separator: "\n").write(
+            to: dir.appendingPathComponent("s.csv"), atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["train", "--csv", "s.csv", "--seq-len", "4", "--steps", "2", "--output", "f.safetensors"], in: dir).status == 0)
+        try expectRefusal(arrays + ["--model", "f.safetensors"],
+                          "the model is a forecaster of the columns a, b, scaled as it learned them: train it further with --csv", in: dir)
+    }
+
+    @Test("A device or pipe as --output gets the model alone: no loss curve beside it (beside /dev/null it would land in /dev)")
+    func deviceOutputHasNoCurve() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let pipe = dir.appendingPathComponent("model.fifo")
+        #expect(mkfifo(pipe.path, 0o600) == 0)
+        let command = try TrainCommand.parse(["--output", pipe.path])
+        #expect(command.outputs.map(\.path) == [pipe.path])
+        let file = try TrainCommand.parse(["--output", dir.appendingPathComponent("m.safetensors").path])
+        #expect(file.outputs.map(\.what) == ["--output", "--output's loss curve", "--output's loss picture"])
+    }
+
+    @Test("Under a process memory limit (ulimit -v), what would pass the machine's memory but not the limit is refused")
+    func processLimitRespected() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        let binary = CLI.productsDirectory.appendingPathComponent("recurrent").path
+        process.arguments = ["-c", "ulimit -v 4000000; exec \"$0\" bench --config 1,20000000,1,1,1 --repeats 1", binary]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 1)
+        #expect(text.hasPrefix("Error: benchmarking LSTM(1, 1) on 1 sequences of 20000000 steps would need ")
+            && text.hasSuffix("of memory; this process may use 3.8 GB (its ulimit)\n"), "\(text)")
     }
 }

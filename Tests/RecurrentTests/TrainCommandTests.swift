@@ -162,6 +162,14 @@ struct TrainCommandTests {
         (["train", "--prefix", "rnn"], "--prefix is for --model (the module to train inside a larger file)"),
         (["train", "--forget-bias", "nan"], "--forget-bias must be a finite number, got nan"),
         (["experiment", "adding", "--cells", "gru", "gru"], "--cells names gru twice"),
+        (["train", "--steps", "5", "--epochs", "1"], "give --steps or --epochs, not both"),
+        (["train", "--text", "t.txt", "--bidirectional"],
+         "--bidirectional: a model that reads the sequence backwards sees the next character or row it is to predict"),
+        (["train", "--embedding", "4"], "--embedding is for --text (a model of token ids)"),
+        (["bench", "--kernels", "--json"], "--json is for the networks' benchmark, not --kernels"),
+        (["bench", "--kernels", "--cell", "gru"], "--cell is for the networks' benchmark, not --kernels"),
+        (["train", "--checkpoint", ""], "--checkpoint: the path is empty"),
+        (["train", "--schedule", "bogus"], "Please provide one of 'constant', 'step' or 'cosine'."),
     ])
     func errors(_ arguments: [String], _ expected: String) throws {
         let result = try CLI.run(arguments)
