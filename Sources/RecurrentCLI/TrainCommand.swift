@@ -30,7 +30,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Measure and print the held-out loss every N steps (not counted as training time).", valueName: "N"))
     var validateEvery: Int?
 
-    @Flag(help: "Print only the summary.")
+    @Flag(help: "No progress lines: the summary alone (and the held-out losses that --validate-every asks for).")
     var quiet = false
 
     func validate() throws {
@@ -67,12 +67,14 @@ struct TrainCommand: ParsableCommand {
         }
         var trainer: Trainer<Float>
         let checkpointURL = checkpoint.map { URL(fileURLWithPath: $0) }
-        if let checkpointURL,
-           let resumed = try Trainer<Float>.resume(from: checkpointURL, data: data, options: options, model: model.configuration) {
+        let initialization = architecture.initialization(recipe: recipe)
+        if let checkpointURL, let resumed = try Trainer<Float>.resume(
+            from: checkpointURL, data: data, options: options, model: model.configuration, initialization: initialization) {
             trainer = resumed
             print("resuming from \(checkpointURL.path) at step \(trainer.step)")
         } else {
             trainer = try Trainer(model: model, data: data, options: options)
+            trainer.initialization = initialization
         }
         let total = try options.totalSteps(for: data)
         print("data: \(data.summary)")

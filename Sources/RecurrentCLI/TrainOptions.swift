@@ -218,12 +218,17 @@ struct ArchitectureOptions: ParsableArguments {
                                                bidirectional: bidirectional, nonlinearity: nonlinearity ?? .tanh)
         let configuration = SequenceModelConfiguration(recurrent: recurrent, vocabularySize: vocabulary,
                                                        headSize: data.output.size)
-        // A recipe's gate biases apply to the cells with those gates.
+        return try SequenceModel(configuration, initialization: initialization(recipe: recipe) ?? .pytorch, seed: seed)
+    }
+
+    /// How a new model's weights are drawn (nil for `--model`): the options, else the recipe's
+    /// gate biases for the cells with those gates.
+    func initialization(recipe: BuiltInTask.Recipe?) -> Initialization? {
+        guard model == nil else { return nil }
         let cell = newCell
-        let initialization = Initialization(orthogonalRecurrent: orthogonal,
-                                            forgetBias: forgetBias ?? (cell.hasForgetGate ? recipe?.forgetBias : nil),
-                                            inputBias: inputBias ?? (cell.hasInputGate ? recipe?.inputBias : nil))
-        return try SequenceModel(configuration, initialization: initialization, seed: seed)
+        return Initialization(orthogonalRecurrent: orthogonal,
+                              forgetBias: forgetBias ?? (cell.hasForgetGate ? recipe?.forgetBias : nil),
+                              inputBias: inputBias ?? (cell.hasInputGate ? recipe?.inputBias : nil))
     }
 }
 

@@ -122,6 +122,20 @@ struct CheckpointSafetyTests {
         #expect(Self.resumeError(dir, data: try ParityTask(length: 12)).contains("was saved by a run on other data (parity: 10 random bits"))
     }
 
+    @Test("Resuming with another initialisation is refused, naming both; the same command resumes")
+    func otherInitializationIsRefused() throws {
+        let dir = try CLI.temporaryDirectory().appendingPathComponent("ck")
+        let run = ["train", "--task", "parity", "--length", "6", "--hidden", "4", "--batch-size", "4", "--quiet",
+                   "--checkpoint", dir.path, "--checkpoint-every", "1", "--forget-bias", "1"]
+        #expect(try CLI.run(run + ["--steps", "2"]).status == 0)
+        let other = try CLI.run(Array(run.dropLast(2)) + ["--steps", "3", "--orthogonal"])
+        #expect(other.status != 0)
+        #expect(other.stderr.contains("was saved by a run whose model began as forget-gate bias 1.0, this run asks for "
+            + "orthogonal recurrent weights; resume with the same initialisation"), "\(other.stderr)")
+        let same = try CLI.run(run + ["--steps", "3"])
+        #expect(same.status == 0 && same.stdout.contains("at step 2"), "\(same.stderr)")
+    }
+
     @Test("Temporary files of interrupted writes are removed when the next run starts")
     func interruptedWritesAreRemoved() throws {
         let (dir, data) = try Self.checkpointDirectory()

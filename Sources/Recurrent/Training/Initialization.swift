@@ -61,3 +61,14 @@ func orthogonalMatrix(rows: Int, cols: Int, generator g: inout SeededGenerator) 
     }
     return out
 }
+
+extension Initialization {
+    /// In words, for messages: "PyTorch's initialisation", or what differs from it.
+    public var summary: String {
+        var parts: [String] = []
+        if orthogonalRecurrent { parts.append("orthogonal recurrent weights") }
+        if let forgetBias { parts.append("forget-gate bias \(forgetBias)") }
+        if let inputBias { parts.append("input-gate bias \(inputBias)") }
+        return parts.isEmpty ? "PyTorch's initialisation" : parts.joined(separator: ", ")
+    }
+}
