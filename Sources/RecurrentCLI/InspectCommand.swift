@@ -27,6 +27,11 @@ struct InspectCommand: ParsableCommand {
         let url = URL(fileURLWithPath: file)
         let header = try SafetensorsHeader.read(url)
         let names = header.entries.map(\.name)
+        if let saved = Self.savedModel(header) {
+            // A model written here records its roles: options that say otherwise are refused, not ignored.
+            try ModelRoles.checkAgreement(.init(prefix: prefix, embedding: embedding, head: head), nonlinearity: nonlinearity,
+                                          with: saved, source: url.lastPathComponent)
+        }
         let shapes = header.entries.map { (name: $0.name, shape: $0.shape) }
         let prefixes = prefix != nil
             ? [try TorchStateDict.resolvePrefix(prefix, in: names, source: url.lastPathComponent, advice: "choose one with --prefix")]
@@ -68,8 +73,7 @@ struct InspectCommand: ParsableCommand {
 extension InspectCommand {
     /// The model the file makes: its embedding, recurrent module and head, or why not.
     func printRoles(header: SafetensorsHeader, prefix: String, shapes: [(name: String, shape: [Int])], source: String) {
-        if let json = header.metadata[TorchStateDict.MetadataKey.model],
-           let saved = try? JSONDecoder().decode(SequenceModelConfiguration.self, from: Data(json.utf8)) {
+        if let saved = Self.savedModel(header) {
             print("model (saved here): " + Self.describe(saved))
             return
         }
@@ -88,6 +92,13 @@ extension InspectCommand {
             if !roles.leftOut.isEmpty { print("  left out (not part of the model): " + PredictCommand.listing(roles.leftOut)) }
         } catch {
             print("model: none: \(error)")
+        }
+    }
+
+    /// The model a file written here describes in its metadata, if it decodes.
+    static func savedModel(_ header: SafetensorsHeader) -> SequenceModelConfiguration? {
+        header.metadata[TorchStateDict.MetadataKey.model].flatMap {
+            try? JSONDecoder().decode(SequenceModelConfiguration.self, from: Data($0.utf8))
         }
     }
 

@@ -64,4 +64,19 @@ struct SavedModelChoiceTests {
                 == "l.safetensors: the model, LSTM(1, 2), has no choice of nonlinearity (relu given)")
         }
     }
+
+    @Test("inspect refuses a role option that disagrees with a saved model, and takes one that agrees")
+    func inspectChecksRoles() throws {
+        try withTemporaryDirectory { directory in
+            let url = try Self.savedModel(in: directory)
+            let wrong = try CLI.run(["inspect", url.path, "--head", "rnn.weight_ih_l0"])
+            #expect(wrong.status != 0 && wrong.stderr.contains(
+                "m.safetensors: the model's head is 'head.', not 'rnn.weight_ih_l0' (a model written here records its own)"), "\(wrong.stderr)")
+            let relu = try CLI.run(["inspect", url.path, "--nonlinearity", "relu"])
+            #expect(relu.status != 0 && relu.stderr.contains("the model's nonlinearity is 'tanh', not 'relu'"), "\(relu.stderr)")
+            let right = try CLI.run(["inspect", url.path, "--head", "head", "--prefix", "rnn"])
+            #expect(right.status == 0 && right.stdout.contains("model (saved here): recurrent 'rnn.' RNN(2, 3) → head 'head.' Linear(3, 2)"),
+                    "\(right.stdout)\(right.stderr)")
+        }
+    }
 }

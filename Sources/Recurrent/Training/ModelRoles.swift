@@ -115,7 +115,8 @@ public struct ModelRoles: Equatable, Sendable {
     /// Refuses choices that disagree with a model this library wrote, whose roles and
     /// nonlinearity its metadata records (they would otherwise be ignored): a prefix, embedding
     /// or head other than the model's, or one it does not have, or another nonlinearity.
-    static func checkAgreement(_ choice: Choice, nonlinearity: Nonlinearity?, with model: SequenceModelConfiguration,
+    /// - Throws: `RecurrentError` naming the file, the role, and both names.
+    public static func checkAgreement(_ choice: Choice, nonlinearity: Nonlinearity?, with model: SequenceModelConfiguration,
                                source: String) throws {
         func mismatch(_ what: String, _ given: String, _ stored: String?) -> RecurrentError {
             RecurrentError.name("\(source): the model's \(what) is \(stored.map { "'\($0)'" } ?? "absent"), not '\(given)' "
