@@ -48,6 +48,17 @@ struct TextCorpusTests {
         #expect(io?.kind == .io && io?.message.contains("/nonexistent/corpus.txt") == true)
     }
 
+    @Test("a byte-order mark opening a file is not a character of the text; one further on is")
+    func byteOrderMark() throws {
+        try withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("bom.txt")
+            try Data([0xEF, 0xBB, 0xBF] + Array("abab\u{FEFF}a".utf8)).write(to: url)
+            let corpus = try TextCorpus(contentsOf: url, sequenceLength: 2, validationFraction: 0)
+            #expect(corpus.vocabulary == ["a", "b", "\u{FEFF}"])
+            #expect(corpus.tokens == [0, 1, 0, 1, 2, 0])
+        }
+    }
+
     @Test("a text too short for one batch of windows or streams is an error suggesting a smaller batch size or sequence length")
     func tooShort() throws {
         // 20 training characters: (20 - 5) / 5 = 3 windows < 4; (20 - 1) / 4 = 4 characters per stream < 5.

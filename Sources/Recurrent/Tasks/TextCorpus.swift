@@ -77,7 +77,9 @@ public struct TextCorpus: TrainingData {
                       validationFraction: validationFraction)
     }
 
-    /// The text of a UTF-8 file, read as the corpus reads it.
+    /// The text of a UTF-8 file, read as the corpus reads it. A byte-order mark at its start
+    /// (U+FEFF, which some editors write) marks the encoding, not the text: it is dropped, as
+    /// Python's `utf-8-sig` does.
     /// - Throws: `RecurrentError` (`.io`) naming the path when the file cannot be read, (`.format`)
     ///   when it is not valid UTF-8.
     public static func readText(_ url: URL) throws -> String {
@@ -86,7 +88,7 @@ public struct TextCorpus: TrainingData {
             String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self)
         }
         guard let text else { throw RecurrentError.format("\(url.path): not a UTF-8 text file") }
-        return text
+        return text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
     }
 
     init(text: String, name: String, sequenceLength: Int, validationFraction: Double) throws {
