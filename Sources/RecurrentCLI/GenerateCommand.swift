@@ -23,6 +23,12 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Sampling seed.")
     var seed: UInt64 = 0
 
+    func validate() throws {
+        guard temperature >= 0, temperature.isFinite else {
+            throw ValidationError("--temperature must be 0 or a finite positive number, got \(temperature)")
+        }
+    }
+
     func run() throws {
         let loaded = try SequenceModel<Float>.load(from: URL(fileURLWithPath: model))
         if prime == "\n", let vocabulary = loaded.vocabulary, !vocabulary.contains("\n") {

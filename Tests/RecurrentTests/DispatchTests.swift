@@ -47,6 +47,9 @@ struct DispatchTests {
         let unknown = try Self.benchISA(["RECURRENT_ISA": "sse9"])
         #expect(unknown.status == 1)
         #expect(unknown.stderr == "Error: RECURRENT_ISA=sse9 is not one of baseline, avx2, avx512, neon\n")
+        let twoLines = try Self.benchISA(["RECURRENT_ISA": "avx2\nx"])
+        #expect(twoLines.status == 1)
+        #expect(twoLines.stderr == "Error: RECURRENT_ISA=\"avx2\\nx\" is not one of baseline, avx2, avx512, neon\n")
         if let missing = InstructionSet.allCases.first(where: { !$0.isSupported }) {
             let refused = try Self.benchISA(["RECURRENT_ISA": missing.rawValue])
             #expect(refused.status == 1)

@@ -56,11 +56,13 @@ public enum InstructionSet: String, Sendable, CaseIterable, Codable {
     ///   or this CPU cannot run it.
     public static func fromEnvironment() throws -> InstructionSet? {
         guard let text = ProcessInfo.processInfo.environment[environmentVariable], !text.isEmpty else { return nil }
+        // A value holding a control character (a line break) is shown escaped, on one line.
+        let shown = text.unicodeScalars.contains { $0.properties.generalCategory == .control } ? String(reflecting: text) : text
         guard let isa = InstructionSet(rawValue: text.lowercased()) else {
-            throw RecurrentError(.name, "\(environmentVariable)=\(text) is not one of "
+            throw RecurrentError(.name, "\(environmentVariable)=\(shown) is not one of "
                 + allCases.map(\.rawValue).joined(separator: ", "))
         }
-        try isa.requireSupported(source: "\(environmentVariable)=\(text)")
+        try isa.requireSupported(source: "\(environmentVariable)=\(shown)")
         return isa
     }
 
