@@ -58,6 +58,8 @@ struct TrainCommandTests {
             + "is not in its vocabulary; give --prime with characters of its text\n")
         let negative = try CLI.run(["generate", "--model", model.path, "--prime", "to", "--length", "-5"])
         #expect(negative.status == 1 && negative.stderr == "Error: the number of characters to generate, -5, is negative\n")
+        let hot = try CLI.run(["generate", "--model", model.path, "--prime", "to", "--temperature", "inf"])
+        #expect(hot.status != 0 && hot.stderr.contains("--temperature must be 0 or a finite positive number, got inf"), "\(hot.stderr)")
     }
 
     @Test("A CSV time series trains one-step-ahead forecasting to near its noise floor")
