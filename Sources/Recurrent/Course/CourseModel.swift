@@ -65,7 +65,8 @@ public struct CourseModel: Equatable, Sendable {
             throw RecurrentError.name("\(source): missing key 'cell' (lstm, gated or rnn)")
         }
         guard case .string(let cellName) = cellValue, let cell = CellKind(rawValue: cellName), cell != .gru else {
-            throw RecurrentError.name("\(source): unknown cell \(cellValue.courseKindName) (expected lstm, gated or rnn)")
+            let given = if case .string(let name) = cellValue { "'\(name)'" } else { cellValue.courseKindName }
+            throw RecurrentError.name("\(source): unknown cell \(given) (expected lstm, gated or rnn)")
         }
         let stateKeys: Set<String> = cell == .lstm ? ["h0", "c0"] : ["s0", "h0"]
         let extraKeys: Set<String> = cell == .rnn ? ["cell", "nonlinearity"] : ["cell"]
@@ -95,6 +96,9 @@ public struct CourseModel: Equatable, Sendable {
             if let b = object[gate.bias] { values[gate.bias] = try Self.tensor(b, key: gate.bias, shape: [H]) }
         }
         let parameters = try CourseParameters(cell: cell, values)
+        if cell != .lstm, object["s0"] != nil, object["h0"] != nil {
+            throw RecurrentError.name("\(source): 's0' and 'h0' are both the initial state; give one")
+        }
         let hKey = cell == .lstm || object["s0"] == nil ? "h0" : "s0"
         let h0 = try object[hKey].map { try Self.tensor($0, key: hKey, shape: [H]) }
         let c0 = try object["c0"].map { try Self.tensor($0, key: "c0", shape: [H]) }
