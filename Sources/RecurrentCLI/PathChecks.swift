@@ -19,6 +19,7 @@ func checkReadable(_ paths: String...) throws {
 func checkWritable(_ outputs: [(what: String, path: String)], inputs: [(what: String, path: String?)] = []) throws {
     for (index, (what, path)) in outputs.enumerated() {
         guard !path.isEmpty else { throw RecurrentError(.io, "\(what): the path is empty") }
+        try checkLength(what, path)
         if let earlier = outputs[..<index].first(where: { sameFile($0.path, path) }) {
             throw RecurrentError(.io, "\(earlier.what) and \(what) name the same file, \(path)")
         }
@@ -43,6 +44,20 @@ func checkWritable(_ outputs: [(what: String, path: String)], inputs: [(what: St
     }
 }
 
+/// Throws unless the path, made absolute, fits the system's limits: at most PATH_MAX - 1
+/// bytes in all and NAME_MAX bytes a name (the file would fail to open after the work).
+func checkLength(_ what: String, _ path: String) throws {
+    let absolute = URL(fileURLWithPath: path).path
+    guard absolute.utf8.count < Int(PATH_MAX) else {
+        throw RecurrentError(.io, "\(what): the path is \(absolute.utf8.count) bytes long (from the working directory), "
+            + "over the system's limit of \(Int(PATH_MAX) - 1)")
+    }
+    if let name = absolute.split(separator: "/").first(where: { $0.utf8.count > Int(NAME_MAX) }) {
+        throw RecurrentError(.io, "\(what): the name \(name.prefix(24))... is \(name.utf8.count) bytes long, "
+            + "over the system's limit of \(Int(NAME_MAX))")
+    }
+}
+
 /// Whether two paths name one file (relative paths and symbolic links resolved).
 func sameFile(_ a: String, _ b: String) -> Bool {
     func resolved(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
@@ -53,6 +68,7 @@ func sameFile(_ a: String, _ b: String) -> Bool {
 /// can be written: a checkpoint directory, checked before training starts.
 func prepareDirectory(_ path: String) throws {
     guard !path.isEmpty else { throw RecurrentError(.io, "--checkpoint: the path is empty") }
+    try checkLength("--checkpoint", path + "/checkpoint.safetensors")
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
         guard isDirectory.boolValue else { throw RecurrentError(.io, "\(path): is a file, not a directory") }

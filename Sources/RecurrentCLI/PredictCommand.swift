@@ -87,8 +87,11 @@ struct PredictCommand: ParsableCommand {
             (y, final) = try loaded(tokens, initialState: state, lengths: sequenceLengths, layout: layout)
         }
         if softmax { y = Self.softmax(y) }
-        try NPY.write(y, to: URL(fileURLWithPath: output))
-        if let stateOutput { try final.write(to: URL(fileURLWithPath: stateOutput)) }
+        // The outputs and the final states land together, or neither does.
+        let result = y
+        var writes: [(destination: URL, write: (URL) throws -> Void)] = [(URL(fileURLWithPath: output), { try NPY.write(result, to: $0) })]
+        if let stateOutput { writes.append((URL(fileURLWithPath: stateOutput), { try final.write(to: $0) })) }
+        try FileAccess.writeTogether(writes)
     }
 
     /// Integers as token ids; an id beyond Int32 is out of any vocabulary.

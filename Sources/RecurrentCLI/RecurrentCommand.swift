@@ -14,24 +14,48 @@ struct RecurrentCommand: ParsableCommand {
 
     /// Runs the command; a failure prints one line, `Error: ...`, to standard error and exits
     /// non-zero (64 for a usage error, 1 otherwise). `--help` and `--version` print as usual.
+    /// Standard output is flushed and checked at the end: a full disk or a closed descriptor
+    /// is an error, not a cut-off result with exit 0.
     static func main() {
         do {
-            // RECURRENT_ISA, when set, must name an instruction set this CPU runs.
-            if let isa = try InstructionSet.fromEnvironment() { try KernelSettings.setInstructionSet(isa) }
-        } catch {
-            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-            Foundation.exit(1)
-        }
-        do {
             var command = try parseAsRoot()
+            // RECURRENT_ISA, when set, must name an instruction set this CPU runs (checked after
+            // parsing, so that --help and --version answer whatever it says).
+            if let isa = try InstructionSet.fromEnvironment() { try KernelSettings.setInstructionSet(isa) }
             try command.run()
         } catch {
             let code = exitCode(for: error)
             if code == .success { exit(withError: error) }
-            let message = oneLine(self.message(for: error))
+            // Our messages are one line by construction; a line break can only come from a
+            // value the user gave (a path), so it is shown escaped. The parser's messages
+            // carry usage lines after the first.
+            let message = error is RecurrentError ? escapingControlCharacters(self.message(for: error))
+                : oneLine(self.message(for: error))
             FileHandle.standardError.write(Data("Error: \(message.isEmpty ? "\(error)" : message)\n".utf8))
             Foundation.exit(code.rawValue)
         }
+        // `fflush(nil)` writes what every stream holds (print's buffer of standard output):
+        // a full disk or a closed descriptor fails it, as it failed any write before it.
+        errno = 0
+        if fflush(nil) != 0 {
+            let reason = errno == 0 ? "a write failed" : String(cString: strerror(errno))
+            FileHandle.standardError.write(Data("Error: standard output: cannot write (\(reason))\n".utf8))
+            Foundation.exit(1)
+        }
+    }
+
+    /// The text with each control character (a line break, a tab, an escape) written as its
+    /// Swift escape, `\n`, so that it stays on one line.
+    static func escapingControlCharacters(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.properties.generalCategory == .control {
+                out += String(reflecting: String(scalar)).dropFirst().dropLast()
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     /// A message's first line, and the list the parser puts under it (`  - lstm` lines, the

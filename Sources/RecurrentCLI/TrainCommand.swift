@@ -150,16 +150,20 @@ struct TrainCommand: ParsableCommand {
     /// Writes the model, its loss curve (JSON lines) and the curve's picture beside it.
     func save(_ model: SequenceModel<Float>, curve: [TrainingRecord], to output: String) throws {
         let url = URL(fileURLWithPath: output)
-        try model.write(to: url)
         guard outputs.count > 1 else {
+            try model.write(to: url)
             print("saved the model to \(url.path), a device or pipe: no loss curve written beside it")
             return
         }
         let curveURL = URL(fileURLWithPath: Self.curvePath(output))
-        try LossCurve.writeJSONLines(curve, to: curveURL)
         let pictureURL = URL(fileURLWithPath: Self.curvePath(output, picture: true))
-        try LossCurve.writeSVG(runs: [(url.lastPathComponent, curve)], title: "Training loss of \(describe(model))",
-                               to: pictureURL)
+        let title = "Training loss of \(describe(model))"
+        // The three files land together, or none of them does (a full disk leaves the old ones).
+        try FileAccess.writeTogether([
+            (url, { try model.write(to: $0) }),
+            (curveURL, { try LossCurve.writeJSONLines(curve, to: $0) }),
+            (pictureURL, { try LossCurve.writeSVG(runs: [(url.lastPathComponent, curve)], title: title, to: $0) }),
+        ])
         print("saved \(url.path), \(curveURL.lastPathComponent) and \(pictureURL.lastPathComponent)")
     }
 

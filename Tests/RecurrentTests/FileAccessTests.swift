@@ -41,6 +41,13 @@ struct FileAccessTests {
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link.path) == target.path)
         #expect(try Data(contentsOf: target) == Data("new".utf8))
         #expect(!FileAccess.isSpecialFile(target.path) && !FileAccess.isSpecialFile(directory.path))
+        // A link whose file does not exist yet: the file is made, the link stays.
+        let dangling = directory.appendingPathComponent("next"), made = directory.appendingPathComponent("sub/next.safetensors")
+        try FileManager.default.createDirectory(at: made.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dangling.path, withDestinationPath: "sub/next.safetensors")
+        try FileAccess.writeAtomically(Data("made".utf8), to: dangling)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dangling.path) == "sub/next.safetensors")
+        #expect(try Data(contentsOf: made) == Data("made".utf8))
     }
 
     @Test("A write to a plain file still goes through a temporary file and a rename")
@@ -55,6 +62,29 @@ struct FileAccessTests {
         #expect(stat(file.path, &after) == 0)
         #expect(before.st_ino != after.st_ino, "a rename gives the path a new inode")
         #expect(try Data(contentsOf: file) == Data("new".utf8))
+    }
+
+    @Test("Files written together all land, or, when one write fails, none does and no temporary stays")
+    func writesTogetherOrNotAtAll() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let a = directory.appendingPathComponent("a.npy"), b = directory.appendingPathComponent("b.safetensors")
+        for url in [a, b] { try Data("old".utf8).write(to: url) }
+        let failure = RecurrentError.io("a write failed")
+        #expect(throws: failure) {
+            try FileAccess.writeTogether([(a, { try FileAccess.writeAtomically(Data("new".utf8), to: $0) }), (b, { _ in throw failure })])
+        }
+        #expect(try Data(contentsOf: a) == Data("old".utf8) && Data(contentsOf: b) == Data("old".utf8))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() == ["a.npy", "b.safetensors"])
+        // A writer's message names the destination, not the temporary it wrote to.
+        let named = recurrentError {
+            try FileAccess.writeTogether([(b, { throw RecurrentError.io("\($0.path): cannot write (disk full)") })])
+        }
+        #expect(named?.message == "\(b.path): cannot write (disk full)")
+        try FileAccess.writeTogether([(a, { try FileAccess.writeAtomically(Data("A".utf8), to: $0) }),
+                                      (b, { try FileAccess.writeAtomically(Data("B".utf8), to: $0) })])
+        #expect(try Data(contentsOf: a) == Data("A".utf8) && Data(contentsOf: b) == Data("B".utf8))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() == ["a.npy", "b.safetensors"])
     }
 }
 

@@ -112,6 +112,35 @@ struct OutputPathTests {
                           "the model is a forecaster of the columns a, b, scaled as it learned them: train it further with --csv", in: dir)
     }
 
+    @Test("A result that cannot reach standard output (a full disk) is an error, not a cut-off result with exit 0")
+    func fullStandardOutput() throws {
+        let full = try CLI.run(["trace", "--preset", "homework-lstm"], standardOutput: "/dev/full")
+        #expect(full.status == 1 && full.stderr == "Error: standard output: cannot write (No space left on device)\n", "\(full.stderr)")
+        let null = try CLI.run(["trace", "--preset", "homework-lstm"], standardOutput: "/dev/null")
+        #expect(null.status == 0 && null.stderr.isEmpty)
+    }
+
+    @Test("A long file name that the system takes is written (its temporary name fits too); one it cannot take is refused first")
+    func longNames() throws {
+        let dir = try CLI.temporaryDirectory()
+        let fits = dir.appendingPathComponent(String(repeating: "m", count: 243) + ".safetensors")
+        let run = ["train", "--task", "parity", "--length", "4", "--hidden", "2", "--steps", "1", "--quiet"]
+        let written = try CLI.run(run + ["--output", fits.path])
+        #expect(written.status == 0 && FileManager.default.fileExists(atPath: fits.path), "\(written.stderr)")
+        let tooLong = dir.appendingPathComponent(String(repeating: "m", count: 244) + ".safetensors")
+        let refused = try CLI.run(run + ["--output", tooLong.path])
+        #expect(refused.status == 1 && refused.stdout.isEmpty
+            && refused.stderr.hasSuffix("is 256 bytes long, over the system's limit of 255\n"), "\(refused.stderr)")
+        let deep = try CLI.run(run + ["--checkpoint", String(repeating: "d/", count: 2100)])
+        #expect(deep.status == 1 && deep.stderr.contains("--checkpoint: the path is "), "\(deep.stderr)")
+    }
+
+    @Test("A path holding a line break is shown escaped, and the message stays whole on its one line")
+    func lineBreakInPath() throws {
+        let result = try CLI.run(["inspect", "/nonexistent/no\nsuch.safetensors"])
+        #expect(result.status == 1 && result.stderr == "Error: /nonexistent/no\\nsuch.safetensors: no such file\n", "\(result.stderr)")
+    }
+
     @Test("A device or pipe as --output gets the model alone: no loss curve beside it (beside /dev/null it would land in /dev)")
     func deviceOutputHasNoCurve() throws {
         let dir = try CLI.temporaryDirectory()

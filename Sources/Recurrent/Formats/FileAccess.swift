@@ -35,7 +35,7 @@ public enum FileAccess {
     /// device itself with a file.
     /// - Throws: `RecurrentError` (`.io`) naming the path when the file cannot be written.
     static func writeAtomically(_ data: Data, to destination: URL) throws {
-        let url = destination.resolvingSymlinksInPath()
+        let url = linkTarget(of: destination)
         if isSpecialFile(url.path) { return try writeInPlace(data, to: url) }
         let directory = url.deletingLastPathComponent()
         var isDirectory: ObjCBool = false
@@ -58,6 +58,53 @@ public enum FileAccess {
         }
     }
 
+    /// Writes several files as one: each `write` writes its file under a temporary name beside
+    /// it, and only when every one has succeeded are they all renamed into place, so that a
+    /// failure (a full disk) leaves every destination as it was, not some new and some old. A
+    /// destination that is a device or a pipe is written in place, at its turn.
+    /// - Throws: the first writer's error, naming its destination; the temporaries are removed.
+    public static func writeTogether(_ writes: [(destination: URL, write: (URL) throws -> Void)]) throws {
+        var staged: [(temporary: URL, destination: URL)] = []
+        do {
+            for (destination, write) in writes {
+                let url = linkTarget(of: destination)
+                if isSpecialFile(url.path) {
+                    try write(url)
+                    continue
+                }
+                let temporary = url.deletingLastPathComponent().appendingPathComponent(temporaryPrefix(of: url) + UUID().uuidString)
+                staged.append((temporary, url))
+                do {
+                    try write(temporary)
+                } catch var error as RecurrentError {
+                    error.message = error.message.replacingOccurrences(of: temporary.path, with: url.path)
+                    throw error
+                }
+            }
+            for (temporary, destination) in staged where rename(temporary.path, destination.path) != 0 {
+                throw RecurrentError.io("\(destination.path): cannot write (\(String(cString: strerror(errno))))")
+            }
+        } catch {
+            for (temporary, _) in staged { try? FileManager.default.removeItem(at: temporary) }
+            throw error
+        }
+    }
+
+    /// The file a write to `url` replaces: `url`, or where its symbolic links lead, even when
+    /// the last link dangles (the file it names is then created; the link stays). At most 40
+    /// links are followed, as the kernel does.
+    static func linkTarget(of url: URL) -> URL {
+        var current = url
+        for _ in 0..<40 {
+            var status = stat()
+            guard lstat(current.path, &status) == 0, status.st_mode & mode_t(S_IFMT) == mode_t(S_IFLNK),
+                  let target = try? FileManager.default.destinationOfSymbolicLink(atPath: current.path) else { break }
+            current = target.hasPrefix("/") ? URL(fileURLWithPath: target)
+                : current.deletingLastPathComponent().appendingPathComponent(target)
+        }
+        return current.resolvingSymlinksInPath()
+    }
+
     /// Whether `path` exists and is neither a regular file nor a directory (following links).
     public static func isSpecialFile(_ path: String) -> Bool {
         var status = stat()
@@ -77,8 +124,13 @@ public enum FileAccess {
         }
     }
 
-    /// The name every temporary file of a write to `url` starts with.
-    static func temporaryPrefix(of url: URL) -> String { "." + url.lastPathComponent + ".partial-" }
+    /// The name every temporary file of a write to `url` starts with: `.NAME.partial-`, the
+    /// name cut (at a character) so that the prefix and a UUID fit in a file name's 255 bytes.
+    static func temporaryPrefix(of url: URL) -> String {
+        var name = Substring(url.lastPathComponent)
+        while name.utf8.count > 255 - ".".utf8.count - ".partial-".utf8.count - 36 { name.removeLast() }
+        return "." + name + ".partial-"
+    }
 
     /// Removes the temporary files that writes to `url` left when their process ended midway.
     /// - Returns: how many were removed.

@@ -22,7 +22,10 @@ enum CLI {
         #endif
     }
 
-    static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> Result {
+    /// Runs `recurrent` with `arguments`; its standard output is captured, or goes to the file
+    /// `standardOutput` names (`stdout` is then empty).
+    static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:],
+                    standardOutput: String? = nil) throws -> Result {
         let process = Process()
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -31,7 +34,13 @@ enum CLI {
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe()
-        process.standardOutput = out
+        if let standardOutput {
+            guard let handle = FileHandle(forWritingAtPath: standardOutput) else { throw CocoaError(.fileWriteUnknown) }
+            process.standardOutput = handle
+            try out.fileHandleForWriting.close()
+        } else {
+            process.standardOutput = out
+        }
         process.standardError = err
         try process.run()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
