@@ -27,10 +27,10 @@ struct BenchCommand: ParsableCommand {
 
     var cell: CellKind { cellChoice ?? .lstm }
 
-    @Option(help: "Threads for the matrix products (default: every core).")
+    @Option(parsing: .unconditional, help: "Threads for the matrix products (default: every core).")
     var threads: Int?
 
-    @Option(name: .customLong("repeats"), help: "At least this many timed runs per measurement (default 5).")
+    @Option(name: .customLong("repeats"), parsing: .unconditional, help: "At least this many timed runs per measurement, 1 to 10000 (default 5).")
     var repeatsChoice: Int?
 
     var repeats: Int { repeatsChoice ?? 5 }
@@ -46,7 +46,7 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         if let threads { try validateThreadCount(threads) }
-        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
+        guard (1...10_000).contains(repeats) else { throw ValidationError("--repeats must be in 1...10000, got \(repeats)") }
         // --kernels times the kernels alone: the networks' options would be ignored.
         let forNetworks = [("--config", !config.isEmpty), ("--cell", cellChoice != nil), ("--repeats", repeatsChoice != nil),
                            ("--json", json), ("--inference-only", inferenceOnly)]
@@ -59,7 +59,7 @@ struct BenchCommand: ParsableCommand {
         var configurations = Benchmark.Configuration.standard
         if !config.isEmpty {
             configurations = try config.map { text in
-                let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+                let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
                 guard parts.count == 5, parts.allSatisfy({ ($0 ?? 0) > 0 }) else {
                     throw ValidationError("--config takes five positive whole numbers B,T,X,H,L, got '\(text)'")
                 }

@@ -22,19 +22,19 @@ struct AddingExperimentCommand: ParsableCommand {
             paper's criterion, 0.01, or the step budget runs out. Predicting 0.5 always scores about 0.04.
             """)
 
-    @Option(help: "T: sequences have T to T + T/10 pairs.")
+    @Option(parsing: .unconditional, help: "T: sequences have T to T + T/10 pairs.")
     var length = 100
 
-    @Option(help: "The step budget for each cell (default: the recipe's, 4000 at batch 32).")
+    @Option(parsing: .unconditional, help: "The step budget for each cell (default: the recipe's, 4000 at batch 32).")
     var steps: Int?
 
-    @Option(help: "Steps between held-out evaluations.")
+    @Option(parsing: .unconditional, help: "Steps between held-out evaluations.")
     var evaluateEvery = 250
 
     @Option(parsing: .upToNextOption, help: "The cells to compare.")
     var cells: [CellKind] = [.lstm, .rnn]
 
-    @Option(help: "Seed.")
+    @Option(parsing: .unconditional, help: "Seed.")
     var seed: UInt64 = 0
 
     @Option(help: ArgumentHelp("Also draw the held-out MSE against sequences seen, one line per cell, as SVG.", valueName: "file.svg"))
@@ -82,16 +82,16 @@ struct GradientsExperimentCommand: ParsableCommand {
             the geometric mean over several random sequences, computed in float64.
             """)
 
-    @Option(help: "T, the sequence length.")
+    @Option(parsing: .unconditional, help: "T, the sequence length.")
     var length = 100
 
-    @Option(help: "The hidden size.")
+    @Option(parsing: .unconditional, help: "The hidden size.")
     var hidden = 32
 
-    @Option(help: "Random sequences to average over.")
+    @Option(parsing: .unconditional, help: "Random sequences to average over, 1 to 10000.")
     var sequences = 8
 
-    @Option(help: "Seed.")
+    @Option(parsing: .unconditional, help: "Seed.")
     var seed: UInt64 = 0
 
     @Option(help: ArgumentHelp("Also draw the norms against k on a log scale, one line per cell, as SVG.", valueName: "file.svg"))
@@ -100,7 +100,7 @@ struct GradientsExperimentCommand: ParsableCommand {
     func validate() throws {
         guard length >= 1 else { throw ValidationError("--length must be at least 1, got \(length)") }
         guard hidden >= 1 else { throw ValidationError("--hidden must be at least 1, got \(hidden)") }
-        guard sequences >= 1 else { throw ValidationError("--sequences must be at least 1, got \(sequences)") }
+        guard (1...10_000).contains(sequences) else { throw ValidationError("--sequences must be in 1...10000, got \(sequences)") }
     }
 
     func run() throws {

@@ -21,7 +21,7 @@ struct ForecastCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The history: a CSV file with the model's columns, oldest row first.", valueName: "file.csv"))
     var csv: String
 
-    @Option(help: "How many future steps to predict.")
+    @Option(parsing: .unconditional, help: "How many future steps to predict.")
     var horizon: Int
 
     @Option(help: ArgumentHelp("Where to write the forecast (CSV); standard output when left out.", valueName: "file.csv"))

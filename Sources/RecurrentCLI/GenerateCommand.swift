@@ -20,7 +20,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Sampling temperature: below 1 is more conservative, above 1 more varied, 0 always the likeliest.")
     var temperature = 0.8
 
-    @Option(help: "Sampling seed.")
+    @Option(parsing: .unconditional, help: "Sampling seed.")
     var seed: UInt64 = 0
 
     func validate() throws {

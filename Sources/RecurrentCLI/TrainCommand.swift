@@ -24,10 +24,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Keep a checkpoint in this directory and resume from it if one is there.", valueName: "dir"))
     var checkpoint: String?
 
-    @Option(help: "Steps between checkpoints (default 200).")
+    @Option(parsing: .unconditional, help: "Steps between checkpoints (default 200).")
     var checkpointEvery: Int?
 
-    @Option(help: ArgumentHelp("Measure and print the held-out loss every N steps (not counted as training time).", valueName: "N"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Measure and print the held-out loss every N steps (not counted as training time).", valueName: "N"))
     var validateEvery: Int?
 
     @Flag(help: "No progress lines: the summary alone (and the held-out losses that --validate-every asks for).")

@@ -17,7 +17,7 @@ struct TrainingDataOptions: ParsableArguments {
     @Option(help: "A built-in task: parity (default), adding, copy, temporal-order.")
     var task: BuiltInTask?
 
-    @Option(help: "The task's length: sequence length T (parity, adding, temporal-order) or the copy delay.")
+    @Option(parsing: .unconditional, help: "The task's length: sequence length T (parity, adding, temporal-order) or the copy delay.")
     var length: Int?
 
     @Option(help: ArgumentHelp("Train a character-level language model on this text file.", valueName: "file"))
@@ -41,13 +41,13 @@ struct TrainingDataOptions: ParsableArguments {
     @Option(help: "Loss for .npy targets: mse (default) or ce (targets are class indices).")
     var loss: String?
 
-    @Option(help: "The number of classes for --loss ce (default: the largest target + 1).")
+    @Option(parsing: .unconditional, help: "The number of classes for --loss ce (default: the largest target + 1).")
     var classes: Int?
 
     @Flag(help: "Shuffle the .npy sequences every epoch (default: in order, as PyTorch's DataLoader).")
     var shuffle = false
 
-    @Option(help: "Steps per training chunk for --text and --csv (default 64 and 32).")
+    @Option(parsing: .unconditional, help: "Steps per training chunk for --text and --csv (default 64 and 32).")
     var seqLen: Int?
 
     @Option(help: "With --text: windows (the default: the text cut into windows at a random phase each epoch, every window once per epoch in a shuffled order, each from a zero state) or streams (contiguous chunks, the state carried between them: truncated backpropagation through time).")
@@ -142,7 +142,7 @@ struct ArchitectureOptions: ParsableArguments {
     @Option(help: "The cell of a new model (default: lstm).")
     var cell: CellKind?
 
-    @Option(help: "The hidden size of a new model (default: the task's; 128 for text, 32 otherwise).")
+    @Option(parsing: .unconditional, help: "The hidden size of a new model (default: the task's; 128 for text, 32 otherwise).")
     var hidden: Int?
 
     @Option(parsing: .unconditional, help: "Stacked layers of a new model (default: 1).")
@@ -151,7 +151,7 @@ struct ArchitectureOptions: ParsableArguments {
     @Flag(help: "A new model reads each sequence in both directions.")
     var bidirectional = false
 
-    @Option(help: "The embedding size of a new text model (default: the hidden size).")
+    @Option(parsing: .unconditional, help: "The embedding size of a new text model (default: the hidden size).")
     var embedding: Int?
 
     @Flag(help: "Orthogonal recurrent weights (each gate's block) instead of PyTorch's uniform initialisation.")
@@ -178,8 +178,9 @@ struct ArchitectureOptions: ParsableArguments {
             return
         }
         if prefix != nil { throw ValidationError("--prefix is for --model (the module to train inside a larger file)") }
-        for case let (option, value?) in [("--forget-bias", forgetBias), ("--input-bias", inputBias)] where !value.isFinite {
-            throw ValidationError("\(option) must be a finite number, got \(value)")
+        for case let (option, value?) in [("--forget-bias", forgetBias), ("--input-bias", inputBias)] {
+            guard value.isFinite else { throw ValidationError("\(option) must be a finite number, got \(value)") }
+            try checkSinglePrecision(option, value)
         }
         let cell = newCell
         if nonlinearity == .relu, !cell.usesNonlinearity {
@@ -266,22 +267,22 @@ struct OptimizationOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "The cosine schedule's final learning rate (default 0).")
     var minLr: Double?
 
-    @Option(help: "Sequences per batch (default: the task's, else 32).")
+    @Option(parsing: .unconditional, help: "Sequences per batch (default: the task's, else 32).")
     var batchSize: Int?
 
-    @Option(help: "Optimizer steps (default: the task's; one epoch of finite data).")
+    @Option(parsing: .unconditional, help: "Optimizer steps (default: the task's; one epoch of finite data).")
     var steps: Int?
 
-    @Option(help: "Passes over finite data.")
+    @Option(parsing: .unconditional, help: "Passes over finite data.")
     var epochs: Int?
 
-    @Option(help: "Seed of the data and of a new model's initialisation.")
+    @Option(parsing: .unconditional, help: "Seed of the data and of a new model's initialisation.")
     var seed: UInt64 = 0
 
     @Option(parsing: .unconditional, help: "Stop training after this many seconds.")
     var maxTime: Double?
 
-    @Option(help: "Threads for the matrix products (default: every core). Results do not depend on it.")
+    @Option(parsing: .unconditional, help: "Threads for the matrix products (default: every core). Results do not depend on it.")
     var threads: Int?
 
     func validate() throws {
@@ -295,6 +296,10 @@ struct OptimizationOptions: ParsableArguments {
         }
         if schedule != .cosine, minLr != nil { throw ValidationError("--min-lr is for --schedule cosine") }
         if steps != nil, epochs != nil { throw ValidationError("give --steps or --epochs, not both") }
+        for (option, value) in [("--lr", lr), ("--momentum", momentum), ("--weight-decay", weightDecay), ("--clip", clip),
+                                ("--gamma", gamma), ("--min-lr", minLr)] {
+            try checkSinglePrecision(option, value)
+        }
     }
 
     /// Sets the kernels' thread count from `--threads` (checked in `validate()`).
@@ -323,6 +328,19 @@ struct OptimizationOptions: ParsableArguments {
         return TrainingOptions(batchSize: batchSize ?? recipe?.batchSize ?? 32, steps: stepCount, epochs: epochs,
                                optimizer: optimizerConfiguration, schedule: scheduleValue,
                                clipNorm: clip ?? recipe?.clipNorm ?? (isText ? 5 : nil), seed: seed, maxTime: maxTime)
+    }
+}
+
+/// Refuses a finite value that single precision, the weights' precision, cannot hold: beyond
+/// its range (it would become infinite) or so small it becomes 0 (non-finite values are left
+/// to the checks that name their own range).
+func checkSinglePrecision(_ option: String, _ value: Double?) throws {
+    guard let value, value.isFinite else { return }
+    if value.magnitude > Double(Float.greatestFiniteMagnitude) {
+        throw ValidationError("\(option) \(value) is beyond single precision's range (±3.4e38), the weights' precision")
+    }
+    if value != 0, Float(value) == 0 {
+        throw ValidationError("\(option) \(value) is 0 in single precision, the weights' precision (the smallest is 1.4e-45)")
     }
 }
 

@@ -27,16 +27,16 @@ struct VisualizeCommand: ParsableCommand {
     @Option(help: "The value to show: c (memory cell, the LSTM's default), h (the GRU's default), or a gate (i, f, o, g; r, z, n).")
     var value: String?
 
-    @Option(help: "The layer, from 0 (default: the last).")
+    @Option(parsing: .unconditional, help: "The layer, from 0 (default: the last).")
     var layer: Int?
 
-    @Option(help: "A unit to show first, from 0.")
+    @Option(parsing: .unconditional, help: "A unit to show first, from 0.")
     var unit: Int?
 
-    @Option(help: "Read at most this many characters of the text.")
+    @Option(parsing: .unconditional, help: "Read at most this many characters of the text.")
     var length = 2000
 
-    @Option(help: "Offer at most this many units in the menu.")
+    @Option(parsing: .unconditional, help: "Offer at most this many units in the menu.")
     var units = 64
 
     func validate() throws {
