@@ -25,7 +25,8 @@ struct RecurrentCommand: ParsableCommand {
             try command.run()
         } catch {
             let code = exitCode(for: error)
-            if code == .success { exit(withError: error) }
+            // Success (--help, --version), or an interrupted run that was saved: no error line.
+            if code == .success || error is ExitCode { exit(withError: error) }
             // Our messages are one line by construction; a line break can only come from a
             // value the user gave (a path), so it is shown escaped. The parser's messages
             // carry usage lines after the first.

@@ -80,15 +80,18 @@ struct TrainCommand: ParsableCommand {
         print("data: \(data.summary)")
         print("model: \(describe(trainer.model)); \(describe(options, total: total))")
         let reporter = ProgressReporter(quiet: quiet)
-        let stoppedByTime = try trainer.run(
-            checkpointEvery: checkpointURL == nil ? nil : checkpointEvery ?? 200,
-            checkpoint: checkpointURL.map { url in { try $0.writeCheckpoint(to: url) } },
-            validateEvery: validateEvery, validated: reporter.validated,
-            progress: reporter.report)
+        // Ctrl-C ends the run after its step; what it trained is saved below, as at the end.
+        let stoppedEarly = try Interruption.catching {
+            try trainer.run(
+                checkpointEvery: checkpointURL == nil ? nil : checkpointEvery ?? 200,
+                checkpoint: checkpointURL.map { url in { try $0.writeCheckpoint(to: url) } },
+                validateEvery: validateEvery, validated: reporter.validated,
+                progress: reporter.report, stop: { Interruption.requested })
+        }
         reporter.finish()
         let last = trainer.curve.last
         var summary = String(format: "trained %ld steps in %.1f s", trainer.step, trainer.secondsBefore)
-        if stoppedByTime { summary += " (time limit)" }
+        if stoppedEarly { summary += Interruption.requested ? " (interrupted)" : " (time limit)" }
         if let last { summary += String(format: "; last batch loss %.4f", last.loss) }
         print(summary)
         var curve = trainer.curve
@@ -98,6 +101,7 @@ struct TrainCommand: ParsableCommand {
             if !curve.isEmpty { curve[curve.count - 1].validationLoss = heldOut.mean }
         }
         if let output { try save(trainer.model, curve: curve, to: output) }
+        if let status = Interruption.exitCode { throw ExitCode(status) }
     }
 
     /// The data, and the model (new or loaded) made ready for it: a character model keeps its

@@ -121,6 +121,41 @@ struct TrainCommandTests {
         #expect(left.isEmpty, "\(left)")
     }
 
+    @Test("Ctrl-C ends training after its step and saves the model, its curve and a checkpoint at that step; exit 130")
+    func interruptSavesTheRun() throws {
+        let dir = try CLI.temporaryDirectory()
+        let model = dir.appendingPathComponent("m.safetensors"), checkpoint = dir.appendingPathComponent("ck")
+        let process = Process()
+        process.executableURL = CLI.productsDirectory.appendingPathComponent("recurrent")
+        process.arguments = ["train", "--task", "parity", "--hidden", "64", "--steps", "100000", "--checkpoint", checkpoint.path,
+                             "--checkpoint-every", "1", "--quiet", "--output", model.path]
+        let out = Pipe(), err = Pipe()
+        (process.standardOutput, process.standardError) = (out, err)
+        try process.run()
+        // Training is under way once the first checkpoint is there.
+        let saved = checkpoint.appendingPathComponent("checkpoint.safetensors")
+        for _ in 0..<600 where !FileManager.default.fileExists(atPath: saved.path) { Thread.sleep(forTimeInterval: 0.05) }
+        kill(process.processIdentifier, SIGINT)
+        // Never a hung suite: a run the signal did not stop is killed after a minute (and fails below).
+        let pid = process.processIdentifier, watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: watchdog)
+        defer { watchdog.cancel() }
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 130, "\(stderr)")
+        #expect(stderr.contains("interrupted: stopping after this step and saving"), "\(stderr)")
+        let steps = try #require(stdout.firstMatch(of: /trained (\d+) steps in [0-9.]+ s \(interrupted\)/).flatMap { Int($0.1) }, "\(stdout)")
+        #expect(steps >= 1 && steps < 100000)
+        let resumed = try #require(try Trainer<Float>.resume(
+            from: checkpoint, data: try ParityTask(length: 20),
+            options: TrainingOptions(batchSize: 32, steps: 100000, optimizer: .init(kind: .adam, learningRate: 0.01), clipNorm: 1)))
+        #expect(resumed.step == steps)
+        #expect(try SequenceModel<Float>.load(from: model).parameters == resumed.model.parameters)
+        let curve = try String(contentsOf: dir.appendingPathComponent("m.loss.jsonl"), encoding: .utf8)
+        #expect(curve.split(separator: "\n").count == steps)
+    }
+
     @Test("Bad options and data: one-line errors naming the problem", arguments: [
         (["train", "--text", "/nonexistent/t.txt"], "/nonexistent/t.txt"),
         (["train", "--input", "x.npy"], "--input and --target go together"),

@@ -120,21 +120,22 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
     /// after every step, `checkpoint` every `checkpointEvery` steps and at the end, and, every
     /// `validateEvery` steps (before the last), measuring the held-out loss: stored in the step's
     /// record and passed to `validated`. Time spent measuring is not training time: it counts
-    /// neither in the records' seconds nor against the time limit.
-    /// - Returns: whether training stopped on the time limit.
+    /// neither in the records' seconds nor against the time limit. `stop` is asked after every
+    /// step: true ends the run there, as the time limit does (an interrupted run is saved whole).
+    /// - Returns: whether training stopped before its last step (the time limit, or `stop`).
     @discardableResult
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public mutating func run(
         checkpointEvery: Int? = nil, checkpoint: ((Trainer) throws -> Void)? = nil,
         validateEvery: Int? = nil, validated: (TrainingRecord) -> Void = { _ in },
-        progress: (TrainingProgress) -> Void = { _ in }
+        progress: (TrainingProgress) -> Void = { _ in }, stop: () -> Bool = { false }
     ) throws -> Bool {
         let total = try options.totalSteps(for: data)
         let start = DispatchTime.now().uptimeNanoseconds
         let firstStep = step
         var smoothed: Double?
-        var stoppedByTime = false
+        var stoppedEarly = false
         var paused = 0.0
         func clock() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 - paused }
         while step < total {
@@ -152,7 +153,11 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
                                       secondsLeft: left))
             if let every = checkpointEvery, every > 0, step % every == 0, step < total { try checkpoint?(self) }
             if let limit = options.maxTime, secondsBefore + now >= limit {
-                stoppedByTime = true
+                stoppedEarly = true
+                break
+            }
+            if step < total, stop() {
+                stoppedEarly = true
                 break
             }
             if let every = validateEvery, every > 0, step % every == 0, step < total {
@@ -166,7 +171,7 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
         }
         secondsBefore += clock()
         try checkpoint?(self)
-        return stoppedByTime
+        return stoppedEarly
     }
 
     /// The model's loss (and accuracy, for classes) on batches, carrying the state between
