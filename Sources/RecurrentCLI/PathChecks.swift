@@ -16,6 +16,7 @@ func checkReadable(_ paths: String...) throws {
 /// option (`what`), not empty, not a directory, in a directory that exists and can be written
 /// (a device or pipe, `/dev/null` or a FIFO, is written in place, so it must be writable
 /// itself), no two the same file, and none of them one of the `inputs` the command reads.
+/// Temporary files that interrupted writes to an output left beside it are removed.
 func checkWritable(_ outputs: [(what: String, path: String)], inputs: [(what: String, path: String?)] = []) throws {
     for (index, (what, path)) in outputs.enumerated() {
         guard !path.isEmpty else { throw RecurrentError(.io, "\(what): the path is empty") }
@@ -41,6 +42,8 @@ func checkWritable(_ outputs: [(what: String, path: String)], inputs: [(what: St
         guard FileManager.default.isWritableFile(atPath: directory) else {
             throw RecurrentError(.io, "\(path): the directory \(directory) is not writable")
         }
+        // What an earlier write to this output left when its process was killed midway.
+        FileAccess.removeInterruptedWrites(of: URL(fileURLWithPath: path))
     }
 }
 

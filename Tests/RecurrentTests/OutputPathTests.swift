@@ -135,6 +135,18 @@ struct OutputPathTests {
         #expect(deep.status == 1 && deep.stderr.contains("--checkpoint: the path is "), "\(deep.stderr)")
     }
 
+    @Test("Temporary files that killed writes left beside an output are removed by the next run that writes it")
+    func interruptedWritesOfOutputsRemoved() throws {
+        let dir = try CLI.temporaryDirectory()
+        let left = [".m.safetensors.partial-1234", "..m.safetensors.partial-1234.partial-5678", ".m.loss.svg.partial-9"]
+        for name in left + [".other.partial-1", "keep.txt"] { try Data([1]).write(to: dir.appendingPathComponent(name)) }
+        let result = try CLI.run(["train", "--task", "parity", "--length", "4", "--hidden", "2", "--steps", "1", "--quiet",
+                                  "--output", dir.appendingPathComponent("m.safetensors").path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+            == [".other.partial-1", "keep.txt", "m.loss.jsonl", "m.loss.svg", "m.safetensors"])
+    }
+
     @Test("A path holding a line break is shown escaped, and the message stays whole on its one line")
     func lineBreakInPath() throws {
         let result = try CLI.run(["inspect", "/nonexistent/no\nsuch.safetensors"])

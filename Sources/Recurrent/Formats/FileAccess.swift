@@ -132,14 +132,15 @@ public enum FileAccess {
         return "." + name + ".partial-"
     }
 
-    /// Removes the temporary files that writes to `url` left when their process ended midway.
+    /// Removes the temporary files that writes to `url` left when their process ended midway:
+    /// `.NAME.partial-*`, and `..NAME.partial-*` (a write into the temporary of `writeTogether`).
     /// - Returns: how many were removed.
     @discardableResult
-    static func removeInterruptedWrites(of url: URL) -> Int {
+    public static func removeInterruptedWrites(of url: URL) -> Int {
         let directory = url.deletingLastPathComponent()
         let prefix = temporaryPrefix(of: url)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        return names.filter { $0.hasPrefix(prefix) }.reduce(0) { count, name in
+        return names.filter { $0.hasPrefix(prefix) || $0.hasPrefix("." + prefix) }.reduce(0) { count, name in
             (try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))) == nil ? count : count + 1
         }
     }
