@@ -105,7 +105,7 @@ struct BenchCommand: ParsableCommand {
                              c.name as NSString, c.batch, c.steps, c.input, c.hidden, c.layers, r.inferMilliseconds,
                              floorText as NSString, r.inferGFLOPs, trainText as NSString))
             }
-            fflush(nil)
+            StandardOutput.flush()
         }
     }
 

@@ -20,7 +20,12 @@ enum Interruption {
     /// after (a process that runs commands in itself, the fuzz target, keeps its own).
     static func catching<T>(_ body: () throws -> T) rethrows -> T {
         received.store(0, ordering: .relaxed)
-        let previous = [SIGINT, SIGTERM].map { ($0, signal($0, onInterruptSignal)) }
+        let previous = [SIGINT, SIGTERM].map { number in
+            let handler = signal(number, onInterruptSignal)
+            // A signal the parent ignores (`nohup`, `trap '' INT`) stays ignored.
+            if unsafeBitCast(handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) { signal(number, SIG_IGN) }
+            return (number, handler)
+        }
         // A parent may have left the signals blocked (a test runner does): unblock them here.
         var signals = sigset_t(), blocked = sigset_t()
         sigemptyset(&signals)

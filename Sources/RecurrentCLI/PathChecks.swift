@@ -48,12 +48,16 @@ func checkWritable(_ outputs: [(what: String, path: String)], inputs: [(what: St
 }
 
 /// Throws unless the path, made absolute, fits the system's limits: at most PATH_MAX - 1
-/// bytes in all and NAME_MAX bytes a name (the file would fail to open after the work).
+/// bytes in all, with the temporary files a write goes through beside it (`.NAME.partial-UUID`,
+/// twice over for outputs written together, each name cut to 255 bytes), and NAME_MAX bytes a
+/// name (the file would fail to open after the work).
 func checkLength(_ what: String, _ path: String) throws {
     let absolute = URL(fileURLWithPath: path).path
-    guard absolute.utf8.count < Int(PATH_MAX) else {
-        throw RecurrentError(.io, "\(what): the path is \(absolute.utf8.count) bytes long (from the working directory), "
-            + "over the system's limit of \(Int(PATH_MAX) - 1)")
+    let name = absolute.split(separator: "/").last?.utf8.count ?? 0
+    let needed = absolute.utf8.count - name + min(Int(NAME_MAX), name + 2 * ".partial-.".utf8.count + 2 * 36)
+    guard max(needed, absolute.utf8.count) < Int(PATH_MAX) else {
+        throw RecurrentError(.io, "\(what): the path is \(absolute.utf8.count) bytes long (from the working directory), and the "
+            + "temporary files written beside it \(needed): over the system's limit of \(Int(PATH_MAX) - 1)")
     }
     if let name = absolute.split(separator: "/").first(where: { $0.utf8.count > Int(NAME_MAX) }) {
         throw RecurrentError(.io, "\(what): the name \(name.prefix(24))... is \(name.utf8.count) bytes long, "
@@ -61,9 +65,10 @@ func checkLength(_ what: String, _ path: String) throws {
     }
 }
 
-/// Whether two paths name one file (relative paths and symbolic links resolved).
+/// Whether two paths name one file (relative paths and symbolic links resolved, a dangling
+/// link to the file it would create, as a write through it does).
 func sameFile(_ a: String, _ b: String) -> Bool {
-    func resolved(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
+    func resolved(_ path: String) -> String { FileAccess.linkTarget(of: URL(fileURLWithPath: path).standardizedFileURL).path }
     return resolved(a) == resolved(b)
 }
 

@@ -22,7 +22,7 @@ final class ProgressReporter {
             lastPrint = elapsed
             print("\r" + line + String(repeating: " ", count: max(0, lastLineLength - line.count)), terminator: "")
             lastLineLength = line.count
-            fflush(nil)
+            StandardOutput.flush()
         } else {
             let every = p.totalSteps >= TrainingDataOptions.unbounded ? Int.max : max(1, p.totalSteps / 10)
             guard p.step % every == 0 || elapsed - lastPrint >= 10 || p.step == p.totalSteps else { return }
@@ -42,7 +42,7 @@ final class ProgressReporter {
         } else {
             print(line)
         }
-        fflush(nil)
+        StandardOutput.flush()
     }
 
     func finish() {

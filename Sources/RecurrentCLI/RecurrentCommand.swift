@@ -26,7 +26,10 @@ struct RecurrentCommand: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             // Success (--help, --version), or an interrupted run that was saved: no error line.
-            if code == .success || error is ExitCode { exit(withError: error) }
+            if code == .success || error is ExitCode {
+                reportLostOutput()
+                exit(withError: error)
+            }
             // Our messages are one line by construction; a line break can only come from a
             // value the user gave (a path), so it is shown escaped. The parser's messages
             // carry usage lines after the first.
@@ -35,14 +38,16 @@ struct RecurrentCommand: ParsableCommand {
             FileHandle.standardError.write(Data("Error: \(message.isEmpty ? "\(error)" : message)\n".utf8))
             Foundation.exit(code.rawValue)
         }
-        // `fflush(nil)` writes what every stream holds (print's buffer of standard output):
-        // a full disk or a closed descriptor fails it, as it failed any write before it.
-        errno = 0
-        if fflush(nil) != 0 {
-            let reason = errno == 0 ? "a write failed" : String(cString: strerror(errno))
-            FileHandle.standardError.write(Data("Error: standard output: cannot write (\(reason))\n".utf8))
-            Foundation.exit(1)
-        }
+        if reportLostOutput() { Foundation.exit(1) }
+    }
+
+    /// Prints why standard output lost bytes, if it did (a full disk, a closed descriptor).
+    /// - Returns: whether it did.
+    @discardableResult
+    static func reportLostOutput() -> Bool {
+        guard let reason = StandardOutput.failure() else { return false }
+        FileHandle.standardError.write(Data("Error: standard output: cannot write (\(reason))\n".utf8))
+        return true
     }
 
     /// The text with each control character (a line break, a tab, an escape) written as its

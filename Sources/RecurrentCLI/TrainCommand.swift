@@ -67,40 +67,30 @@ struct TrainCommand: ParsableCommand {
         }
         var trainer: Trainer<Float>
         let checkpointURL = checkpoint.map { URL(fileURLWithPath: $0) }
-        let initialization = architecture.initialization(recipe: recipe)
+        let origin = architecture.origin(recipe: recipe)
         if let checkpointURL, let resumed = try Trainer<Float>.resume(
-            from: checkpointURL, data: data, options: options, model: model.configuration, initialization: initialization) {
+            from: checkpointURL, data: data, options: options, model: model.configuration, origin: origin) {
             trainer = resumed
             print("resuming from \(checkpointURL.path) at step \(trainer.step)")
         } else {
             trainer = try Trainer(model: model, data: data, options: options)
-            trainer.initialization = initialization
+            trainer.origin = origin
         }
         let total = try options.totalSteps(for: data)
         print("data: \(data.summary)")
         print("model: \(describe(trainer.model)); \(describe(options, total: total))")
         let reporter = ProgressReporter(quiet: quiet)
-        // Ctrl-C ends the run after its step; what it trained is saved below, as at the end.
-        let stoppedEarly = try Interruption.catching {
-            try trainer.run(
+        // Ctrl-C ends the run after its step, skips the final held-out measurement and saves what
+        // was trained, as at the end; the signals stay caught until the files are written.
+        try Interruption.catching {
+            let stoppedEarly = try trainer.run(
                 checkpointEvery: checkpointURL == nil ? nil : checkpointEvery ?? 200,
                 checkpoint: checkpointURL.map { url in { try $0.writeCheckpoint(to: url) } },
                 validateEvery: validateEvery, validated: reporter.validated,
                 progress: reporter.report, stop: { Interruption.requested })
+            reporter.finish()
+            try finish(trainer, data: data, stoppedEarly: stoppedEarly)
         }
-        reporter.finish()
-        let last = trainer.curve.last
-        var summary = String(format: "trained %ld steps in %.1f s", trainer.step, trainer.secondsBefore)
-        if stoppedEarly { summary += Interruption.requested ? " (interrupted)" : " (time limit)" }
-        if let last { summary += String(format: "; last batch loss %.4f", last.loss) }
-        print(summary)
-        var curve = trainer.curve
-        if let heldOut = try trainer.evaluateHeldOut() {
-            print(describe(heldOut, data: data))
-            print(String(format: "validation loss: %.4f", heldOut.mean))
-            if !curve.isEmpty { curve[curve.count - 1].validationLoss = heldOut.mean }
-        }
-        if let output { try save(trainer.model, curve: curve, to: output) }
         if let status = Interruption.exitCode { throw ExitCode(status) }
     }
 
@@ -149,6 +139,22 @@ struct TrainCommand: ParsableCommand {
         let kept = checkpoint.map { URL(fileURLWithPath: $0).appendingPathComponent(Trainer<Float>.checkpointFileName).path }
         return [("--text", data.text), ("--csv", data.csv), ("--input", data.input), ("--target", data.target), ("--model", model),
                 ("--checkpoint's file", kept)]
+    }
+
+    /// Prints the summary and the held-out result (not after an interruption), and saves.
+    func finish(_ trainer: Trainer<Float>, data: any TrainingData, stoppedEarly: Bool) throws {
+        let last = trainer.curve.last
+        var summary = String(format: "trained %ld steps in %.1f s", trainer.step, trainer.secondsBefore)
+        if stoppedEarly { summary += Interruption.requested ? " (interrupted)" : " (time limit)" }
+        if let last { summary += String(format: "; last batch loss %.4f", last.loss) }
+        print(summary)
+        var curve = trainer.curve
+        if !Interruption.requested, let heldOut = try trainer.evaluateHeldOut() {
+            print(describe(heldOut, data: data))
+            print(String(format: "validation loss: %.4f", heldOut.mean))
+            if !curve.isEmpty { curve[curve.count - 1].validationLoss = heldOut.mean }
+        }
+        if let output { try save(trainer.model, curve: curve, to: output) }
     }
 
     /// Writes the model, its loss curve (JSON lines) and the curve's picture beside it.

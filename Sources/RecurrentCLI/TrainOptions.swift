@@ -219,13 +219,17 @@ struct ArchitectureOptions: ParsableArguments {
                                                bidirectional: bidirectional, nonlinearity: nonlinearity ?? .tanh)
         let configuration = SequenceModelConfiguration(recurrent: recurrent, vocabularySize: vocabulary,
                                                        headSize: data.output.size)
-        return try SequenceModel(configuration, initialization: initialization(recipe: recipe) ?? .pytorch, seed: seed)
+        return try SequenceModel(configuration, initialization: initialization(recipe: recipe), seed: seed)
     }
 
-    /// How a new model's weights are drawn (nil for `--model`): the options, else the recipe's
-    /// gate biases for the cells with those gates.
-    func initialization(recipe: BuiltInTask.Recipe?) -> Initialization? {
-        guard model == nil else { return nil }
+    /// How the run's model begins: loaded (`--model`), or drawn as `initialization` says.
+    func origin(recipe: BuiltInTask.Recipe?) -> ModelOrigin {
+        model == nil ? .drawn(initialization(recipe: recipe)) : .loaded
+    }
+
+    /// How a new model's weights are drawn: the options, else the recipe's gate biases for the
+    /// cells with those gates.
+    func initialization(recipe: BuiltInTask.Recipe?) -> Initialization {
         let cell = newCell
         return Initialization(orthogonalRecurrent: orthogonal,
                               forgetBias: forgetBias ?? (cell.hasForgetGate ? recipe?.forgetBias : nil),

@@ -64,6 +64,20 @@ struct FileAccessTests {
         #expect(try Data(contentsOf: file) == Data("new".utf8))
     }
 
+    @Test("Leftovers of killed writes are found for long names too, nested ones included, and nothing else")
+    func leftoversOfLongNames() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for length in [5, 200, 240] {
+            let url = directory.appendingPathComponent(String(repeating: "n", count: length))
+            let first = FileAccess.temporaryPrefix(of: url) + UUID().uuidString
+            let nested = FileAccess.temporaryPrefix(of: directory.appendingPathComponent(first)) + UUID().uuidString
+            for name in [first, nested, "keep"] { try Data([1]).write(to: directory.appendingPathComponent(name)) }
+            #expect(FileAccess.removeInterruptedWrites(of: url) == 2, "\(length)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["keep"])
+        }
+    }
+
     @Test("Files written together all land, or, when one write fails, none does and no temporary stays")
     func writesTogetherOrNotAtAll() throws {
         let directory = try CLI.temporaryDirectory()

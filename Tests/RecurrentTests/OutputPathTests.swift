@@ -50,6 +50,11 @@ struct OutputPathTests {
         let model = f.url("model.safetensors").path, input = f.url("input.npy").path
         try expectRefusal(["predict", "--model", model, "--input", input, "--output", "y.npy", "--state-output", "./y.npy"],
                           "--output and --state-output name the same file, ./y.npy", in: dir)
+        // A dangling link to the other output names it too (the write would create it through the link).
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("s.st").path, withDestinationPath: "y.npy")
+        try expectRefusal(["predict", "--model", model, "--input", input, "--output", "y.npy", "--state-output", "s.st"],
+                          "--output and --state-output name the same file, s.st", in: dir)
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("s.st"))
         // The model is copied in: a refusal must leave it as it was.
         try FileManager.default.copyItem(atPath: model, toPath: dir.appendingPathComponent("m.safetensors").path)
         try expectRefusal(["predict", "--model", "m.safetensors", "--input", input, "--output", "y.npy", "--state-output", "m.safetensors"],
@@ -116,6 +121,9 @@ struct OutputPathTests {
     func fullStandardOutput() throws {
         let full = try CLI.run(["trace", "--preset", "homework-lstm"], standardOutput: "/dev/full")
         #expect(full.status == 1 && full.stderr == "Error: standard output: cannot write (No space left on device)\n", "\(full.stderr)")
+        // bench flushes each row as it goes: a failed flush is remembered for the end.
+        let bench = try CLI.run(["bench", "--config", "1,2,2,2,1", "--repeats", "1", "--threads", "1"], standardOutput: "/dev/full")
+        #expect(bench.status == 1 && bench.stderr == "Error: standard output: cannot write (No space left on device)\n", "\(bench.stderr)")
         let null = try CLI.run(["trace", "--preset", "homework-lstm"], standardOutput: "/dev/null")
         #expect(null.status == 0 && null.stderr.isEmpty)
     }

@@ -156,6 +156,32 @@ struct TrainCommandTests {
         #expect(curve.split(separator: "\n").count == steps)
     }
 
+    @Test("An interrupt the parent ignores (nohup, trap '' INT) stays ignored; SIGTERM still stops and saves, exit 143")
+    func ignoredInterruptStaysIgnored() throws {
+        let dir = try CLI.temporaryDirectory()
+        let model = dir.appendingPathComponent("m.safetensors"), checkpoint = dir.appendingPathComponent("ck")
+        let recurrent = CLI.productsDirectory.appendingPathComponent("recurrent").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "trap '' INT; exec \"$0\" train --task parity --steps 100000 --checkpoint \"$1\" --checkpoint-every 1 "
+                             + "--quiet --output \"$2\"", recurrent, checkpoint.path, model.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let saved = checkpoint.appendingPathComponent("checkpoint.safetensors")
+        for _ in 0..<600 where !FileManager.default.fileExists(atPath: saved.path) { Thread.sleep(forTimeInterval: 0.05) }
+        kill(process.processIdentifier, SIGINT)
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(process.isRunning, "SIGINT stopped a run whose parent ignores it")
+        kill(process.processIdentifier, SIGTERM)
+        let pid = process.processIdentifier, watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: watchdog)
+        defer { watchdog.cancel() }
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 143)
+        #expect(FileManager.default.fileExists(atPath: model.path))
+    }
+
     @Test("Bad options and data: one-line errors naming the problem", arguments: [
         (["train", "--text", "/nonexistent/t.txt"], "/nonexistent/t.txt"),
         (["train", "--input", "x.npy"], "--input and --target go together"),

@@ -93,7 +93,7 @@ public enum FileAccess {
     /// The file a write to `url` replaces: `url`, or where its symbolic links lead, even when
     /// the last link dangles (the file it names is then created; the link stays). At most 40
     /// links are followed, as the kernel does.
-    static func linkTarget(of url: URL) -> URL {
+    public static func linkTarget(of url: URL) -> URL {
         var current = url
         for _ in 0..<40 {
             var status = stat()
@@ -127,9 +127,14 @@ public enum FileAccess {
     /// The name every temporary file of a write to `url` starts with: `.NAME.partial-`, the
     /// name cut (at a character) so that the prefix and a UUID fit in a file name's 255 bytes.
     static func temporaryPrefix(of url: URL) -> String {
-        var name = Substring(url.lastPathComponent)
+        "." + cutForTemporary(Substring(url.lastPathComponent)) + ".partial-"
+    }
+
+    /// The start of `name` that fits in a temporary name: 255 bytes less `.`, `.partial-` and a UUID.
+    private static func cutForTemporary(_ name: Substring) -> Substring {
+        var name = name
         while name.utf8.count > 255 - ".".utf8.count - ".partial-".utf8.count - 36 { name.removeLast() }
-        return "." + name + ".partial-"
+        return name
     }
 
     /// Removes the temporary files that writes to `url` left when their process ended midway:
@@ -139,8 +144,10 @@ public enum FileAccess {
     public static func removeInterruptedWrites(of url: URL) -> Int {
         let directory = url.deletingLastPathComponent()
         let prefix = temporaryPrefix(of: url)
+        // A write into a temporary (`writeTogether`) has its own, named after the first one cut.
+        let nested = "." + cutForTemporary(Substring(prefix))
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        return names.filter { $0.hasPrefix(prefix) || $0.hasPrefix("." + prefix) }.reduce(0) { count, name in
+        return names.filter { $0.hasPrefix(prefix) || $0.hasPrefix(nested) }.reduce(0) { count, name in
             (try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))) == nil ? count : count + 1
         }
     }

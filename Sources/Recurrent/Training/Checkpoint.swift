@@ -9,8 +9,8 @@ struct CheckpointState: Codable {
     var data: String
     var curve: [TrainingRecord]
     var carriedBatch: Int?
-    /// How the run drew its first weights (absent from checkpoints of a loaded model).
-    var initialization: Initialization?
+    /// How the run's model began (absent from older checkpoints).
+    var origin: ModelOrigin?
 
     /// Throws unless every field is in range: counts not negative, the optimizer's steps at
     /// most the steps taken, the time under 10^9 s (32 years), the curve no longer than the steps.
@@ -51,7 +51,7 @@ extension Trainer {
         }
         let state = CheckpointState(step: step, optimizerSteps: optimizer.stepCount, seconds: secondsBefore,
                                     options: options, data: data.identity, curve: curve, carriedBatch: carried?.batch,
-                                    initialization: initialization)
+                                    origin: origin)
         file.metadata[Self.trainingKey] = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
         file.metadata[Self.checksumKey] = Self.checksum(file)
         try file.write(to: directory.appendingPathComponent(Self.checkpointFileName))
@@ -61,13 +61,13 @@ extension Trainer {
     /// first removes what interrupted checkpoint writes left behind. The checkpoint is read once
     /// and checked whole: its checksum, every field of its training record, its model against
     /// `model` (the configuration this run would train, when given), its data and options
-    /// against this run's (all but `steps`, `epochs` and `maxTime` must match), and the
-    /// `initialization` this run would draw a new model with against the checkpoint's (when both
-    /// are known). A checkpoint that fails a check is left in place.
+    /// against this run's (all but `steps`, `epochs` and `maxTime` must match), and how this
+    /// run's model would begin, `origin`, against the checkpoint's (when both are known). A
+    /// checkpoint that fails a check is left in place.
     /// - Throws: `RecurrentError` naming the file and what does not match.
     public static func resume(
         from directory: URL, data: any TrainingData, options: TrainingOptions, model expected: SequenceModelConfiguration? = nil,
-        initialization: Initialization? = nil
+        origin: ModelOrigin? = nil
     ) throws -> Trainer? {
         let url = directory.appendingPathComponent(checkpointFileName)
         FileAccess.removeInterruptedWrites(of: url)
@@ -76,9 +76,9 @@ extension Trainer {
         let file = try SafetensorsFile<Scalar>.read(url)
         let state = try checkedState(file, source: source)
         try checkSameRun(state, data: data, options: options, source: source)
-        if let saved = state.initialization, let initialization, saved != initialization {
-            throw RecurrentError.value("\(source) was saved by a run whose model began as \(saved.summary), this run asks for "
-                + "\(initialization.summary); resume with the same initialisation, or checkpoint into another directory")
+        if let saved = state.origin, let origin, saved != origin {
+            throw RecurrentError.value("\(source) was saved by a run whose model was \(saved.summary), but this run's would be "
+                + "\(origin.summary); resume the same way, or checkpoint into another directory")
         }
         let model = try SequenceModel<Scalar>.load(file: file, source: source)
         if let expected, expected != model.configuration {
@@ -114,7 +114,7 @@ extension Trainer {
             trainer.carried = CarriedState(batch: batch, h: h.scalars, c: c?.scalars)
         }
         (trainer.step, trainer.curve, trainer.secondsBefore) = (state.step, state.curve, state.seconds)
-        trainer.initialization = state.initialization
+        trainer.origin = state.origin
         return trainer
     }
 

@@ -62,6 +62,21 @@ func orthogonalMatrix(rows: Int, cols: Int, generator g: inout SeededGenerator) 
     return out
 }
 
+/// How a training run's model began: drawn afresh (and how), or loaded from a file. A
+/// checkpoint keeps it, so that a resume that would begin otherwise is refused.
+public enum ModelOrigin: Equatable, Sendable, Codable {
+    case drawn(Initialization)
+    case loaded
+
+    /// In words, for messages: "drawn with PyTorch's initialisation", "loaded from a model file".
+    public var summary: String {
+        switch self {
+        case .drawn(let initialization): "drawn with " + initialization.summary
+        case .loaded: "loaded from a model file"
+        }
+    }
+}
+
 extension Initialization {
     /// In words, for messages: "PyTorch's initialisation", or what differs from it.
     public var summary: String {

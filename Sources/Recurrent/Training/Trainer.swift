@@ -26,9 +26,9 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
     public internal(set) var curve: [TrainingRecord] = []
     /// Seconds trained before this process (for resumed runs).
     public internal(set) var secondsBefore = 0.0
-    /// How the model's first weights were drawn, when this run drew them: kept in checkpoints,
-    /// so that a resume asking for another initialisation is refused (nil for a loaded model).
-    public var initialization: Initialization?
+    /// How the run's model began (drawn, and how, or loaded): kept in checkpoints, so that a
+    /// resume that would begin otherwise is refused; nil when unknown.
+    public var origin: ModelOrigin?
     var carried: CarriedState<Scalar>?
     var gradients: [Scalar]
 
