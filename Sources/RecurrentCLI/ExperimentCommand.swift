@@ -68,7 +68,7 @@ struct AddingExperimentCommand: ParsableCommand {
                 ?? "did not reach MSE < 0.01 in \(r.curve.last?.sequences ?? 0) sequences"
             print(String(format: "%@: %@, final MSE %.4f (%.0f s)", r.cell.rawValue, outcome, r.finalMSE, r.seconds))
         }
-        if let svg { try PictureFile.write(Experiments.addingChart(results, length: length).svg(), to: URL(fileURLWithPath: svg)) }
+        if let svg { try PictureFile.write(Experiments.addingChart(results, length: length).svg(), to: fileURL(svg)) }
     }
 }
 
@@ -124,7 +124,7 @@ struct GradientsExperimentCommand: ParsableCommand {
         if let svg {
             let chart = Experiments.gradientChart(zip(columns, norms).map { ($0.0.0, $0.1) }, hiddenSize: hidden, length: length,
                                                   sequences: sequences)
-            try PictureFile.write(chart.svg(), to: URL(fileURLWithPath: svg))
+            try PictureFile.write(chart.svg(), to: fileURL(svg))
         }
     }
 }

@@ -34,14 +34,14 @@ struct ForecastCommand: ParsableCommand {
     func run() throws {
         try checkReadable(model, csv)
         if let output { try checkWritable([("--output", output)], inputs: [("--model", model), ("--csv", csv)]) }
-        let loaded = try SequenceModel<Float>.load(from: URL(fileURLWithPath: model))
+        let loaded = try SequenceModel<Float>.load(from: fileURL(model))
         guard let series = loaded.series else {
             throw RecurrentError(.unsupported, "\(model): not a forecaster (it has no column scaling; train one with recurrent train --csv)")
         }
-        let history = try TimeSeriesCSV.rows(contentsOf: URL(fileURLWithPath: csv), columns: series.columns)
+        let history = try TimeSeriesCSV.rows(contentsOf: fileURL(csv), columns: series.columns)
         let forecast = try loaded.forecast(history: history.rows, horizon: horizon)
         if let output {
-            try TimeSeriesCSV.write(columns: series.columns, rows: forecast, to: URL(fileURLWithPath: output))
+            try TimeSeriesCSV.write(columns: series.columns, rows: forecast, to: fileURL(output))
         } else {
             print(try TimeSeriesCSV.text(columns: series.columns, rows: forecast), terminator: "")
         }

@@ -30,7 +30,7 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try SequenceModel<Float>.load(from: URL(fileURLWithPath: model))
+        let loaded = try SequenceModel<Float>.load(from: fileURL(model))
         if prime == "\n", let vocabulary = loaded.vocabulary, !vocabulary.contains("\n") {
             throw RecurrentError(.value, "the model's text had no line breaks, so the default --prime (a newline) is not in its "
                 + "vocabulary; give --prime with characters of its text")

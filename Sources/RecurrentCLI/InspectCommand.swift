@@ -24,7 +24,7 @@ struct InspectCommand: ParsableCommand {
     var head: String?
 
     func run() throws {
-        let url = URL(fileURLWithPath: file)
+        let url = fileURL(file)
         let header = try SafetensorsHeader.read(url)
         let names = header.entries.map(\.name)
         if let saved = Self.savedModel(header) {

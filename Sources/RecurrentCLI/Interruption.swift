@@ -47,6 +47,6 @@ private func onInterruptSignal(_ number: Int32) {
         raise(number)
         return
     }
-    let message: StaticString = "\ninterrupted: stopping after this step and saving (interrupt again to quit at once)\n"
+    let message: StaticString = "\ninterrupted: saving what was trained (interrupt again to quit at once)\n"
     message.withUTF8Buffer { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
 }

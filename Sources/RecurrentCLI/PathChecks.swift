@@ -1,6 +1,14 @@
 import Foundation
 import Recurrent
 
+/// The file URL of a path the user gave, made absolute here from the working directory when
+/// it is relative: Foundation refuses a relative file URL whose absolute path reaches 1024
+/// bytes ("The specified URL type isn't supported"), and an absolute one it takes.
+func fileURL(_ path: String) -> URL {
+    guard !path.hasPrefix("/") else { return URL(fileURLWithPath: path) }
+    return URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true).appendingPathComponent(path)
+}
+
 /// Throws unless every path names a readable file.
 func checkReadable(_ paths: String...) throws {
     for path in paths {
@@ -35,7 +43,7 @@ func checkWritable(_ outputs: [(what: String, path: String)], inputs: [(what: St
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             throw RecurrentError(.io, "\(path): is a directory; \(what) names a file")
         }
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let directory = fileURL(path).deletingLastPathComponent().path
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw RecurrentError(.io, "\(path): the directory \(directory) does not exist")
         }
@@ -43,7 +51,7 @@ func checkWritable(_ outputs: [(what: String, path: String)], inputs: [(what: St
             throw RecurrentError(.io, "\(path): the directory \(directory) is not writable")
         }
         // What an earlier write to this output left when its process was killed midway.
-        FileAccess.removeInterruptedWrites(of: URL(fileURLWithPath: path))
+        FileAccess.removeInterruptedWrites(of: fileURL(path))
     }
 }
 
@@ -52,7 +60,7 @@ func checkWritable(_ outputs: [(what: String, path: String)], inputs: [(what: St
 /// twice over for outputs written together, each name cut to 255 bytes), and NAME_MAX bytes a
 /// name (the file would fail to open after the work).
 func checkLength(_ what: String, _ path: String) throws {
-    let absolute = URL(fileURLWithPath: path).path
+    let absolute = fileURL(path).path
     let name = absolute.split(separator: "/").last?.utf8.count ?? 0
     let needed = absolute.utf8.count - name + min(Int(NAME_MAX), name + 2 * ".partial-.".utf8.count + 2 * 36)
     guard max(needed, absolute.utf8.count) < Int(PATH_MAX) else {
@@ -68,7 +76,7 @@ func checkLength(_ what: String, _ path: String) throws {
 /// Whether two paths name one file (relative paths and symbolic links resolved, a dangling
 /// link to the file it would create, as a write through it does).
 func sameFile(_ a: String, _ b: String) -> Bool {
-    func resolved(_ path: String) -> String { FileAccess.linkTarget(of: URL(fileURLWithPath: path).standardizedFileURL).path }
+    func resolved(_ path: String) -> String { FileAccess.linkTarget(of: fileURL(path).standardizedFileURL).path }
     return resolved(a) == resolved(b)
 }
 

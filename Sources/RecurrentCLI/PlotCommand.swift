@@ -29,9 +29,9 @@ struct PlotCommand: ParsableCommand {
         for path in curves { try checkReadable(path) }
         try checkWritable([("--output", output)], inputs: curves.map { (what: "curve", path: $0) })
         let runs = try curves.map { path in
-            let name = URL(fileURLWithPath: path).lastPathComponent.replacingOccurrences(of: ".loss.jsonl", with: "")
-            return (name: name, curve: try LossCurve.read(contentsOf: URL(fileURLWithPath: path)))
+            let name = fileURL(path).lastPathComponent.replacingOccurrences(of: ".loss.jsonl", with: "")
+            return (name: name, curve: try LossCurve.read(contentsOf: fileURL(path)))
         }
-        try LossCurve.writeSVG(runs: runs, title: title, to: URL(fileURLWithPath: output))
+        try LossCurve.writeSVG(runs: runs, title: title, to: fileURL(output))
     }
 }

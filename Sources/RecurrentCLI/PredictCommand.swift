@@ -58,22 +58,22 @@ struct PredictCommand: ParsableCommand {
         try checkReadable(model, input)
         try checkWritable([("--output", output)] + (stateOutput.map { [("--state-output", $0)] } ?? []),
                           inputs: [("--model", model), ("--input", input), ("--initial-state", initialState)])
-        let url = URL(fileURLWithPath: model)
+        let url = fileURL(model)
         let loaded = try SequenceModel<Float>.load(
             from: url, roles: .init(prefix: prefix, embedding: embedding, head: head), nonlinearity: nonlinearity,
             advice: (modules: "choose one with --prefix", roles: "name them with --embedding and --head, and give --prefix to leave the rest out"))
         if !loaded.passthrough.isEmpty {
-            FileHandle.standardError.write(Data(("note: running the model under '\(loaded.configuration.recurrentPrefix)'; left out: "
-                + Self.listing(loaded.passthrough.map(\.name)) + "\n").utf8))
+            StandardError.write("note: running the model under '\(loaded.configuration.recurrentPrefix)'; left out: "
+                + Self.listing(loaded.passthrough.map(\.name)) + "\n")
         }
         if softmax && loaded.configuration.headSize == nil {
             throw RecurrentError(.value, "--softmax needs a model with a head; this one outputs its recurrent states")
         }
         let layout: SequenceLayout = batchFirst ? .batchFirst : .sequenceFirst
-        let state = try initialState.map { try RecurrentState<Float>(contentsOf: URL(fileURLWithPath: $0)) }
+        let state = try initialState.map { try RecurrentState<Float>(contentsOf: fileURL($0)) }
         let sequenceLengths = try lengths.map(parseLengths)
         var (y, final): (Tensor<Float>, RecurrentState<Float>)
-        switch try NPY.readContents(URL(fileURLWithPath: input), as: Float.self) {
+        switch try NPY.readContents(fileURL(input), as: Float.self) {
         case .values(let x):
             guard loaded.configuration.vocabularySize == nil else {
                 throw RecurrentError(.value, "\(input): the model reads token ids (it has an embedding), the input holds floats")
@@ -89,8 +89,8 @@ struct PredictCommand: ParsableCommand {
         if softmax { y = Self.softmax(y) }
         // The outputs and the final states land together, or neither does.
         let result = y
-        var writes: [(destination: URL, write: (URL) throws -> Void)] = [(URL(fileURLWithPath: output), { try NPY.write(result, to: $0) })]
-        if let stateOutput { writes.append((URL(fileURLWithPath: stateOutput), { try final.write(to: $0) })) }
+        var writes: [(destination: URL, write: (URL) throws -> Void)] = [(fileURL(output), { try NPY.write(result, to: $0) })]
+        if let stateOutput { writes.append((fileURL(stateOutput), { try final.write(to: $0) })) }
         try FileAccess.writeTogether(writes)
     }
 

@@ -35,7 +35,7 @@ struct RecurrentCommand: ParsableCommand {
             // carry usage lines after the first.
             let message = error is RecurrentError ? escapingControlCharacters(self.message(for: error))
                 : oneLine(self.message(for: error))
-            FileHandle.standardError.write(Data("Error: \(message.isEmpty ? "\(error)" : message)\n".utf8))
+            StandardError.write("Error: \(message.isEmpty ? "\(error)" : message)\n")
             Foundation.exit(code.rawValue)
         }
         if reportLostOutput() { Foundation.exit(1) }
@@ -46,7 +46,7 @@ struct RecurrentCommand: ParsableCommand {
     @discardableResult
     static func reportLostOutput() -> Bool {
         guard let reason = StandardOutput.failure() else { return false }
-        FileHandle.standardError.write(Data("Error: standard output: cannot write (\(reason))\n".utf8))
+        StandardError.write("Error: standard output: cannot write (\(reason))\n")
         return true
     }
 

@@ -22,3 +22,11 @@ enum StandardOutput {
         return code == 0 ? nil : String(cString: strerror(code))
     }
 }
+
+/// Standard error, written without trapping: `FileHandle.write(_: Data)` traps when the write
+/// fails (a full disk, a closed descriptor), and then there is nowhere left to say so.
+enum StandardError {
+    static func write(_ text: String) {
+        _ = try? FileHandle.standardError.write(contentsOf: Data(text.utf8))
+    }
+}

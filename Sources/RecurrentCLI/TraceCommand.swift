@@ -38,7 +38,7 @@ struct TraceCommand: ParsableCommand {
     func run() throws {
         let courseModel: CourseModel, defaultInputs: String?, defaultRound: Bool
         if let path = model {
-            courseModel = try CourseModel(contentsOf: URL(fileURLWithPath: path))
+            courseModel = try CourseModel(contentsOf: fileURL(path))
             (defaultInputs, defaultRound) = (nil, false)
         } else {
             let chosen = try CoursePreset.named(preset ?? CoursePreset.homeworkLSTM.name)
@@ -49,7 +49,7 @@ struct TraceCommand: ParsableCommand {
         }
         let sequence = try parseInputSequence(inputText, inputSize: courseModel.parameters.inputSize)
         let trace = try Trace(model: courseModel, inputs: sequence, round: round ?? defaultRound)
-        let name = model.map { URL(fileURLWithPath: $0).lastPathComponent } ?? (preset ?? CoursePreset.homeworkLSTM.name)
+        let name = model.map { fileURL($0).lastPathComponent } ?? (preset ?? CoursePreset.homeworkLSTM.name)
         let text = trace.formatted(format, title: "\(name) on \(inputText)")
         print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
     }

@@ -66,7 +66,7 @@ struct TrainCommand: ParsableCommand {
             throw RecurrentError(.value, "--validate-every: no data is held out (\(data.summary))")
         }
         var trainer: Trainer<Float>
-        let checkpointURL = checkpoint.map { URL(fileURLWithPath: $0) }
+        let checkpointURL = checkpoint.map { fileURL($0) }
         let origin = architecture.origin(recipe: recipe)
         if let checkpointURL, let resumed = try Trainer<Float>.resume(
             from: checkpointURL, data: data, options: options, model: model.configuration, origin: origin) {
@@ -136,7 +136,7 @@ struct TrainCommand: ParsableCommand {
     /// replace `--model` (fine-tuning in place).
     var inputs: [(what: String, path: String?)] {
         let model = architecture.model.flatMap { model in output.map { sameFile($0, model) } == true ? nil : model }
-        let kept = checkpoint.map { URL(fileURLWithPath: $0).appendingPathComponent(Trainer<Float>.checkpointFileName).path }
+        let kept = checkpoint.map { fileURL($0).appendingPathComponent(Trainer<Float>.checkpointFileName).path }
         return [("--text", data.text), ("--csv", data.csv), ("--input", data.input), ("--target", data.target), ("--model", model),
                 ("--checkpoint's file", kept)]
     }
@@ -149,7 +149,7 @@ struct TrainCommand: ParsableCommand {
         if let last { summary += String(format: "; last batch loss %.4f", last.loss) }
         print(summary)
         var curve = trainer.curve
-        if !Interruption.requested, let heldOut = try trainer.evaluateHeldOut() {
+        if let heldOut = try trainer.evaluateHeldOut(stop: { Interruption.requested }) {
             print(describe(heldOut, data: data))
             print(String(format: "validation loss: %.4f", heldOut.mean))
             if !curve.isEmpty { curve[curve.count - 1].validationLoss = heldOut.mean }
@@ -159,14 +159,14 @@ struct TrainCommand: ParsableCommand {
 
     /// Writes the model, its loss curve (JSON lines) and the curve's picture beside it.
     func save(_ model: SequenceModel<Float>, curve: [TrainingRecord], to output: String) throws {
-        let url = URL(fileURLWithPath: output)
+        let url = fileURL(output)
         guard outputs.count > 1 else {
             try model.write(to: url)
             print("saved the model to \(url.path), a device or pipe: no loss curve written beside it")
             return
         }
-        let curveURL = URL(fileURLWithPath: Self.curvePath(output))
-        let pictureURL = URL(fileURLWithPath: Self.curvePath(output, picture: true))
+        let curveURL = fileURL(Self.curvePath(output))
+        let pictureURL = fileURL(Self.curvePath(output, picture: true))
         let title = "Training loss of \(describe(model))"
         // The three files land together, or none of them does (a full disk leaves the old ones).
         try FileAccess.writeTogether([
@@ -180,7 +180,7 @@ struct TrainCommand: ParsableCommand {
     /// The loss curve's path beside a model's: `m.safetensors` → `m.loss.jsonl` (or its
     /// picture, `m.loss.svg`).
     static func curvePath(_ output: String, picture: Bool = false) -> String {
-        URL(fileURLWithPath: output).deletingPathExtension().appendingPathExtension(picture ? "loss.svg" : "loss.jsonl").path
+        fileURL(output).deletingPathExtension().appendingPathExtension(picture ? "loss.svg" : "loss.jsonl").path
     }
 
     private func describe(_ model: SequenceModel<Float>) -> String {

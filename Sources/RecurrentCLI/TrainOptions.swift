@@ -104,24 +104,24 @@ struct TrainingDataOptions: ParsableArguments {
         case .task(let t):
             return try t.data(length: length)
         case .text:
-            var corpus = try TextCorpus(contentsOf: URL(fileURLWithPath: text!), sequenceLength: seqLen ?? 64,
+            var corpus = try TextCorpus(contentsOf: fileURL(text!), sequenceLength: seqLen ?? 64,
                                         validationFraction: validationSplit ?? 0.1)
             corpus.sampling = sampling ?? corpus.sampling
             return corpus
         case .csv:
-            return try TimeSeriesCSV(contentsOf: URL(fileURLWithPath: csv!), sequenceLength: seqLen ?? 32,
+            return try TimeSeriesCSV(contentsOf: fileURL(csv!), sequenceLength: seqLen ?? 32,
                                      validationFraction: validationSplit ?? 0.1,
                                      columns: columns.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) } })
         case .arrays:
             var classCount: Int? = nil
             if loss == "ce" {
-                let y = try ArrayDataset.targets(URL(fileURLWithPath: target!), classIndices: true)
+                let y = try ArrayDataset.targets(fileURL(target!), classIndices: true)
                 // The largest class index + 1, over the values that can be one; any other value
                 // (NaN, negative, fractional, huge) is then named by the dataset's own check.
                 let indices = y.scalars.filter { $0 >= 0 && $0 < 16_777_216 && $0 == $0.rounded() }
                 classCount = classes ?? ((indices.max().map { Int($0) } ?? 0) + 1)
             }
-            return try ArrayDataset(inputURL: URL(fileURLWithPath: input!), targetURL: URL(fileURLWithPath: target!),
+            return try ArrayDataset(inputURL: fileURL(input!), targetURL: fileURL(target!),
                                     batchFirst: batchFirst, validationFraction: validationSplit ?? 0,
                                     shuffle: shuffle, classes: classCount)
         }
@@ -197,12 +197,12 @@ struct ArchitectureOptions: ParsableArguments {
 
     func makeModel(for data: any TrainingData, recipe: BuiltInTask.Recipe?, seed: UInt64) throws -> SequenceModel<Float> {
         if let model {
-            let loaded = try SequenceModel<Float>.load(from: URL(fileURLWithPath: model), roles: .init(prefix: prefix),
+            let loaded = try SequenceModel<Float>.load(from: fileURL(model), roles: .init(prefix: prefix),
                                                        nonlinearity: nonlinearity)
             if !loaded.passthrough.isEmpty {
                 // Kept and written back unchanged, but not trained: say so.
-                FileHandle.standardError.write(Data(("note: training the model under '\(loaded.configuration.recurrentPrefix)' alone; "
-                    + "kept unchanged: \(PredictCommand.listing(loaded.passthrough.map(\.name)))\n").utf8))
+                StandardError.write("note: training the model under '\(loaded.configuration.recurrentPrefix)' alone; "
+                    + "kept unchanged: \(PredictCommand.listing(loaded.passthrough.map(\.name)))\n")
             }
             return loaded
         }

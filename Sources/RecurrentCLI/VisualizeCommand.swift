@@ -47,8 +47,8 @@ struct VisualizeCommand: ParsableCommand {
     func run() throws {
         try checkReadable(model, text)
         try checkWritable([("--output", output)], inputs: [("--model", model), ("--text", text)])
-        let loaded = try SequenceModel<Float>.load(from: URL(fileURLWithPath: model))
-        let content = try TextCorpus.readText(URL(fileURLWithPath: text))
+        let loaded = try SequenceModel<Float>.load(from: fileURL(model))
+        let content = try TextCorpus.readText(fileURL(text))
         let excerpt = String(String.UnicodeScalarView(content.unicodeScalars.prefix(length)))
         let rec = loaded.configuration.recurrent
         let activity = try TextActivity(model: loaded, text: excerpt, layer: layer ?? rec.layers - 1)
@@ -70,9 +70,9 @@ struct VisualizeCommand: ParsableCommand {
         }
         let notes = tracking.isEmpty ? ["No unit correlates with quotes, brackets, line position, words or upper case (|r| < 0.3)."]
             : tracking.map { "unit \($0.unit) follows \($0.feature.rawValue) (r = \(String(format: "%.2f", $0.correlation)))" }
-        let title = "\(URL(fileURLWithPath: model).lastPathComponent), layer \(activity.layer), \(name), reading "
-            + "\(URL(fileURLWithPath: text).lastPathComponent) (\(activity.characters.count) characters)"
+        let title = "\(fileURL(model).lastPathComponent), layer \(activity.layer), \(name), reading "
+            + "\(fileURL(text).lastPathComponent) (\(activity.characters.count) characters)"
         let page = ShadedText(characters: activity.characters, title: title).html(title: title, tracks: tracks, notes: notes)
-        try PictureFile.write(page, to: URL(fileURLWithPath: output))
+        try PictureFile.write(page, to: fileURL(output))
     }
 }

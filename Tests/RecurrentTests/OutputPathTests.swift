@@ -124,6 +124,9 @@ struct OutputPathTests {
         // bench flushes each row as it goes: a failed flush is remembered for the end.
         let bench = try CLI.run(["bench", "--config", "1,2,2,2,1", "--repeats", "1", "--threads", "1"], standardOutput: "/dev/full")
         #expect(bench.status == 1 && bench.stderr == "Error: standard output: cannot write (No space left on device)\n", "\(bench.stderr)")
+        // With standard error unwritable too, the failure is an exit status, not a trap.
+        let mute = try CLI.run(["inspect", "/nonexistent.safetensors"], standardOutput: "/dev/full", standardError: "/dev/full")
+        #expect(mute.status == 1 && !mute.signaled)
         let null = try CLI.run(["trace", "--preset", "homework-lstm"], standardOutput: "/dev/null")
         #expect(null.status == 0 && null.stderr.isEmpty)
     }
@@ -153,6 +156,28 @@ struct OutputPathTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
             == [".other.partial-1", "keep.txt", "m.loss.jsonl", "m.loss.svg", "m.safetensors"])
+    }
+
+    @Test("Two outputs that are one file through a link in a directory are refused, even before the file exists")
+    func sameFileThroughDirectoryLink() throws {
+        let dir = try CLI.temporaryDirectory()
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("d").path, withDestinationPath: ".")
+        let f = try TorchCase("lstm_stacked_bidirectional")
+        let result = try CLI.run(["predict", "--model", f.url("model.safetensors").path, "--input", f.url("input.npy").path,
+                                  "--output", "d/o", "--state-output", "o"], in: dir)
+        #expect(result.status == 1 && result.stderr == "Error: --output and --state-output name the same file, o\n", "\(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["d"])
+    }
+
+    @Test("Relative paths work from a working directory deeper than Foundation's 1024-byte relative URLs")
+    func deepWorkingDirectory() throws {
+        var deep = try CLI.temporaryDirectory()
+        for _ in 0..<5 { deep.appendPathComponent(String(repeating: "d", count: 250)) }
+        try FileManager.default.createDirectory(at: deep, withIntermediateDirectories: true)
+        let result = try CLI.run(["train", "--task", "parity", "--length", "4", "--hidden", "2", "--steps", "1", "--quiet",
+                                  "--output", "m.safetensors"], in: deep)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(FileManager.default.fileExists(atPath: deep.appendingPathComponent("m.safetensors").path))
     }
 
     @Test("A path holding a line break is shown escaped, and the message stays whole on its one line")

@@ -91,18 +91,31 @@ public enum FileAccess {
     }
 
     /// The file a write to `url` replaces: `url`, or where its symbolic links lead, even when
-    /// the last link dangles (the file it names is then created; the link stays). At most 40
-    /// links are followed, as the kernel does.
+    /// the last link dangles (the file it names is then created; the link stays), in its
+    /// directory's physical path (links and `..` in the directories resolved as the kernel
+    /// resolves them), so that two names of one file compare equal. At most 40 links are
+    /// followed, as the kernel does.
     public static func linkTarget(of url: URL) -> URL {
+        // A device or pipe is written in place through its name (`/dev/stdout` leads by way of
+        // /proc to `pipe:[...]`, no path at all).
+        if isSpecialFile(url.path) { return url }
         var current = url
         for _ in 0..<40 {
             var status = stat()
             guard lstat(current.path, &status) == 0, status.st_mode & mode_t(S_IFMT) == mode_t(S_IFLNK),
                   let target = try? FileManager.default.destinationOfSymbolicLink(atPath: current.path) else { break }
             current = target.hasPrefix("/") ? URL(fileURLWithPath: target)
-                : current.deletingLastPathComponent().appendingPathComponent(target)
+                : physicalDirectory(of: current).appendingPathComponent(target)
         }
-        return current.resolvingSymlinksInPath()
+        return physicalDirectory(of: current).appendingPathComponent(current.lastPathComponent)
+    }
+
+    /// The directory holding `url`, by `realpath` (as written when it does not exist).
+    private static func physicalDirectory(of url: URL) -> URL {
+        let directory = url.deletingLastPathComponent()
+        guard let resolved = realpath(directory.path, nil) else { return directory.standardizedFileURL }
+        defer { free(resolved) }
+        return URL(fileURLWithPath: String(cString: resolved), isDirectory: true)
     }
 
     /// Whether `path` exists and is neither a regular file nor a directory (following links).

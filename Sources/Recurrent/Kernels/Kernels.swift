@@ -132,7 +132,8 @@ public enum KernelSettings {
                 if let chosen = try InstructionSet.fromEnvironment() { isa = chosen }
             } catch {
                 // A library cannot exit: say so once, on standard error, and use the best.
-                FileHandle.standardError.write(Data("recurrent: \(error); using \(isa.rawValue)\n".utf8))
+                // The throwing write: the other traps when standard error cannot be written.
+                _ = try? FileHandle.standardError.write(contentsOf: Data("recurrent: \(error); using \(isa.rawValue)\n".utf8))
             }
             instructionSet.initialize(to: InstructionSet.allCases.firstIndex(of: isa) ?? 0)
         }

@@ -120,8 +120,8 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
     /// after every step, `checkpoint` every `checkpointEvery` steps and at the end, and, every
     /// `validateEvery` steps (before the last), measuring the held-out loss: stored in the step's
     /// record and passed to `validated`. Time spent measuring is not training time: it counts
-    /// neither in the records' seconds nor against the time limit. `stop` is asked after every
-    /// step: true ends the run there, as the time limit does (an interrupted run is saved whole).
+    /// neither in the records' seconds nor against the time limit. `stop` is asked before every
+    /// step (and between held-out batches): true ends the run there, as the time limit does.
     /// - Returns: whether training stopped before its last step (the time limit, or `stop`).
     @discardableResult
     @_specialize(where Scalar == Float)
@@ -139,6 +139,10 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
         var paused = 0.0
         func clock() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 - paused }
         while step < total {
+            if stop() {
+                stoppedEarly = true
+                break
+            }
             let before = clock()
             let record = try trainStep(clock: before)
             let now = clock()
@@ -156,13 +160,9 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
                 stoppedEarly = true
                 break
             }
-            if step < total, stop() {
-                stoppedEarly = true
-                break
-            }
             if let every = validateEvery, every > 0, step % every == 0, step < total {
                 let pauseStart = DispatchTime.now().uptimeNanoseconds
-                if let loss = try evaluateHeldOut() {
+                if let loss = try evaluateHeldOut(stop: stop) {
                     curve[curve.count - 1].validationLoss = loss.mean
                     validated(curve[curve.count - 1])
                 }
@@ -179,9 +179,15 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func evaluate(_ batches: [TrainingBatch<Scalar>]) throws -> LossValue {
+        try evaluate(batches, stop: { false }) ?? .zero
+    }
+
+    /// `evaluate(_:)`, asking `stop` before each batch: nil when it says to give up.
+    func evaluate(_ batches: [TrainingBatch<Scalar>], stop: () -> Bool) throws -> LossValue? {
         var total = LossValue.zero
         var state: CarriedState<Scalar>?
         for batch in batches {
+            if stop() { return nil }
             let start = batch.continuesPrevious && state?.batch == batch.batch ? state : nil
             let (loss, final) = try model.pass(batch, state: start, gradients: nil)
             state = final
@@ -190,11 +196,12 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
         return total
     }
 
-    /// The model's loss on the data's held-out batches, or nil when there are none.
+    /// The model's loss on the data's held-out batches; nil when there are none, or when
+    /// `stop`, asked before each batch, says to give up (an interrupted run).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func evaluateHeldOut() throws -> LossValue? {
+    public func evaluateHeldOut(stop: () -> Bool = { false }) throws -> LossValue? {
         let batches: [TrainingBatch<Scalar>] = data.heldOutBatches(batchSize: options.batchSize, seed: options.heldOutSeed)
-        return batches.isEmpty ? nil : try evaluate(batches)
+        return batches.isEmpty ? nil : try evaluate(batches, stop: stop)
     }
 }

@@ -22,10 +22,10 @@ enum CLI {
         #endif
     }
 
-    /// Runs `recurrent` with `arguments`; its standard output is captured, or goes to the file
-    /// `standardOutput` names (`stdout` is then empty).
+    /// Runs `recurrent` with `arguments`; its standard output and error are captured, or go to
+    /// the files `standardOutput` and `standardError` name (the capture is then empty).
     static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:],
-                    standardOutput: String? = nil) throws -> Result {
+                    standardOutput: String? = nil, standardError: String? = nil) throws -> Result {
         let process = Process()
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -41,7 +41,13 @@ enum CLI {
         } else {
             process.standardOutput = out
         }
-        process.standardError = err
+        if let standardError {
+            guard let handle = FileHandle(forWritingAtPath: standardError) else { throw CocoaError(.fileWriteUnknown) }
+            process.standardError = handle
+            try err.fileHandleForWriting.close()
+        } else {
+            process.standardError = err
+        }
         try process.run()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
