@@ -34,20 +34,15 @@ enum CLI {
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe()
-        if let standardOutput {
-            guard let handle = FileHandle(forWritingAtPath: standardOutput) else { throw CocoaError(.fileWriteUnknown) }
-            process.standardOutput = handle
-            try out.fileHandleForWriting.close()
-        } else {
-            process.standardOutput = out
+        // The pipe, or the named file (the pipe's writing end then closed, so reading it ends).
+        func connect(_ path: String?, _ pipe: Pipe) throws -> Any {
+            guard let path else { return pipe }
+            guard let handle = FileHandle(forWritingAtPath: path) else { throw CocoaError(.fileWriteUnknown) }
+            try pipe.fileHandleForWriting.close()
+            return handle
         }
-        if let standardError {
-            guard let handle = FileHandle(forWritingAtPath: standardError) else { throw CocoaError(.fileWriteUnknown) }
-            process.standardError = handle
-            try err.fileHandleForWriting.close()
-        } else {
-            process.standardError = err
-        }
+        process.standardOutput = try connect(standardOutput, out)
+        process.standardError = try connect(standardError, err)
         try process.run()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
