@@ -6,7 +6,15 @@ import Recurrent
 /// bytes ("The specified URL type isn't supported"), and an absolute one it takes.
 func fileURL(_ path: String) -> URL {
     guard !path.hasPrefix("/") else { return URL(fileURLWithPath: path) }
-    return URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true).appendingPathComponent(path)
+    return URL(fileURLWithPath: workingDirectory(), isDirectory: true).appendingPathComponent(path)
+}
+
+/// The working directory, however deep: `getcwd(nil, 0)` sizes its own buffer, where
+/// FileManager's gives "" past PATH_MAX (and a relative path then passed the length check).
+func workingDirectory() -> String {
+    guard let directory = getcwd(nil, 0) else { return FileManager.default.currentDirectoryPath }
+    defer { free(directory) }
+    return String(cString: directory)
 }
 
 /// Throws unless every path names a readable file.

@@ -180,6 +180,26 @@ struct OutputPathTests {
         #expect(FileManager.default.fileExists(atPath: deep.appendingPathComponent("m.safetensors").path))
     }
 
+    @Test("From a working directory deeper than PATH_MAX, a relative output is refused before training")
+    func workingDirectoryPastPathMax() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let recurrent = CLI.productsDirectory.appendingPathComponent("recurrent").path
+        let process = Process(), err = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")  // dash's cd gives up past PATH_MAX
+        // 17 directories of 250 bytes: past 4096 bytes, reached one `cd` at a time.
+        process.arguments = ["-c", "cd \"$1\" && for i in $(seq 17); do mkdir \"$2\" && cd \"$2\" || exit 9; done; "
+                             + "exec \"$0\" train --task parity --length 4 --hidden 2 --steps 1 --quiet --output m.safetensors",
+                             recurrent, dir.path, String(repeating: "d", count: 250)]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = err
+        try process.run()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1 && stderr.hasPrefix("Error: --output: the path is ") && stderr.contains("bytes long"),
+                "\(stderr)")
+    }
+
     @Test("A path holding a line break is shown escaped, and the message stays whole on its one line")
     func lineBreakInPath() throws {
         let result = try CLI.run(["inspect", "/nonexistent/no\nsuch.safetensors"])
