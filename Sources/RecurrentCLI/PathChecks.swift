@@ -68,14 +68,14 @@ func checkWritable(_ outputs: [(what: String, path: String)], inputs: [(what: St
 /// twice over for outputs written together, each name cut to 255 bytes), and NAME_MAX bytes a
 /// name (the file would fail to open after the work).
 func checkLength(_ what: String, _ path: String) throws {
-    let absolute = fileURL(path).path
-    let name = absolute.split(separator: "/").last?.utf8.count ?? 0
+    let absolute = fileURL(path).path, names = absolute.split(separator: "/")
+    let name = names.last?.utf8.count ?? 0
     let needed = absolute.utf8.count - name + min(Int(NAME_MAX), name + 2 * ".partial-.".utf8.count + 2 * 36)
     guard max(needed, absolute.utf8.count) < Int(PATH_MAX) else {
         throw RecurrentError(.io, "\(what): the path is \(absolute.utf8.count) bytes long (from the working directory), and the "
             + "temporary files written beside it \(needed): over the system's limit of \(Int(PATH_MAX) - 1)")
     }
-    if let name = absolute.split(separator: "/").first(where: { $0.utf8.count > Int(NAME_MAX) }) {
+    if let name = names.first(where: { $0.utf8.count > Int(NAME_MAX) }) {
         throw RecurrentError(.io, "\(what): the name \(name.prefix(24))... is \(name.utf8.count) bytes long, "
             + "over the system's limit of \(Int(NAME_MAX))")
     }

@@ -81,8 +81,10 @@ public enum FileAccess {
                     throw error
                 }
             }
-            for (temporary, destination) in staged where rename(temporary.path, destination.path) != 0 {
-                throw RecurrentError.io("\(destination.path): cannot write (\(String(cString: strerror(errno))))")
+            for (temporary, destination) in staged {
+                guard rename(temporary.path, destination.path) == 0 else {
+                    throw RecurrentError.io("\(destination.path): cannot write (\(String(cString: strerror(errno))))")
+                }
             }
         } catch {
             for (temporary, _) in staged { try? FileManager.default.removeItem(at: temporary) }
