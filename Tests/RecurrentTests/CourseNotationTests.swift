@@ -127,6 +127,13 @@ struct CourseNotationTests {
          .name, "unknown key 's0'"),
     ]
 
+    @Test("Every library cell the course does not write out (gru, peephole, cifg, ...) is refused by name, not a trap",
+          arguments: CellKind.allCases.filter { ![CellKind.lstm, .gated, .rnn].contains($0) })
+    func cellsOutsideTheCourseRefused(_ cell: CellKind) {
+        let error = recurrentError { try CourseModel(json: Data("{\"cell\": \"\(cell.rawValue)\"}".utf8), source: "m.json") }
+        #expect(error?.message == "m.json: unknown cell '\(cell.rawValue)' (expected lstm, gated or rnn)")
+    }
+
     @Test("Bad JSON models give one clear error naming the key (and the shapes)", arguments: 0..<errorCases.count)
     func jsonErrors(_ index: Int) {
         let (json, kind, message) = Self.errorCases[index]

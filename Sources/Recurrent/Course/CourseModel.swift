@@ -64,7 +64,9 @@ public struct CourseModel: Equatable, Sendable {
         guard let cellValue = object["cell"] else {
             throw RecurrentError.name("\(source): missing key 'cell' (lstm, gated or rnn)")
         }
-        guard case .string(let cellName) = cellValue, let cell = CellKind(rawValue: cellName), cell != .gru else {
+        // The course writes out three cells; the library's others (gru, peephole, cifg) have no keys here.
+        guard case .string(let cellName) = cellValue, let cell = CellKind(rawValue: cellName),
+              !CourseParameters<Double>.gates(for: cell).isEmpty else {
             let given = if case .string(let name) = cellValue { "'\(name)'" } else { cellValue.courseKindName }
             throw RecurrentError.name("\(source): unknown cell \(given) (expected lstm, gated or rnn)")
         }
