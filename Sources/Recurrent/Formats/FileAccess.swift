@@ -61,7 +61,8 @@ public enum FileAccess {
     /// Writes several files as one: each `write` writes its file under a temporary name beside
     /// it, and only when every one has succeeded are they all renamed into place, so that a
     /// failure (a full disk) leaves every destination as it was, not some new and some old. A
-    /// destination that is a device or a pipe is written in place, at its turn.
+    /// destination that is a device or a pipe is written in place, at its turn. A Ctrl-C during
+    /// the renames acts after the last (`TerminalSignals.deferred`).
     /// - Throws: the first writer's error, naming its destination; the temporaries are removed.
     public static func writeTogether(_ writes: [(destination: URL, write: (URL) throws -> Void)]) throws {
         var staged: [(temporary: URL, destination: URL)] = []
@@ -81,9 +82,12 @@ public enum FileAccess {
                     throw error
                 }
             }
-            for (temporary, destination) in staged {
-                guard rename(temporary.path, destination.path) == 0 else {
-                    throw RecurrentError.io("\(destination.path): cannot write (\(String(cString: strerror(errno))))")
+            // A signal now (a second Ctrl-C) acts after the last rename, not between two.
+            try TerminalSignals.deferred {
+                for (temporary, destination) in staged {
+                    guard rename(temporary.path, destination.path) == 0 else {
+                        throw RecurrentError.io("\(destination.path): cannot write (\(String(cString: strerror(errno))))")
+                    }
                 }
             }
         } catch {

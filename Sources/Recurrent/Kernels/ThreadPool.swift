@@ -167,9 +167,7 @@ final class KernelThreadPool: @unchecked Sendable {
         let scratch = scratches[index]
         let seen = recurrent_atomic_load(generation)
         // The worker keeps the pool alive: a pool, once it has workers, lives as long as the process.
-        let thread = Thread { self.workerLoop(index, scratch, seen) }
-        thread.name = "recurrent-kernel-\(index)"
-        thread.start()
+        Thread { self.workerLoop(index, scratch, seen) }.start()
     }
 
     /// Joins the open job if it still is, runs chunks, leaves. Not inlined, so every reference
@@ -186,6 +184,10 @@ final class KernelThreadPool: @unchecked Sendable {
     }
 
     private func workerLoop(_ index: Int, _ scratch: KernelScratch, _ initial: CLong) -> Never {
+        // Ctrl-C and its kind go to the threads that run the program, never to a worker.
+        TerminalSignals.blockOnThisThread()
+        // The name `top -H` and `perf` show (set from the thread itself; the system takes at most 15 bytes).
+        Thread.current.name = "recurrent-k\(index)"
         var seen = initial
         while true {
             var spins = 0
