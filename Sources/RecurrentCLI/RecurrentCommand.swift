@@ -25,10 +25,16 @@ struct RecurrentCommand: ParsableCommand {
             try command.run()
         } catch {
             let code = exitCode(for: error)
-            // Success (--help, --version), or an interrupted run that was saved: no error line.
-            if code == .success || error is ExitCode {
-                reportLostOutput()
-                exit(withError: error)
+            // --help and --version: printed here, so that a failed write is an error, not exit 0.
+            if code == .success, !(error is ExitCode) {
+                let text = fullMessage(for: error)
+                if !text.isEmpty { print(text) }
+                Foundation.exit(reportLostOutput() ? 1 : 0)
+            }
+            // An interrupted run that was saved: its status (128 + the signal), no error line,
+            // unless its output was lost on the way, which is the worse news.
+            if let code = error as? ExitCode {
+                Foundation.exit(reportLostOutput() ? 1 : code.rawValue)
             }
             // Our messages are one line by construction; a line break can only come from a
             // value the user gave (a path), so it is shown escaped. The parser's messages

@@ -129,6 +129,14 @@ struct OutputPathTests {
         #expect(mute.status == 1 && !mute.signaled)
         let null = try CLI.run(["trace", "--preset", "homework-lstm"], standardOutput: "/dev/null")
         #expect(null.status == 0 && null.stderr.isEmpty)
+        // --help and --version too: exit 0 only when the text was written.
+        for request in [["--help"], ["train", "--help"], ["--version"]] {
+            let lost = try CLI.run(request, standardOutput: "/dev/full")
+            #expect(lost.status == 1 && lost.stderr == "Error: standard output: cannot write (No space left on device)\n",
+                    "\(request): \(lost.stderr)")
+            let shown = try CLI.run(request)
+            #expect(shown.status == 0 && shown.stdout.contains(request == ["--version"] ? "0.1.0" : "USAGE: recurrent"), "\(shown.stdout)")
+        }
     }
 
     @Test("A long file name that the system takes is written (its temporary name fits too); one it cannot take is refused first")
