@@ -256,7 +256,7 @@ struct OptimizationOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Weight decay (L2 for SGD and Adam, decoupled for AdamW; default 0, AdamW 0.01).")
     var weightDecay: Double?
 
-    @Option(parsing: .unconditional, help: "Clip the gradients' global norm to this (default: the task's; 5 for text; none otherwise).")
+    @Option(parsing: .unconditional, help: "Clip the gradients' global norm to this (default: the task's; 5 for text; none otherwise); inf turns a task's clipping off.")
     var clip: Double?
 
     @Option(help: "Learning-rate schedule: constant (default), step (--step-size, --gamma) or cosine (to --min-lr).")
@@ -341,7 +341,8 @@ struct OptimizationOptions: ParsableArguments {
 func checkSinglePrecision(_ option: String, _ value: Double?) throws {
     guard let value, value.isFinite else { return }
     if value.magnitude > Double(Float.greatestFiniteMagnitude) {
-        throw ValidationError("\(option) \(value) is beyond single precision's range (±3.4e38), the weights' precision")
+        let off = option == "--clip" ? " (--clip inf turns clipping off)" : ""
+        throw ValidationError("\(option) \(value) is beyond single precision's range (±3.4e38), the weights' precision\(off)")
     }
     if value != 0, Float(value) == 0 {
         throw ValidationError("\(option) \(value) is 0 in single precision, the weights' precision (the smallest is 1.4e-45)")

@@ -49,7 +49,14 @@ struct PictureTests {
         #expect(runs.contains("LSTM or GRU"))
         try "\n".write(to: dir.appendingPathComponent("empty.loss.jsonl"), atomically: true, encoding: .utf8)
         try "{\"step\": 1}\n".write(to: dir.appendingPathComponent("bad.loss.jsonl"), atomically: true, encoding: .utf8)
-        for (file, message) in [("empty.loss.jsonl", "no training records"), ("bad.loss.jsonl", "line 1: not a training record")] {
+        // Values training never writes: a negative time or gradient norm.
+        let record = #"{"step": 1, "loss": 0.5, "lr": 0.01, "seconds": 0.1}"#
+        try (record + "\n" + #"{"step": 2, "loss": 0.5, "lr": 0.01, "seconds": -3}"#).write(
+            to: dir.appendingPathComponent("back.loss.jsonl"), atomically: true, encoding: .utf8)
+        try #"{"step": 1, "loss": 0.5, "lr": 0.01, "seconds": 0.1, "grad_norm": -1}"#.write(
+            to: dir.appendingPathComponent("norm.loss.jsonl"), atomically: true, encoding: .utf8)
+        for (file, message) in [("empty.loss.jsonl", "no training records"), ("bad.loss.jsonl", "line 1: not a training record"),
+                                ("back.loss.jsonl", "line 2: not a training record"), ("norm.loss.jsonl", "line 1: not a training record")] {
             let bad = try CLI.run(["plot", file, "--output", "x.svg"], in: dir)
             #expect(bad.status == 1 && bad.stderr.contains(message) && bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
         }

@@ -54,6 +54,27 @@ struct SavedModelChoiceTests {
         }
     }
 
+    @Test("A text model's vocabulary must be one distinct character per embedding row", arguments: [
+        (#"["a","bc","d"]"#, #"m.safetensors: the vocabulary in the metadata holds "bc", not one character"#),
+        (#"["a","a","d"]"#, "m.safetensors: the vocabulary in the metadata holds a character twice"),
+        (#"["a","b"]"#, "m.safetensors: the vocabulary in the metadata has 2 characters; the embedding has 3 rows"),
+        (#"{"a":1}"#, "m.safetensors: the vocabulary in the metadata is not a JSON list of characters"),
+    ])
+    func vocabularyChecked(_ json: String, _ message: String) throws {
+        try withTemporaryDirectory { directory in
+            let recurrent = RecurrentConfiguration(cell: .gru, inputSize: 2, hiddenSize: 2)
+            var model = try SequenceModel<Float>(.init(recurrent: recurrent, vocabularySize: 3, headSize: 3))
+            model.vocabulary = ["a", "b", "d"]
+            let url = directory.appendingPathComponent("m.safetensors")
+            try model.write(to: url)
+            #expect(try SequenceModel<Float>.load(from: url).vocabulary == ["a", "b", "d"])
+            var file = try SafetensorsFile<Float>.read(url)
+            file.metadata[TorchStateDict.MetadataKey.vocabulary] = json
+            try file.write(to: url)
+            #expect(recurrentError { try SequenceModel<Float>.load(from: url) }?.message == message)
+        }
+    }
+
     @Test("A nonlinearity for a cell that has none is refused")
     func nonlinearityForLSTMRefused() throws {
         try withTemporaryDirectory { directory in

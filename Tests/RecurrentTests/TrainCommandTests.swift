@@ -53,6 +53,11 @@ struct TrainCommandTests {
         #expect(Set(sample).isSubset(of: Set("to be or not to be, that is the question. ")))
         let bad = try CLI.run(["generate", "--model", model.path, "--prime", "xyz"])
         #expect(bad.status == 1 && bad.stderr.contains("is not in the model's vocabulary"))
+        // An invisible character (a byte-order mark pasted with the prime) is named by its code.
+        let characters = Set("to be or not to be, that is the question. ".unicodeScalars).count
+        let bom = try CLI.run(["generate", "--model", model.path, "--prime", "to\u{FEFF}"])
+        #expect(bom.status == 1 && bom.stderr == "Error: the prime's character \"\u{FEFF}\" (U+FEFF) at position 2 "
+            + "is not in the model's vocabulary (\(characters) characters)\n", "\(bom.stderr)")
         let noPrime = try CLI.run(["generate", "--model", model.path, "--length", "5"])
         #expect(noPrime.status == 1 && noPrime.stderr == "Error: the model's text had no line breaks, so the default --prime (a newline) "
             + "is not in its vocabulary; give --prime with characters of its text\n")
@@ -159,27 +164,51 @@ struct TrainCommandTests {
     @Test("An interrupt the parent ignores (nohup, trap '' INT) stays ignored; SIGTERM still stops and saves, exit 143")
     func ignoredInterruptStaysIgnored() throws {
         let dir = try CLI.temporaryDirectory()
-        let model = dir.appendingPathComponent("m.safetensors"), checkpoint = dir.appendingPathComponent("ck")
-        let recurrent = CLI.productsDirectory.appendingPathComponent("recurrent").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "trap '' INT; exec \"$0\" train --task parity --steps 100000 --checkpoint \"$1\" --checkpoint-every 1 "
-                             + "--quiet --output \"$2\"", recurrent, checkpoint.path, model.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let saved = checkpoint.appendingPathComponent("checkpoint.safetensors")
-        for _ in 0..<600 where !FileManager.default.fileExists(atPath: saved.path) { Thread.sleep(forTimeInterval: 0.05) }
+        let model = dir.appendingPathComponent("m.safetensors")
+        let process = try startTraining(shell: "trap '' INT; exec \"$0\" train --quiet --output m.safetensors", in: dir)
         kill(process.processIdentifier, SIGINT)
         Thread.sleep(forTimeInterval: 0.5)
         #expect(process.isRunning, "SIGINT stopped a run whose parent ignores it")
         kill(process.processIdentifier, SIGTERM)
+        waitAtMostAMinute(process)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 143)
+        #expect(FileManager.default.fileExists(atPath: model.path))
+    }
+
+    @Test("An interrupted run whose standard output was lost (a full disk) exits 1 and says so, not 130")
+    func interruptedRunWithLostOutput() throws {
+        let dir = try CLI.temporaryDirectory()
+        let process = try startTraining(shell: "exec \"$0\" train --output m.safetensors > /dev/full 2> err.txt", in: dir)
+        kill(process.processIdentifier, SIGINT)
+        waitAtMostAMinute(process)
+        let stderr = try String(contentsOf: dir.appendingPathComponent("err.txt"), encoding: .utf8)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 1, "\(stderr)")
+        #expect(stderr.hasSuffix("Error: standard output: cannot write (No space left on device)\n"), "\(stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("m.safetensors").path))
+    }
+
+    /// Starts `sh -c SCRIPT` in `dir` (`$0` is the built `recurrent`; `ARGS` train parity with a checkpoint in `ck`
+    /// every step for 100000 steps) and returns once its first checkpoint is there: training is under way.
+    func startTraining(shell script: String, in dir: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.currentDirectoryURL = dir
+        process.arguments = ["-c", script + " --task parity --steps 100000 --checkpoint ck --checkpoint-every 1",
+                             CLI.productsDirectory.appendingPathComponent("recurrent").path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let saved = dir.appendingPathComponent("ck/checkpoint.safetensors")
+        for _ in 0..<600 where !FileManager.default.fileExists(atPath: saved.path) { Thread.sleep(forTimeInterval: 0.05) }
+        return process
+    }
+
+    /// Waits for the process; one still running after a minute is killed (and fails its test), never a hung suite.
+    func waitAtMostAMinute(_ process: Process) {
         let pid = process.processIdentifier, watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
         DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: watchdog)
         defer { watchdog.cancel() }
         process.waitUntilExit()
-        #expect(process.terminationReason == .exit && process.terminationStatus == 143)
-        #expect(FileManager.default.fileExists(atPath: model.path))
     }
 
     @Test("Bad options and data: one-line errors naming the problem", arguments: [
@@ -231,6 +260,7 @@ struct TrainCommandTests {
         (["train", "--forget-bias", "1e39"], "--forget-bias 1e+39 is beyond single precision's range (±3.4e38), the weights' precision"),
         (["train", "--lr", "1e-46"], "--lr 1e-46 is 0 in single precision, the weights' precision (the smallest is 1.4e-45)"),
         (["train", "--schedule", "cosine", "--min-lr", "1e308"], "--min-lr 1e+308 is beyond single precision's range"),
+        (["train", "--clip", "1e39"], "--clip 1e+39 is beyond single precision's range (±3.4e38), the weights' precision (--clip inf turns clipping off)"),
         (["experiment", "adding", "--cells", "gru", "gru"], "--cells names gru twice"),
         (["train", "--steps", "5", "--epochs", "1"], "give --steps or --epochs, not both"),
         (["train", "--text", "t.txt", "--bidirectional"],

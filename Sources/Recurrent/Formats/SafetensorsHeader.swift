@@ -88,13 +88,14 @@ public struct SafetensorsHeader: Sendable, Equatable {
             throw fail("file is \(bytes.count) bytes, too short for the 8-byte header length")
         }
         let length = bytes.littleEndian(at: 0, as: UInt64.self)
+        // Past the end first: that is what any other kind of file (text, an .npy) shows.
+        guard length <= UInt64(bytes.count - 8) else {
+            throw fail("header length \(length) runs past the end of the file (\(bytes.count) bytes): not a safetensors file, or a cut-off one")
+        }
         guard length <= UInt64(maxHeaderLength) else {
             throw fail("header length \(length) is over the \(maxHeaderLength)-byte limit")
         }
         let dataStart = 8 + Int(length)
-        guard dataStart <= bytes.count else {
-            throw fail("header length \(length) runs past the end of the file (\(bytes.count) bytes)")
-        }
         let headerBytes = UnsafeRawBufferPointer(rebasing: bytes[8..<dataStart])
         guard String(validating: headerBytes, as: UTF8.self) != nil else {
             throw fail("header is not valid UTF-8")

@@ -18,15 +18,16 @@ public enum LossCurve {
     }
 
     /// Reads a curve written by `recurrent train` (`jsonLines`).
-    /// - Throws: `RecurrentError` naming the file and line of a malformed record, a file with no
+    /// Keys other than a record's own are not read (a line may carry more).
+    /// - Throws: `RecurrentError` naming the file and line of a malformed record (a missing key,
+    ///   a step below 1, a negative time or norm, a value that is not finite), a file with no
     ///   records, or steps that do not increase.
     public static func read(contentsOf url: URL) throws -> [TrainingRecord] {
         let data = try FileAccess.readMapped(url)
         let lines = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
         var curve: [TrainingRecord] = []
         for (index, line) in lines.enumerated() where !line.allSatisfy(\.isWhitespace) {
-            guard let record = try? JSONDecoder().decode(TrainingRecord.self, from: Data(line.utf8)),
-                  record.loss.isFinite, record.seconds.isFinite, record.step >= 1
+            guard let record = try? JSONDecoder().decode(TrainingRecord.self, from: Data(line.utf8)), record.isWellFormed
             else { throw RecurrentError.format("\(url.path) line \(index + 1): not a training record (step, loss, lr, seconds)") }
             if let last = curve.last, record.step <= last.step {
                 throw RecurrentError.format("\(url.path) line \(index + 1): step \(record.step) does not follow step \(last.step)")

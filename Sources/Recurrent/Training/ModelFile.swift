@@ -57,10 +57,7 @@ extension SequenceModel {
         }
         model.passthrough = passthrough
         if let json = file.metadata[TorchStateDict.MetadataKey.vocabulary] {
-            model.vocabulary = try? JSONDecoder().decode([String].self, from: Data(json.utf8))
-            if model.vocabulary?.count != configuration.vocabularySize {
-                throw RecurrentError.format("\(source): the vocabulary in the metadata does not match the embedding")
-            }
+            model.vocabulary = try vocabulary(json, size: configuration.vocabularySize, source: source)
         }
         if let json = file.metadata[TorchStateDict.MetadataKey.series] {
             let series: SeriesScaling
@@ -75,6 +72,25 @@ extension SequenceModel {
             model.series = series
         }
         return model
+    }
+
+    /// The vocabulary in a file's metadata: a JSON list of `size` distinct characters (one
+    /// Unicode scalar each, as `TextCorpus` makes it), or an error naming what is wrong.
+    static func vocabulary(_ json: String, size: Int?, source: String) throws -> [String] {
+        guard let vocabulary = try? JSONDecoder().decode([String].self, from: Data(json.utf8)) else {
+            throw RecurrentError.format("\(source): the vocabulary in the metadata is not a JSON list of characters")
+        }
+        guard vocabulary.count == size else {
+            throw RecurrentError.format("\(source): the vocabulary in the metadata has \(vocabulary.count) characters; "
+                + "the embedding has \(size.map { "\($0)" } ?? "no") rows")
+        }
+        if let entry = vocabulary.first(where: { $0.unicodeScalars.count != 1 }) {
+            throw RecurrentError.format("\(source): the vocabulary in the metadata holds \(String(reflecting: entry)), not one character")
+        }
+        if Set(vocabulary).count != vocabulary.count {
+            throw RecurrentError.format("\(source): the vocabulary in the metadata holds a character twice")
+        }
+        return vocabulary
     }
 
     /// The configuration of a file: from its metadata when this library wrote it, else from the

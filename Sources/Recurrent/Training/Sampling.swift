@@ -66,9 +66,11 @@ extension SequenceModel {
         guard count >= 0 else { throw RecurrentError.value("the number of characters to generate, \(count), is negative") }
         try MemoryBudget.require(MemoryBudget.product([count, 8]), for: "generating \(count) characters")
         let ids = Dictionary(vocabulary.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { a, _ in a })
-        let tokens = try prime.unicodeScalars.map { scalar -> Int32 in
+        let tokens = try prime.unicodeScalars.enumerated().map { position, scalar -> Int32 in
             guard let id = ids[String(scalar)] else {
-                throw RecurrentError.value("the prime's character \(String(reflecting: String(scalar))) is not in the model's vocabulary")
+                // The code too: the character may be invisible (a byte-order mark, a space of another width).
+                throw RecurrentError.value("the prime's character \(String(reflecting: String(scalar))) (\(String(format: "U+%04X", scalar.value))) "
+                    + "at position \(position) is not in the model's vocabulary (\(vocabulary.count) characters)")
             }
             return id
         }

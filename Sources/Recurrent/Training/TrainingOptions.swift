@@ -71,6 +71,13 @@ public struct TrainingRecord: Equatable, Sendable, Codable {
     /// The mean held-out loss after this step, when it was measured (`validateEvery`).
     public var validationLoss: Double?
 
+    /// Whether the values are ones training writes: step from 1, finite values, time and
+    /// norm not negative.
+    var isWellFormed: Bool {
+        step >= 1 && loss.isFinite && learningRate.isFinite && seconds.isFinite && seconds >= 0
+            && (gradientNorm.map { $0.isFinite && $0 >= 0 } ?? true) && (validationLoss?.isFinite ?? true)
+    }
+
     enum CodingKeys: String, CodingKey {
         case step, loss, seconds
         case learningRate = "lr"
