@@ -179,8 +179,8 @@ struct CheckpointSafetyTests {
         #expect(throws: RecurrentError.self) { try Trainer(model: model, data: try ParityTask(length: 20), options: options) }
         let cfg = model.configuration
         // 20 steps of (1 input + 3·3 outputs + (4 + 3)·16 tape and its row-block padding, at most 143, + 3·16 states)
-        // and 4 copies of 1267 parameters, 4 bytes each.
-        #expect(cfg.trainingBytes(batch: 32, steps: 20, scalarSize: 4) == 4 * (4 * 1267 + 32 * 20 * (1 + 9 + 7 * 16 + 143 + 3 * 16)))
+        // and 8 copies of 1267 parameters, 4 bytes each.
+        #expect(cfg.trainingBytes(batch: 32, steps: 20, scalarSize: 4) == 4 * (8 * 1267 + 32 * 20 * (1 + 9 + 7 * 16 + 143 + 3 * 16)))
         #expect(cfg.trainingBytes(batch: Int.max / 2, steps: 20, scalarSize: 4) == nil)
     }
 

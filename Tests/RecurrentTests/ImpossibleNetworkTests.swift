@@ -108,6 +108,19 @@ struct ImpossibleNetworkTests {
         #expect(MemoryBudget.sum([Int.max, 1]) == nil)
     }
 
+    @Test("A batch of no steps but 4e12 sequences is refused before its states are allocated (in either layout)")
+    func emptyHugeBatchRefused() throws {
+        let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 3, hiddenSize: 8), headSize: 2), seed: 1)
+        let have = MemoryBudget.processLimitBytes == nil ? "this machine has" : "this process may use"
+        for (shape, layout) in [([0, 4_294_967_296_000, 3], SequenceLayout.sequenceFirst), ([4_294_967_296_000, 0, 3], .batchFirst)] {
+            let error = recurrentError { try model(Tensor(shape: shape, scalars: []), layout: layout) }
+            #expect(error?.message.hasPrefix("LSTM(3, 8) → Linear(8, 2) on 4294967296000 sequences of 0 steps would need 3.4 PB "
+                + "of memory; \(have) ") == true, "\(error?.message ?? "")")
+        }
+        // What fits runs: no steps, an empty output.
+        #expect(try model(Tensor(shape: [0, 4, 3], scalars: [])).output.shape == [0, 4, 2])
+    }
+
     @Test("No tensor is dropped silently: the network loader refuses what it would leave out; predict runs the whole model, or the chosen module with a notice")
     func nothingIsDroppedSilently() throws {
         let dir = try CLI.temporaryDirectory()

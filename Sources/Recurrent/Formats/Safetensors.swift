@@ -52,6 +52,10 @@ public struct SafetensorsFile<Scalar: RecurrentScalar>: Sendable {
     ) throws -> SafetensorsFile {
         try data.withUnsafeBytes { bytes in
             let header = try SafetensorsHeader.parse(bytes, name: name)
+            // Shapes are validated against the data: the counts cannot overflow.
+            let elements = header.entries.filter { isIncluded($0.name) }.reduce(0) { $0 + $1.shape.reduce(1, *) }
+            try MemoryBudget.require(MemoryBudget.product([elements, MemoryLayout<Scalar>.size]),
+                                     for: "reading the \(elements) values of \(name)")
             var file = SafetensorsFile(metadata: header.metadata)
             file.tensors.reserveCapacity(header.entries.count)
             for entry in header.entries where isIncluded(entry.name) {

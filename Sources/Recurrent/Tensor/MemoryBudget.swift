@@ -48,14 +48,27 @@ public enum MemoryBudget {
         return total
     }
 
+    /// The bytes of address space this process holds now (its code, libraries, thread stacks
+    /// and heap: what a `ulimit -v` counts), or 0 where the system does not say.
+    static var addressSpaceInUse: Int {
+        #if os(Linux)
+        // /proc/self/statm: the first field is the total program size in pages.
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+              let pages = text.split(separator: " ").first.flatMap({ Int($0) }) else { return 0 }
+        return pages &* Int(sysconf(Int32(_SC_PAGESIZE)))
+        #else
+        return 0
+        #endif
+    }
+
     /// Throws unless `bytes` (nil: too many to count) fits in the machine's memory, and under
-    /// the process's limit when one is set.
+    /// the process's limit when one is set, less what the process already holds.
     /// - Parameter what: what needs it, for the message ("the parameters of LSTM(…)").
     public static func require(_ bytes: Int?, for what: String) throws {
-        let limit = processLimitBytes, have = limit ?? physicalBytes
+        let limit = processLimitBytes.map { max(0, $0 - addressSpaceInUse) }, have = limit ?? physicalBytes
         guard let bytes, bytes <= have else {
             throw RecurrentError.value("\(what) would need \(bytes.map(describe) ?? "more than \(describe(Int.max))") "
-                + "of memory; " + (limit == nil ? "this machine has \(describe(have))" : "this process may use \(describe(have)) (its ulimit)"))
+                + "of memory; " + (limit == nil ? "this machine has \(describe(have))" : "this process may use \(describe(have)) more (its ulimit)"))
         }
     }
 

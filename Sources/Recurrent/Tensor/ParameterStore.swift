@@ -32,6 +32,10 @@ public struct ParameterStore<Scalar: RecurrentScalar>: Equatable, Sendable {
         storage = Array(repeating: 0, count: other.storage.count)
     }
 
+    /// Makes room for `count` elements at once, so that appending a large model's tensors one
+    /// by one does not copy its storage into buffers twice its size on the way.
+    public mutating func reserveCapacity(_ count: Int) { storage.reserveCapacity(count) }
+
     /// The names of the tensors, in order.
     public var names: [String] { entries.map(\.name) }
 

@@ -117,6 +117,10 @@ public struct Tensor<Scalar: RecurrentScalar>: Equatable, Sendable {
     @_specialize(where Scalar == Double)
     public func swappingFirstTwoAxes() -> Tensor {
         precondition(rank >= 2, "swappingFirstTwoAxes needs rank >= 2")
+        var newShape = shape
+        newShape.swapAt(0, 1)
+        // No elements, nothing to move (and a (4e12, 0, 3) tensor must not loop 4e12 times).
+        if scalars.isEmpty { return Tensor(uncheckedShape: newShape, scalars: []) }
         let a = shape[0], b = shape[1]
         let inner = shape.dropFirst(2).reduce(1, *)
         var out = [Scalar](repeating: 0, count: scalars.count)
@@ -130,8 +134,6 @@ public struct Tensor<Scalar: RecurrentScalar>: Equatable, Sendable {
                 }
             }
         }
-        var newShape = shape
-        newShape.swapAt(0, 1)
         return Tensor(uncheckedShape: newShape, scalars: out)
     }
 

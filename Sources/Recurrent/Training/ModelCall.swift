@@ -91,8 +91,10 @@ extension SequenceModel {
     /// `y, state = model(x)` for vector inputs: x `(T, B, X)`, `(B, T, X)` with `.batchFirst`,
     /// or `(T, X)` for one sequence; y in the same layout with O values per step (the head's
     /// outputs, or the stack's D·Hout without a head). Lengths and the initial state as
-    /// `RecurrentNetwork` takes them.
-    /// - Throws: `RecurrentError` for a wrong shape, a non-finite value, a model that reads tokens.
+    /// `RecurrentNetwork` takes them; past a sequence's length the stack's output is zero, so a
+    /// head gives its bias there (PyTorch's `head(pad_packed_sequence(rnn(packed))[0])`).
+    /// - Throws: `RecurrentError` for a wrong shape, a non-finite value, a model that reads
+    ///   tokens, or a batch too large for the memory (`inferenceBytes`).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func callAsFunction(
@@ -135,6 +137,10 @@ extension SequenceModel {
                 throw RecurrentError.value("lengths[\(bad)] = \(lengths[bad]) is outside 0...\(batch.steps)")
             }
         }
+        let (B, T, size) = (batch.batch, batch.steps, MemoryLayout<Scalar>.size)
+        try MemoryBudget.require(recordTape ? configuration.trainingBytes(batch: B, steps: T, scalarSize: size)
+                                            : configuration.inferenceBytes(batch: B, steps: T, scalarSize: size),
+                                 for: "\(configuration.summary) on \(B) sequences of \(T) steps")
         let (h, c) = try cfg.flatState(initialState, batch: batch.batch, isBatched: batch.isBatched)
         let state = h.isEmpty ? nil : CarriedState(batch: batch.batch, h: h, c: c.isEmpty ? nil : c)
         return try forward(batch.inputs, steps: batch.steps, batch: batch.batch, lengths: lengths, state: state,

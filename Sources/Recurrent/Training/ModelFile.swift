@@ -37,8 +37,12 @@ extension SequenceModel {
     ) throws -> SequenceModel {
         let configuration = try Self.configuration(of: file, choice: choice, nonlinearity: nonlinearity, source: source,
                                                    advice: advice)
+        // The parameters' store, the model's ordered copy, the kernels' packed copy, with room to spare.
+        try MemoryBudget.require(configuration.parameterCount.flatMap { MemoryBudget.product([$0, 4, MemoryLayout<Scalar>.size]) },
+                                 for: "loading \(configuration.summary) from \(source)")
         let own = Set(configuration.parameterShapes.map(\.name))
         var store = ParameterStore<Scalar>()
+        store.reserveCapacity(configuration.parameterCount ?? 0)
         var passthrough: [(name: String, tensor: Tensor<Scalar>)] = []
         for (name, tensor) in file.tensors {
             if own.contains(name) {

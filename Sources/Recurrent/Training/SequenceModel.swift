@@ -100,9 +100,13 @@ public struct SequenceModelConfiguration: Equatable, Sendable, Codable {
             throw RecurrentError.value("vocabulary size must be in 1...\(limit), got \(v)")
         }
         if let o = headSize, o <= 0 || o > limit { throw RecurrentError.value("head size must be in 1...\(limit), got \(o)") }
+        try MemoryBudget.require(parameterCount.flatMap { MemoryBudget.product([$0, 4]) }, for: "the parameters of this model")
+    }
+
+    /// The number of parameters, or nil when it is too large to count (`validate` refuses it).
+    public var parameterCount: Int? {
         let sizes = parameterShapes.map { MemoryBudget.product($0.shape) }
-        let count = sizes.contains { $0 == nil } ? nil : MemoryBudget.sum(sizes.compactMap { $0 })
-        try MemoryBudget.require(count.flatMap { MemoryBudget.product([$0, 4]) }, for: "the parameters of this model")
+        return sizes.contains { $0 == nil } ? nil : MemoryBudget.sum(sizes.compactMap { $0 })
     }
 }
 
@@ -156,6 +160,7 @@ public struct SequenceModel<Scalar: RecurrentScalar>: Sendable {
     public init(_ configuration: SequenceModelConfiguration) throws {
         try configuration.validate()
         var store = ParameterStore<Scalar>()
+        store.reserveCapacity(configuration.parameterCount ?? 0)  // validated: counted
         for (name, shape) in configuration.parameterShapes { try store.append(name, shape: shape) }
         try self.init(configuration, parameters: store)
     }
@@ -166,6 +171,7 @@ public struct SequenceModel<Scalar: RecurrentScalar>: Sendable {
     public init(_ configuration: SequenceModelConfiguration, parameters: ParameterStore<Scalar>) throws {
         try configuration.validate()
         var ordered = ParameterStore<Scalar>()
+        ordered.reserveCapacity(configuration.parameterCount ?? 0)
         for (name, shape) in configuration.parameterShapes {
             guard let tensor = parameters[name] else { throw RecurrentError.name("missing tensor '\(name)'") }
             guard tensor.shape == shape else {
@@ -197,6 +203,9 @@ public struct SequenceModel<Scalar: RecurrentScalar>: Sendable {
         if initialization.inputBias != nil && !cell.hasInputGate {
             throw RecurrentError.unsupported("an input-gate bias for the \(cell) cell, which has no input gate")
         }
+        // The zero store and the ordered copy that init(_:parameters:) makes, with room to spare.
+        try MemoryBudget.require(configuration.parameterCount.flatMap { MemoryBudget.product([$0, 4, MemoryLayout<Scalar>.size]) },
+                                 for: "drawing the parameters of \(configuration.summary)")
         try self.init(configuration)
         var g = SeededGenerator(seed: seed)
         initialize(initialization, generator: &g)
@@ -236,21 +245,21 @@ extension SequenceModel: Equatable {
 
 extension SequenceModelConfiguration {
     /// About the bytes a training step needs (an upper estimate, for refusing what cannot fit
-    /// before anything is allocated): parameters with their gradients and two optimizer moments,
-    /// and per step and sequence the inputs, targets, outputs and their gradients, and each
+    /// before anything is allocated): eight copies of the parameters (the parameters, their
+    /// gradients, two optimizer moments, the kernels' packed copies, the checkpoint's; peak
+    /// resident memory of one step of LSTM(1, 2048) is 8.2 times its parameters' bytes), and per step and sequence the inputs, targets, outputs and their gradients, and each
     /// layer's tape (gates, with the row-block padding of a batch of one, cell and hidden
     /// states, their gradients). nil when it overflows.
     public func trainingBytes(batch: Int, steps: Int, scalarSize: Int) -> Int? {
         let cfg = recurrent, H = cfg.hiddenSize, G = cfg.cell.definition.gateCount
-        let shapes = parameterShapes, counts = shapes.compactMap { MemoryBudget.product($0.shape) }
-        guard counts.count == shapes.count, let parameters = MemoryBudget.sum(counts),
+        guard let parameters = parameterCount,
               let gates = MemoryBudget.product([G + 3, H]), let tape = MemoryBudget.sum([gates, RowBlockLayout.maximumPadding]),
               let states = MemoryBudget.product([3, cfg.stateSize]),
               let perLayer = MemoryBudget.sum([tape, states]),
               let layers = MemoryBudget.product([cfg.layers, cfg.directions, perLayer]),
               let perStep = MemoryBudget.sum([cfg.inputSize, 3 * modelOutputSize, layers]),
               let activations = MemoryBudget.product([batch, steps, perStep]),
-              let weights = MemoryBudget.product([4, parameters]),
+              let weights = MemoryBudget.product([8, parameters]),
               let total = MemoryBudget.sum([weights, activations])
         else { return nil }
         return MemoryBudget.product([total, scalarSize])
@@ -258,6 +267,27 @@ extension SequenceModelConfiguration {
 }
 
 extension SequenceModelConfiguration {
+    /// About the bytes a forward pass without a tape needs beyond the model itself (an upper
+    /// estimate, as `trainingBytes`): the weights' packed copy; per step and sequence the input,
+    /// the output, a layer's input projections and its outputs; per sequence each layer's gates
+    /// and states. nil when it overflows. Counts B even when T is 0: the states are (B, H).
+    public func inferenceBytes(batch: Int, steps: Int, scalarSize: Int) -> Int? {
+        let cfg = recurrent, H = cfg.hiddenSize, G = cfg.cell.definition.gateCount
+        guard let parameters = parameterCount,
+              let gates = MemoryBudget.product([G + 3, H]), let tape = MemoryBudget.sum([gates, RowBlockLayout.maximumPadding]),
+              let states = MemoryBudget.product([3, cfg.stateSize]), let perLayer = MemoryBudget.sum([tape, states]),
+              let perSequence = MemoryBudget.product([cfg.layers, cfg.directions, perLayer]),
+              let projection = MemoryBudget.product([G, H]), let outputs = MemoryBudget.product([2, cfg.stateSize]),
+              let perDirection = MemoryBudget.sum([projection, outputs]),
+              let layerStep = MemoryBudget.product([cfg.directions, perDirection]),
+              let perStep = MemoryBudget.sum([cfg.inputSize, modelOutputSize, layerStep]),
+              let sequenceSteps = MemoryBudget.product([steps, perStep]),
+              let activations = MemoryBudget.product([batch, MemoryBudget.sum([perSequence, sequenceSteps]) ?? -1]),
+              let total = MemoryBudget.sum([parameters, activations])
+        else { return nil }
+        return MemoryBudget.product([total, scalarSize])
+    }
+
     /// The model in PyTorch's notation: `Embedding(V, X) → LSTM(X, H) → Linear(H, O)`.
     public var summary: String {
         var parts: [String] = []
