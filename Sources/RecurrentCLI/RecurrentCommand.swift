@@ -17,6 +17,14 @@ struct RecurrentCommand: ParsableCommand {
     /// Standard output is flushed and checked at the end: a full disk or a closed descriptor
     /// is an error, not a cut-off result with exit 0.
     static func main() {
+        // Over a file-size limit (`ulimit -f`) a write fails with EFBIG, reported and cleaned up
+        // like a full disk, instead of SIGXFSZ ending the process mid-write.
+        signal(SIGXFSZ, SIG_IGN)
+        if let bad = argumentNotUTF8() {
+            StandardError.write("Error: argument \(bad.index), '\(escapingControlCharacters(bad.shown))', is not valid UTF-8 "
+                + "(a name in another encoding?): it would name another file; rename it\n")
+            Foundation.exit(ExitCode.validationFailure.rawValue)
+        }
         do {
             var command = try parseAsRoot()
             // RECURRENT_ISA, when set, must name an instruction set this CPU runs (checked after
@@ -45,6 +53,18 @@ struct RecurrentCommand: ParsableCommand {
             Foundation.exit(code.rawValue)
         }
         if reportLostOutput() { Foundation.exit(1) }
+    }
+
+    /// The first argument whose bytes are not UTF-8, by position (1 = the first after the
+    /// program), with its repaired text: Swift's arguments replace such bytes with U+FFFD, so
+    /// `$'\xff.npy'` would read or overwrite a file named "\u{FFFD}.npy".
+    static func argumentNotUTF8() -> (index: Int, shown: String)? {
+        for index in 1..<Int(CommandLine.argc) {
+            guard let pointer = CommandLine.unsafeArgv[index] else { continue }
+            let bytes = UnsafeBufferPointer(start: pointer, count: strlen(pointer)).map { UInt8(bitPattern: $0) }
+            if String(validating: bytes, as: UTF8.self) == nil { return (index, String(decoding: bytes, as: UTF8.self)) }
+        }
+        return nil
     }
 
     /// Prints why standard output lost bytes, if it did (a full disk, a closed descriptor).

@@ -353,6 +353,6 @@ func checkSinglePrecision(_ option: String, _ value: Double?) throws {
 /// would clamp it without a word).
 func validateThreadCount(_ threads: Int) throws {
     guard (1...KernelSettings.maximumThreadCount).contains(threads) else {
-        throw ValidationError("--threads must be in 1...\(KernelSettings.maximumThreadCount), got \(threads)")
+        throw ValidationError("--threads must be in 1...\(KernelSettings.maximumThreadCount) (the cores this process may use), got \(threads)")
     }
 }

@@ -139,6 +139,29 @@ struct OutputPathTests {
         }
     }
 
+    @Test("Over a file-size limit (ulimit -f) a write is an error naming the file, not SIGXFSZ, and leaves no temporary")
+    func fileSizeLimit() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try CLI.shell("ulimit -f 8; exec \"$0\" train --task parity --length 4 --hidden 64 --steps 1 --quiet --output m.safetensors",
+                                   in: dir)
+        #expect(!result.signaled && result.status == 1, "\(result.status) \(result.stderr)")
+        #expect(result.stderr.hasPrefix("Error: \(dir.path)/m.safetensors: cannot write (") && result.stderr.contains("too large"),
+                "\(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == [])
+    }
+
+    @Test("An argument whose bytes are not UTF-8 is refused: Swift would read it with U+FFFD and name another file")
+    func argumentNotUTF8() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // A file named with U+FFFD itself is what the repaired argument would read.
+        try Data("precious".utf8).write(to: dir.appendingPathComponent("m\u{FFFD}.safetensors"))
+        let result = try CLI.shell(#"exec "$0" inspect "$(printf 'm\377.safetensors')""#, in: dir)
+        #expect(result.status == 64 && result.stderr == "Error: argument 2, 'm\u{FFFD}.safetensors', is not valid UTF-8 "
+            + "(a name in another encoding?): it would name another file; rename it\n", "\(result.stderr)")
+    }
+
     @Test("A long file name that the system takes is written (its temporary name fits too); one it cannot take is refused first")
     func longNames() throws {
         let dir = try CLI.temporaryDirectory()
@@ -240,6 +263,6 @@ struct OutputPathTests {
         process.waitUntilExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 1)
         #expect(text.hasPrefix("Error: benchmarking LSTM(1, 1) on 1 sequences of 20000000 steps would need ")
-            && text.hasSuffix("of memory; this process may use 3.8 GB (its ulimit)\n"), "\(text)")
+            && text.contains("of memory; this process may use ") && text.hasSuffix(" GB more (its ulimit)\n"), "\(text)")
     }
 }

@@ -237,9 +237,12 @@ struct TrainCommandTests {
         (["bench", "--repeats", "9223372036854775807"], "--repeats must be in 1...10000, got 9223372036854775807"),
         (["bench", "--config", "1,,1,1,1,1"], "--config takes five positive whole numbers B,T,X,H,L, got '1,,1,1,1,1'"),
         (["experiment", "gradients", "--sequences", "9223372036854775807"], "--sequences must be in 1...10000, got 9223372036854775807"),
-        (["bench", "--threads", "0"], "--threads must be in 1...64, got 0"),
-        (["bench", "--threads", "65"], "--threads must be in 1...64, got 65"),
-        (["train", "--threads", "100000000000"], "--threads must be in 1...64, got 100000000000"),
+        (["bench", "--threads", "0"], "--threads must be in 1...\(KernelSettings.maximumThreadCount) (the cores this process may use), got 0"),
+        (["bench", "--threads", "65"], "--threads must be in 1...\(KernelSettings.maximumThreadCount) (the cores this process may use), got 65"),
+        // More threads than cores: refused (batch-1 work would wait at every step for a descheduled thread).
+        (["bench", "--threads", "\(KernelSettings.maximumThreadCount + 1)"],
+         "--threads must be in 1...\(KernelSettings.maximumThreadCount) (the cores this process may use), got \(KernelSettings.maximumThreadCount + 1)"),
+        (["train", "--threads", "100000000000"], "--threads must be in 1...\(KernelSettings.maximumThreadCount) (the cores this process may use), got 100000000000"),
         // Options the run would not use: refused, not ignored.
         (["train", "--optimizer", "adam", "--momentum", "0.9"], "--momentum is for --optimizer sgd; adam has no such setting"),
         (["train", "--nesterov"], "--nesterov is for --optimizer sgd; adam has no such setting"),

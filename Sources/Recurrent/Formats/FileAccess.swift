@@ -22,7 +22,7 @@ public enum FileAccess {
         do {
             return try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
-            throw RecurrentError.io("\(path): cannot read (\(error.localizedDescription))")
+            throw RecurrentError.io("\(path): cannot read (\(reason(error)))")
         }
     }
 
@@ -44,17 +44,14 @@ public enum FileAccess {
         }
         let temporary = directory.appendingPathComponent(temporaryPrefix(of: url) + UUID().uuidString)
         do {
-            try data.write(to: temporary)
-            let handle = try FileHandle(forWritingTo: temporary)
-            try handle.synchronize()
-            try handle.close()
+            try writeNew(data, at: temporary.path, naming: url.path)
             guard rename(temporary.path, url.path) == 0 else {
                 throw RecurrentError.io("\(url.path): cannot write (\(String(cString: strerror(errno))))")
             }
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             if let error = error as? RecurrentError { throw error }
-            throw RecurrentError.io("\(url.path): cannot write (\(error.localizedDescription))")
+            throw RecurrentError.io("\(url.path): cannot write (\(reason(error)))")
         }
     }
 
@@ -94,6 +91,39 @@ public enum FileAccess {
             for (temporary, _) in staged { try? FileManager.default.removeItem(at: temporary) }
             throw error
         }
+    }
+
+    /// Creates the file at `path` (it must not exist) holding `data`, flushed to the disk.
+    /// Written with the system's calls, so that a failure keeps its reason (Foundation reports
+    /// a full file-size limit as "NSCocoaErrorDomain error 512").
+    /// - Throws: `RecurrentError` (`.io`) naming `name` (the destination the file is for), with
+    ///   the system's words for what failed.
+    static func writeNew(_ data: Data, at path: String, naming name: String) throws {
+        func failure() -> RecurrentError { .io("\(name): cannot write (\(String(cString: strerror(errno))))") }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard descriptor >= 0 else { throw failure() }
+        defer { close(descriptor) }
+        try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            var done = 0
+            while done < bytes.count {
+                // Invariant: done < bytes.count, so the base address exists and the range is inside the buffer.
+                let written = write(descriptor, bytes.baseAddress! + done, bytes.count - done)
+                if written < 0, errno == EINTR { continue }
+                guard written > 0 else { throw failure() }
+                done += written
+            }
+        }
+        guard fsync(descriptor) == 0 else { throw failure() }
+    }
+
+    /// Why a Foundation file operation failed: the system's own words for its `errno` when it
+    /// kept one ("File too large"), where its own description may be only "NSCocoaErrorDomain
+    /// error 512".
+    static func reason(_ error: Error) -> String {
+        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+        if let posix = underlying, posix.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(posix.code))) }
+        if (error as NSError).domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32((error as NSError).code))) }
+        return error.localizedDescription
     }
 
     /// The file a write to `url` replaces: `url`, or where its symbolic links lead, even when
@@ -139,7 +169,7 @@ public enum FileAccess {
             defer { try? handle.close() }
             try handle.write(contentsOf: data)
         } catch {
-            throw RecurrentError.io("\(url.path): cannot write (\(error.localizedDescription))")
+            throw RecurrentError.io("\(url.path): cannot write (\(reason(error)))")
         }
     }
 

@@ -75,8 +75,10 @@ public enum KernelSettings {
         set { recurrent_atomic_store(storage.threadCount, max(1, min(newValue, maximumThreadCount))) }
     }
 
-    /// The most threads `threadCount` takes.
-    public static let maximumThreadCount = 64
+    /// The most threads `threadCount` takes: the cores this process may use, at most 64. More
+    /// threads than cores would not be faster, and the step barriers of batch-1 work, where
+    /// threads wait for each other every step, would wait for a descheduled thread each time.
+    public static let maximumThreadCount = max(1, min(64, ProcessInfo.processInfo.activeProcessorCount))
 
     /// How long, in microseconds, an idle worker thread spins waiting for the next product
     /// before it sleeps (waking a sleeping worker costs a few microseconds).

@@ -26,11 +26,24 @@ enum CLI {
     /// the files `standardOutput` and `standardError` name (the capture is then empty).
     static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:],
                     standardOutput: String? = nil, standardError: String? = nil) throws -> Result {
+        try launch(productsDirectory.appendingPathComponent("recurrent"), arguments, in: directory, environment: environment,
+                   standardOutput: standardOutput, standardError: standardError)
+    }
+
+    /// Runs `sh -c script` with `$0` the built `recurrent`: for what an argument list cannot
+    /// say (a limit set with `ulimit`, bytes that are not UTF-8: `"$0" inspect "$(printf 'm\\377')"`).
+    static func shell(_ script: String, in directory: URL? = nil) throws -> Result {
+        try launch(URL(fileURLWithPath: "/bin/sh"), ["-c", script, productsDirectory.appendingPathComponent("recurrent").path],
+                   in: directory)
+    }
+
+    private static func launch(_ executable: URL, _ arguments: [String], in directory: URL?, environment: [String: String] = [:],
+                               standardOutput: String? = nil, standardError: String? = nil) throws -> Result {
         let process = Process()
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
-        process.executableURL = productsDirectory.appendingPathComponent("recurrent")
+        process.executableURL = executable
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe()
