@@ -28,9 +28,11 @@ struct PlotCommand: ParsableCommand {
     func run() throws {
         for path in curves { try checkReadable(path) }
         try checkWritable([("--output", output)], inputs: curves.map { (what: "curve", path: $0) })
-        let runs = try curves.map { path in
-            let name = fileURL(path).lastPathComponent.replacingOccurrences(of: ".loss.jsonl", with: "")
-            return (name: name, curve: try LossCurve.read(contentsOf: fileURL(path)))
+        // Each run by its file's name, or by its path as given when two names are the same (a/run, b/run).
+        let names = curves.map { fileURL($0).lastPathComponent.replacingOccurrences(of: ".loss.jsonl", with: "") }
+        let unique = Set(names).count == names.count
+        let runs = try zip(curves, names).map { path, name in
+            (name: unique ? name : path.replacingOccurrences(of: ".loss.jsonl", with: ""), curve: try LossCurve.read(contentsOf: fileURL(path)))
         }
         try LossCurve.writeSVG(runs: runs, title: title, to: fileURL(output))
     }

@@ -38,7 +38,7 @@ struct PredictCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the final states h_n (and c_n) as safetensors.", valueName: "file.safetensors"))
     var stateOutput: String?
 
-    @Option(help: ArgumentHelp("Each sequence's length, comma-separated (as packed sequences: padded steps keep the state and output zeros).", valueName: "n,n,..."))
+    @Option(help: ArgumentHelp("Each sequence's length, comma-separated (as packed sequences: padded steps keep the state and the recurrent output there is zero, so a head gives its bias there, as in PyTorch).", valueName: "n,n,..."))
     var lengths: String?
 
     @Option(help: "The recurrent module's name prefix (e.g. encoder.rnn): runs it, with --embedding and --head if given, and leaves the rest of the file out.")

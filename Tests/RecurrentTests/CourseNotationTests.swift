@@ -127,6 +127,16 @@ struct CourseNotationTests {
          .name, "unknown key 's0'"),
     ]
 
+    @Test("A pre-activation that overflows double precision is refused, not shown as a saturated gate")
+    func overflowingPreActivationRefused() throws {
+        let model = try CourseModel(json: Data(#"{"cell": "rnn", "W_ss": [[0]], "W_sx": [[1e300, 1e300]]}"#.utf8), source: "m.json")
+        // 1e300·1e300 - 1e300·1e300 is 0 in exact arithmetic; in double precision inf - inf (or inf with a fused multiply-add).
+        let error = recurrentError { try Trace(model: model, inputs: [[1, 1], [1e300, -1e300]]) }
+        #expect(error?.message == "step 1: the pre-activation of s overflows double precision (the weights and inputs are too large to trace)")
+        // Large but finite: traced (tanh(2e300) = 1).
+        #expect(try Trace(model: model, inputs: [[1, 1]]).visibleStates == [[1]])
+    }
+
     @Test("Every library cell the course does not write out (gru, peephole, cifg, ...) is refused by name, not a trap",
           arguments: CellKind.allCases.filter { ![CellKind.lstm, .gated, .rnn].contains($0) })
     func cellsOutsideTheCourseRefused(_ cell: CellKind) {

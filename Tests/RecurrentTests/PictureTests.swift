@@ -47,6 +47,18 @@ struct PictureTests {
         let both = try Self.series(runs)
         #expect(both["lstm: batch loss"] == 120 && both["gru: batch loss"] == 120 && both["gru: held-out"] == 3)
         #expect(runs.contains("LSTM or GRU"))
+        // Two runs of one name in two folders are told apart by their paths.
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("again"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: dir.appendingPathComponent("gru.loss.jsonl"), to: dir.appendingPathComponent("again/gru.loss.jsonl"))
+        let twice = try CLI.run(["plot", "gru.loss.jsonl", "again/gru.loss.jsonl", "--output", "twice.svg"], in: dir)
+        #expect(twice.status == 0, "\(twice.stderr)")
+        let named = try Self.series(String(contentsOf: dir.appendingPathComponent("twice.svg"), encoding: .utf8))
+        #expect(named["gru: batch loss"] == 120 && named["again/gru: batch loss"] == 120, "\(named)")
+        // Held-out losses of 0 cannot go on a log axis: the axis is linear then, and they are drawn.
+        try (1...3).map { #"{"step": \#($0), "loss": 0.5, "lr": 0.01, "seconds": 0.1, "validation_loss": 0}"# }.joined(separator: "\n")
+            .write(to: dir.appendingPathComponent("zero.loss.jsonl"), atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["plot", "zero.loss.jsonl", "--output", "zero.svg"], in: dir).status == 0)
+        #expect(try Self.series(String(contentsOf: dir.appendingPathComponent("zero.svg"), encoding: .utf8))["held-out"] == 3)
         try "\n".write(to: dir.appendingPathComponent("empty.loss.jsonl"), atomically: true, encoding: .utf8)
         try "{\"step\": 1}\n".write(to: dir.appendingPathComponent("bad.loss.jsonl"), atomically: true, encoding: .utf8)
         // Values training never writes: a negative time or gradient norm.

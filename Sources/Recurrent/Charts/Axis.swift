@@ -133,8 +133,9 @@ public enum Axis {
         let decades = expHi - expLo
         if decades <= 2 { return denseLogTicks(expLo, expHi) }
         let stride = Int((Double(decades) / 10).rounded(.up))
-        let start = Int(floor(Double(expLo) / Double(stride))) * stride
-        let end = Int(ceil(Double(expHi) / Double(stride))) * stride
+        // Rounded out to the stride, but within 10^-307...10^308: 10^310 is infinite.
+        let start = max(Int(floor(Double(expLo) / Double(stride))) * stride, -307)
+        let end = min(Int(ceil(Double(expHi) / Double(stride))) * stride, 308)
         let ticks = Swift.stride(from: start, through: end, by: stride).map {
             Tick(value: pow(10, Double($0)), label: logLabel(exponent: $0))
         }
@@ -175,7 +176,8 @@ struct AxisMapping: Sendable {
         let fraction: Double
         switch scale {
         case .linear:
-            fraction = (value - ticks.lo) / (ticks.hi - ticks.lo)
+            // Halved first: the span of ±1.7e308 overflows, and every point would land on the bottom line.
+            fraction = (value / 2 - ticks.lo / 2) / (ticks.hi / 2 - ticks.lo / 2)
         case .log10:
             guard value > 0 else { return nil }
             let low = Foundation.log10(ticks.lo)

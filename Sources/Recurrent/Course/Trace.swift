@@ -47,6 +47,7 @@ public struct Trace: Equatable, Sendable {
             let lstm = try LSTMCell(course: model.parameters)
             var state = LSTMCell<Double>.State(h: model.h0, c: model.c0)
             for (t, x) in inputs.enumerated() {
+                try Self.checkPreActivations(model.parameters, x: x, h: state.h.scalars, step: t)
                 let step = try lstm(Tensor(x), state: state)
                 state = LSTMCell.State(h: visible(step.h), c: step.c)
                 steps.append(TraceStep(t: t, x: x, values: [
@@ -58,6 +59,7 @@ public struct Trace: Equatable, Sendable {
             let gated = try GatedRNNCell(course: model.parameters)
             var s = model.h0
             for (t, x) in inputs.enumerated() {
+                try Self.checkPreActivations(model.parameters, x: x, h: s.scalars, step: t)
                 let step = try gated(Tensor(x), state: s)
                 s = visible(step.s)
                 steps.append(TraceStep(t: t, x: x, values: ["g": step.g.scalars, "s": s.scalars]))
@@ -67,11 +69,32 @@ public struct Trace: Equatable, Sendable {
             let rnn = try SimpleRNNCell(course: model.parameters, nonlinearity: model.nonlinearity)
             var s = model.h0
             for (t, x) in inputs.enumerated() {
+                try Self.checkPreActivations(model.parameters, x: x, h: s.scalars, step: t)
                 s = visible(try rnn(Tensor(x), state: s))
                 steps.append(TraceStep(t: t, x: x, values: ["s": s.scalars]))
             }
         default:
             throw RecurrentError.unsupported("the course's notation has no \(model.cell.definition.moduleName)")
+        }
+    }
+
+    /// Throws unless every gate's pre-activation W^{q,x} x + W^{q,h} h + b_q at step t is
+    /// finite: a sum that overflowed double precision would show as a saturated gate (±1, 0 or
+    /// 1), a confident value for a meaningless sum. Summed plainly, term by term, so that any
+    /// product or partial sum that overflows is seen.
+    static func checkPreActivations(_ p: CourseParameters<Double>, x: [Double], h: [Double], step t: Int) throws {
+        let H = p.hiddenSize, X = p.inputSize
+        for gate in CourseParameters<Double>.gates(for: p.cell) {
+            guard let wx = p[gate.input]?.scalars, let wh = p[gate.recurrent]?.scalars, let b = p[gate.bias]?.scalars else { continue }
+            for i in 0..<H {
+                var a = b[i]
+                for j in 0..<X { a += wx[i * X + j] * x[j] }
+                for j in 0..<H { a += wh[i * H + j] * h[j] }
+                guard a.isFinite else {
+                    throw RecurrentError.value("step \(t): the pre-activation of \(gate.letter) overflows double precision "
+                        + "(the weights and inputs are too large to trace)")
+                }
+            }
         }
     }
 

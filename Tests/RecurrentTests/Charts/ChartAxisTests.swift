@@ -58,6 +58,16 @@ import Testing
         #expect(labels(0.3, 8, .log10) == ["0.1", "0.2", "0.5", "1", "2", "5", "10"])
     }
 
+    @Test func extremeRangesStayFiniteAndPlaceTheirEnds() {
+        // Log: 2 to 5e307 rounds out within 10^308 (10^310 would be infinite).
+        let log = Axis.ticks(from: 2, to: 5e307, scale: .log10)
+        #expect(log.hi.isFinite && log.hi >= 5e307 && log.lo <= 2)
+        // Linear: a span of ±1.7e308 overflows; the ends still map to the ends of the axis.
+        let linear = Axis.ticks(from: -1.7e308, to: 1.7e308, scale: .linear)
+        let map = AxisMapping(ticks: linear, scale: .linear, start: 0, end: 100)
+        #expect(map.position(linear.lo) == 0 && map.position(linear.hi) == 100 && map.position(0) == 50)
+    }
+
     @Test func logAxisWithoutPositiveBoundsFallsBackToOneToTen() {
         let axis = Axis.ticks(from: -5, to: 0, scale: .log10)
         #expect(axis.lo == 1 && axis.hi == 10)
