@@ -52,7 +52,7 @@ public enum LossCurve {
     /// The picture of one or more runs, two panels (against steps, against seconds).
     public static func svg(runs: [(name: String, curve: [TrainingRecord])], title: String) -> String {
         // Log only when every loss can be drawn on it, the held-out ones too.
-        let logScale = runs.allSatisfy { $0.curve.allSatisfy { $0.loss > 0 && $0.validationLoss ?? 1 > 0 } }
+        let logScale = runs.allSatisfy { $0.curve.allSatisfy { $0.loss > 0 && ($0.validationLoss ?? 1) > 0 } }
         var bySteps: [LineChart.Series] = [], bySeconds: [LineChart.Series] = []
         for (k, run) in runs.enumerated() {
             let colour = ChartPalette.categorical(k)

@@ -246,8 +246,9 @@ extension SequenceModel: Equatable {
 extension SequenceModelConfiguration {
     /// About the bytes a training step needs (an upper estimate, for refusing what cannot fit
     /// before anything is allocated): eight copies of the parameters (the parameters, their
-    /// gradients, two optimizer moments, the kernels' packed copies, the checkpoint's; peak
-    /// resident memory of one step of LSTM(1, 2048) is 8.2 times its parameters' bytes), and per step and sequence the inputs, targets, outputs and their gradients, and each
+    /// gradients, two optimizer moments, the kernels' packed copies, the checkpoint's; the peak
+    /// resident memory of a step of LSTM(1, 2048) is 8.2 times its parameters' bytes), and per
+    /// step and sequence the inputs, targets, outputs and their gradients, and each
     /// layer's tape (gates, with the row-block padding of a batch of one, cell and hidden
     /// states, their gradients). nil when it overflows.
     public func trainingBytes(batch: Int, steps: Int, scalarSize: Int) -> Int? {
@@ -282,7 +283,8 @@ extension SequenceModelConfiguration {
               let layerStep = MemoryBudget.product([cfg.directions, perDirection]),
               let perStep = MemoryBudget.sum([cfg.inputSize, modelOutputSize, layerStep]),
               let sequenceSteps = MemoryBudget.product([steps, perStep]),
-              let activations = MemoryBudget.product([batch, MemoryBudget.sum([perSequence, sequenceSteps]) ?? -1]),
+              let sequence = MemoryBudget.sum([perSequence, sequenceSteps]),
+              let activations = MemoryBudget.product([batch, sequence]),
               let total = MemoryBudget.sum([parameters, activations])
         else { return nil }
         return MemoryBudget.product([total, scalarSize])
