@@ -45,7 +45,7 @@ struct InspectCommand: ParsableCommand {
                 nonlinearity: nonlinearity, source: url.lastPathComponent)
             let count = config.parameterCount ?? 0
             let place = modulePrefix.isEmpty ? "" : " at '\(modulePrefix)'"
-            print("\(config.summary)\(place): \(count.grouped) parameters")
+            print(RecurrentCommand.escapingControlCharacters("\(config.summary)\(place): \(count.grouped) parameters"))
             if config.cell.usesNonlinearity && nonlinearity == nil && header.metadata[TorchStateDict.MetadataKey.nonlinearity] == nil {
                 print("  (an nn.RNN's nonlinearity is not in its weights: tanh assumed; --nonlinearity relu for ReLU)")
             }
@@ -74,7 +74,7 @@ extension InspectCommand {
     /// The model the file makes: its embedding, recurrent module and head, or why not.
     func printRoles(header: SafetensorsHeader, prefix: String, shapes: [(name: String, shape: [Int])], source: String) {
         if let saved = Self.savedModel(header) {
-            print("model (saved here): " + Self.describe(saved))
+            print("model (saved here): " + RecurrentCommand.escapingControlCharacters(Self.describe(saved)))
             return
         }
         do {
@@ -88,17 +88,18 @@ extension InspectCommand {
                 recurrent: recurrent, vocabularySize: roles.embedding.flatMap { byName[$0]?.first },
                 headSize: roles.head.flatMap { byName[$0 + "weight"]?.first }, recurrentPrefix: prefix,
                 embeddingName: roles.embedding ?? "", headPrefix: roles.head ?? "", headHasBias: roles.headHasBias)
-            print("model: " + Self.describe(config))
-            if !roles.leftOut.isEmpty { print("  left out (not part of the model): " + PredictCommand.listing(roles.leftOut)) }
+            print("model: " + RecurrentCommand.escapingControlCharacters(Self.describe(config)))
+            if !roles.leftOut.isEmpty { print("  left out (not part of the model): " + RecurrentCommand.escapingControlCharacters(PredictCommand.listing(roles.leftOut))) }
         } catch {
-            print("model: none: \(error)")
+            // Names from the file (a tensor named with a terminal escape) are shown escaped, as in the list above.
+            print("model: none: " + RecurrentCommand.escapingControlCharacters("\(error)"))
         }
     }
 
     /// The model a file written here describes in its metadata, if it decodes.
     static func savedModel(_ header: SafetensorsHeader) -> SequenceModelConfiguration? {
         header.metadata[TorchStateDict.MetadataKey.model].flatMap {
-            try? JSONDecoder().decode(SequenceModelConfiguration.self, from: Data($0.utf8))
+            try? BoundedJSON.decode(SequenceModelConfiguration.self, from: $0)
         }
     }
 

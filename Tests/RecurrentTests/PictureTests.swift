@@ -73,6 +73,14 @@ struct PictureTests {
             #expect(bad.status == 1 && bad.stderr.contains(message) && bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.svg").path))
+        // 100,000 brackets in a record: refused by line under a 128 KB stack (the decoder recursed into SIGSEGV).
+        let deep = #"{"step": 1, "loss": 1, "lr": 0.1, "seconds": 0, "x": "#
+            + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}\n"
+        try deep.write(to: dir.appendingPathComponent("deep.loss.jsonl"), atomically: true, encoding: .utf8)
+        let small = try CLI.shell(#"ulimit -s 128; exec "$0" plot deep.loss.jsonl --output deep.svg"#, in: dir)
+        #expect(!small.signaled && small.status == 1 && small.stderr.hasSuffix("deep.loss.jsonl line 1: not a training record (step, loss, lr, seconds)\n"),
+                "\(small.status) \(small.stderr)")
+        #expect(BoundedJSON.depth(of: #"{"a": ["[[[", {"b": [1]}], "c": "\"{"}"#) == 4)
     }
 
     @Test("experiment gradients --svg: one line per cell over every k, on a log axis")

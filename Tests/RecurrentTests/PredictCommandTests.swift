@@ -115,5 +115,10 @@ struct PredictCommandTests {
         let lines = result.stdout.split(separator: "\n").map(String.init)
         #expect(lines.contains { $0.hasPrefix("  \"a\\nb\"  F32") && $0.hasSuffix("(2)") }, "\(lines)")
         #expect(lines.contains("  metadata note = \"x\\ty\""), "\(lines)")
+        // Every line, the model line too: no raw control character (a terminal escape clearing the screen) reaches stdout.
+        #expect(!result.stdout.unicodeScalars.contains { $0.properties.generalCategory == .control && $0 != "\n" }, "\(lines)")
+        try SafetensorsFile<Float>(tensors: [(name: "we\u{1B}[2Jird", tensor: try Tensor(shape: [2], scalars: [1, 2]))]).write(to: url)
+        let escape = try CLI.run(["inspect", url.path])
+        #expect(escape.status == 0 && !escape.stdout.contains("\u{1B}") && escape.stdout.contains("we\\u{1B}[2Jird"), "\(escape.stdout)")
     }
 }

@@ -54,6 +54,22 @@ struct SavedModelChoiceTests {
         }
     }
 
+    @Test("A model description giving a cell without the choice (an LSTM) another nonlinearity is refused, not ignored")
+    func nonlinearityInDescriptionOfLSTMRefused() throws {
+        try withTemporaryDirectory { directory in
+            let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 2, hiddenSize: 2), headSize: 1), seed: 1)
+            let url = directory.appendingPathComponent("m.safetensors")
+            try model.write(to: url)
+            var file = try SafetensorsFile<Float>.read(url)
+            let description = try #require(file.metadata[TorchStateDict.MetadataKey.model])
+            #expect(description.contains(#""nonlinearity":"tanh""#))
+            file.metadata[TorchStateDict.MetadataKey.model] = description.replacingOccurrences(of: #""nonlinearity":"tanh""#, with: #""nonlinearity":"relu""#)
+            try file.write(to: url)
+            #expect(recurrentError { try SequenceModel<Float>.load(from: url) }?.message
+                == "m.safetensors: metadata 'recurrent.model': nonlinearity 'relu' for the lstm cell, which has no choice of one")
+        }
+    }
+
     @Test("A text model's vocabulary must be one distinct character per embedding row", arguments: [
         (#"["a","bc","d"]"#, #"m.safetensors: the vocabulary in the metadata holds "bc", not one character"#),
         (#"["a","a","d"]"#, "m.safetensors: the vocabulary in the metadata holds a character twice"),

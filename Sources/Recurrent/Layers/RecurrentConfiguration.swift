@@ -40,14 +40,19 @@ public struct RecurrentConfiguration: Equatable, Sendable, Codable {
     }
 
     /// Decodes through `init`, so that a configuration read from a file keeps tanh for the cells
-    /// that have no choice of nonlinearity, as one made in code does.
+    /// that have no choice of nonlinearity, as one made in code does; a file that gives such a
+    /// cell another nonlinearity is refused (it would be ignored).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(cell: try c.decode(CellKind.self, forKey: .cell), inputSize: try c.decode(Int.self, forKey: .inputSize),
+        let cell = try c.decode(CellKind.self, forKey: .cell), nonlinearity = try c.decode(Nonlinearity.self, forKey: .nonlinearity)
+        if !cell.definition.usesNonlinearity, nonlinearity != .tanh {
+            throw RecurrentError.value("nonlinearity '\(nonlinearity.rawValue)' for the \(cell.rawValue) cell, which has no choice of one")
+        }
+        self.init(cell: cell, inputSize: try c.decode(Int.self, forKey: .inputSize),
                   hiddenSize: try c.decode(Int.self, forKey: .hiddenSize), layers: try c.decode(Int.self, forKey: .layers),
                   bidirectional: try c.decode(Bool.self, forKey: .bidirectional),
                   projectionSize: try c.decode(Int.self, forKey: .projectionSize), bias: try c.decode(Bool.self, forKey: .bias),
-                  nonlinearity: try c.decode(Nonlinearity.self, forKey: .nonlinearity))
+                  nonlinearity: nonlinearity)
     }
 
     /// D: 2 when bidirectional, else 1.

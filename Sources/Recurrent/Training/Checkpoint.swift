@@ -129,7 +129,7 @@ extension Trainer {
         }
         let state: CheckpointState
         do {
-            state = try JSONDecoder().decode(CheckpointState.self, from: Data(json.utf8))
+            state = try BoundedJSON.decode(CheckpointState.self, from: json)
         } catch {
             throw RecurrentError.format("\(source): the training record ('\(trainingKey)' metadata) is malformed")
         }

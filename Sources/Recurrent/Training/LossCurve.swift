@@ -27,7 +27,7 @@ public enum LossCurve {
         let lines = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
         var curve: [TrainingRecord] = []
         for (index, line) in lines.enumerated() where !line.allSatisfy(\.isWhitespace) {
-            guard let record = try? JSONDecoder().decode(TrainingRecord.self, from: Data(line.utf8)), record.isWellFormed
+            guard let record = try? BoundedJSON.decode(TrainingRecord.self, from: String(line)), record.isWellFormed
             else { throw RecurrentError.format("\(url.path) line \(index + 1): not a training record (step, loss, lr, seconds)") }
             if let last = curve.last, record.step <= last.step {
                 throw RecurrentError.format("\(url.path) line \(index + 1): step \(record.step) does not follow step \(last.step)")

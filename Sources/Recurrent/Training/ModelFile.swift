@@ -65,7 +65,7 @@ extension SequenceModel {
         }
         if let json = file.metadata[TorchStateDict.MetadataKey.series] {
             let series: SeriesScaling
-            do { series = try JSONDecoder().decode(SeriesScaling.self, from: Data(json.utf8)) } catch let error as RecurrentError {
+            do { series = try BoundedJSON.decode(SeriesScaling.self, from: json) } catch let error as RecurrentError {
                 throw RecurrentError.format("\(source): the metadata's \(error.message)")
             } catch {
                 throw RecurrentError.format("\(source): the series scaling in the metadata is not valid JSON of columns, means and deviations")
@@ -81,7 +81,7 @@ extension SequenceModel {
     /// The vocabulary in a file's metadata: a JSON list of `size` distinct characters (one
     /// Unicode scalar each, as `TextCorpus` makes it), or an error naming what is wrong.
     static func vocabulary(_ json: String, size: Int?, source: String) throws -> [String] {
-        guard let vocabulary = try? JSONDecoder().decode([String].self, from: Data(json.utf8)) else {
+        guard let vocabulary = try? BoundedJSON.decode([String].self, from: json) else {
             throw RecurrentError.format("\(source): the vocabulary in the metadata is not a JSON list of characters")
         }
         guard vocabulary.count == size else {
@@ -106,7 +106,9 @@ extension SequenceModel {
         if let json = file.metadata[TorchStateDict.MetadataKey.model] {
             let configuration: SequenceModelConfiguration
             do {
-                configuration = try JSONDecoder().decode(SequenceModelConfiguration.self, from: Data(json.utf8))
+                configuration = try BoundedJSON.decode(SequenceModelConfiguration.self, from: json)
+            } catch let error as RecurrentError {
+                throw RecurrentError.format("\(source): metadata '\(TorchStateDict.MetadataKey.model)': \(error.message)")
             } catch {
                 throw RecurrentError.format("\(source): metadata '\(TorchStateDict.MetadataKey.model)' is not a valid model configuration")
             }
