@@ -39,7 +39,7 @@ struct ForecastCommand: ParsableCommand {
             throw RecurrentError(.unsupported, "\(model): not a forecaster (it has no column scaling; train one with recurrent train --csv)")
         }
         let history = try TimeSeriesCSV.rows(contentsOf: fileURL(csv), columns: series.columns)
-        let forecast = try loaded.forecast(history: history.rows, horizon: horizon)
+        let forecast = try loaded.forecast(history: history.rows, horizon: horizon, historyName: csv)
         if let output {
             try TimeSeriesCSV.write(columns: series.columns, rows: forecast, to: fileURL(output))
         } else {

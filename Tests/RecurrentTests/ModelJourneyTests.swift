@@ -119,18 +119,20 @@ struct ModelJourneyTests {
         #expect(y.shape == [4, 2, 2])
     }
 
-    @Test("forecast refuses a model that is not a forecaster, a history without its columns, and a horizon below 1")
+    @Test("forecast refuses a model that is not a forecaster, a history without its columns or out of its range (by file and row), and a horizon below 1")
     func forecastRefusals() throws {
         let dir = try CLI.temporaryDirectory()
         try Self.periodicSeries(rows: 80, seed: 1).joined(separator: "\n")
             .write(to: dir.appendingPathComponent("s.csv"), atomically: true, encoding: .utf8)
         try "hour,temp\n1,2\n2,3\n".write(to: dir.appendingPathComponent("short.csv"), atomically: true, encoding: .utf8)
+        try "temp,load\n1,2\n1e308,3\n".write(to: dir.appendingPathComponent("far.csv"), atomically: true, encoding: .utf8)
         #expect(try CLI.run(["train", "--csv", "s.csv", "--columns", "temp,load", "--steps", "2", "--output", "f.safetensors"],
                             in: dir).status == 0)
         let tagger = ModelCase.root.appendingPathComponent("embed_lstm_batch_first/model.safetensors").path
         for (arguments, code, message) in [
             (["--model", tagger, "--csv", "s.csv", "--horizon", "3"], Int32(1), "not a forecaster"),
             (["--model", "f.safetensors", "--csv", "short.csv", "--horizon", "3"], 1, "no column 'load'"),
+            (["--model", "f.safetensors", "--csv", "far.csv", "--horizon", "3"], 1, "Error: far.csv data row 2 of 2, column 'temp': 1e+308 is too far"),
             (["--model", "f.safetensors", "--csv", "s.csv", "--horizon", "0"], 64, "--horizon must be at least 1"),
             (["--model", "f.safetensors", "--csv", "s.csv", "--horizon", "3", "--output", "no/such/f.csv"], 1, "does not exist"),
         ] {

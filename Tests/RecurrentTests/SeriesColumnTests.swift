@@ -44,7 +44,7 @@ struct SeriesColumnTests {
         #expect(error?.message == "series scaling: two columns are named 'a'")
     }
 
-    @Test("Column names a forecast's CSV could not read back by name are refused before training: all numbers, or a quote")
+    @Test("Column names a forecast's CSV could not read back by name are refused before training: all numbers, an empty name, a line break")
     func namesAForecastCanWrite() throws {
         let csv = "t,2,1\n" + (0..<8).map { "\($0),\($0 * 2),\($0 % 3)" }.joined(separator: "\n")
         let series = try TimeSeriesCSV(csv: csv, sequenceLength: 2, validationFraction: 0, columns: ["2", "1"])
@@ -52,8 +52,12 @@ struct SeriesColumnTests {
         #expect(recurrentError { try series.scaling() }?.message
             == "series scaling: the column names 2, 1 are all numbers: a CSV header of them reads as data")
         #expect(try TimeSeriesCSV(csv: csv, sequenceLength: 2, validationFraction: 0, columns: ["t", "2"]).scaling().columns == ["t", "2"])
-        #expect(recurrentError { try SeriesScaling(columns: ["a\"b"], means: [0], standardDeviations: [1]) }?.message
-            == "series scaling: column name 'a\"b' cannot be written in a CSV header (a comma, quote or line break)")
+        #expect(recurrentError { try SeriesScaling(columns: ["a", " "], means: [0, 0], standardDeviations: [1, 1]) }?.message
+            == "series scaling: column 2 has an empty name (a forecast reads its history by name): name it, or leave the column out")
+        #expect(recurrentError { try TimeSeriesCSV(csv: "a,,b\n1,2,3\n2,3,4\n", sequenceLength: 1, validationFraction: 0).scaling() }?
+            .message == "series scaling: column 2 has an empty name (a forecast reads its history by name): name it, or leave the column out")
+        #expect(recurrentError { try SeriesScaling(columns: ["a\nb"], means: [0], standardDeviations: [1]) }?.message
+            == "series scaling: column name 'a\\nb' cannot be written in a CSV header (a line break)")
     }
 
     @Test("Rows rescaled with a forecaster's scaling: back to the file's units, then through the forecaster's mean and deviation")
@@ -79,7 +83,7 @@ struct SeriesColumnTests {
         var model = try SequenceModel<Float>(SequenceModelConfiguration(recurrent: recurrent, headSize: 2), seed: 4)
         model.series = try SeriesScaling(columns: ["a", "b"], means: [0, 0], standardDeviations: [1e-300, 1])
         #expect(recurrentError { try model.forecast(history: [[1e10, 0]], horizon: 1) }?.message
-            == "history row 0, column 'a': 10000000000.0 is too far from the model's scaling (mean 0.0, deviation 1e-300) to standardise")
+            == "history data row 1 of 1, column 'a': 10000000000.0 is too far from the model's scaling (mean 0.0, deviation 1e-300) to standardise")
         // Each column overflows for outputs of one sign: one of them does.
         model.series = try SeriesScaling(columns: ["a", "b"], means: [1.7e308, -1.7e308], standardDeviations: [1.7e308, 1.7e308])
         let message = recurrentError { try model.forecast(history: [[1.7e308, -1.7e308]], horizon: 1) }?.message ?? ""

@@ -120,7 +120,7 @@ public func parseInputSequence(_ text: String, inputSize: Int) throws -> [[Doubl
         let parts = separatedSteps ? stepText.split(separator: ",", omittingEmptySubsequences: false) : [stepText]
         let values = try parts.map { part -> Double in
             let word = part.trimmingCharacters(in: .whitespaces)
-            guard let value = Double(word), value.isFinite else {
+            guard let value = DecimalText.decimal(word), value.isFinite else {
                 throw RecurrentError.value("inputs: '\(word)' is not a number (step \(index))")
             }
             return value

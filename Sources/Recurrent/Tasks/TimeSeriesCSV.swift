@@ -115,13 +115,16 @@ public struct TimeSeriesCSV: TrainingData {
     static func table(csv text: String, name: String, columns: [String]?) throws
         -> (names: [String], picked: [Int], hasHeader: Bool, values: [Double])
     {
-        var rows: [(line: Int, cells: [Substring])] = []
+        var rows: [(line: Int, cells: [String])] = []
         // A byte-order mark (spreadsheets write one) is not part of the first column's name.
         let text = text.hasPrefix("\u{FEFF}") ? text.dropFirst() : text[...]
         for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !trimmed.isEmpty else { continue }
-            rows.append((index + 1, line.split(separator: ",", omittingEmptySubsequences: false).map(Self.cleanCell)))
+            guard let cells = CSVLine.cells(line) else {
+                throw RecurrentError.format("\(name) line \(index + 1): a quoted cell is not closed on its line, or text follows its closing quote")
+            }
+            rows.append((index + 1, cells))
         }
         guard let first = rows.first else { throw RecurrentError.value("\(name): no rows (the file is empty)") }
         let width = first.cells.count
@@ -129,7 +132,7 @@ public struct TimeSeriesCSV: TrainingData {
             throw RecurrentError.format("\(name) line \(row.line): \(row.cells.count) cells, but line \(first.line) has \(width)")
         }
         let header = first.cells.contains { !$0.isEmpty && Self.number($0) == nil }
-        let names = header ? first.cells.map(String.init) : (1...width).map { "column \($0)" }
+        let names = header ? first.cells : (1...width).map { "column \($0)" }
         let picked = try Self.pickColumns(columns, names: names, header: header, name: name)
         var values: [Double] = []
         values.reserveCapacity((rows.count - (header ? 1 : 0)) * picked.count)
@@ -167,7 +170,7 @@ public struct TimeSeriesCSV: TrainingData {
     ///   quote or line break, or names that are all numbers (the header would read as data).
     public static func text(columns: [String], rows: [[Double]]) throws -> String {
         if let problem = SeriesScaling.headerProblem(columns) { throw RecurrentError.value(problem) }
-        var text = columns.joined(separator: ",") + "\n"
+        var text = columns.map(CSVLine.quoted).joined(separator: ",") + "\n"
         for (r, row) in rows.enumerated() {
             guard row.count == columns.count else {
                 throw RecurrentError.shape("row \(r) has \(row.count) values for \(columns.count) columns")
@@ -235,16 +238,9 @@ public struct TimeSeriesCSV: TrainingData {
         self.standardizedValues = values
     }
 
-    /// A cell without surrounding spaces and double quotes.
-    private static func cleanCell(_ cell: Substring) -> Substring {
-        var cell = cell.trimmingCharacters(in: .whitespacesAndNewlines)[...]
-        if cell.count >= 2, cell.first == "\"", cell.last == "\"" { cell = cell.dropFirst().dropLast() }
-        return cell
-    }
-
-    /// The number a cell holds, or nil.
-    private static func number(_ cell: Substring) -> Double? {
-        cell.isEmpty ? nil : Double(cell)
+    /// The number a cell holds (decimal, as `DecimalText` reads it), or nil.
+    private static func number(_ cell: String) -> Double? {
+        DecimalText.decimal(cell)
     }
 
     /// The indices of the requested columns (all when `requested` is nil). Columns are known

@@ -28,13 +28,17 @@ public struct SeriesScaling: Codable, Equatable, Sendable {
         (self.columns, self.means, self.standardDeviations) = (columns, means, standardDeviations)
     }
 
-    /// Why these names cannot head a forecast's CSV, which reads back by name, or nil: a comma,
-    /// quote or line break would split or end a cell, and a header of numbers reads as data.
+    /// Why these names cannot head a forecast's CSV, which reads back by name, or nil: an empty
+    /// name picks nothing, a line break would end the header (commas and quotes are quoted,
+    /// `CSVLine.quoted`), and a header of numbers reads as data.
     static func headerProblem(_ columns: [String]) -> String? {
-        if let name = columns.first(where: { $0.contains { $0 == "," || $0 == "\"" || $0.isNewline } }) {
-            return "column name '\(name)' cannot be written in a CSV header (a comma, quote or line break)"
+        if let k = columns.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            return "column \(k + 1) has an empty name (a forecast reads its history by name): name it, or leave the column out"
         }
-        if !columns.isEmpty, columns.allSatisfy({ Double($0.trimmingCharacters(in: .whitespaces)) != nil }) {
+        if let name = columns.first(where: { $0.contains { $0.isNewline } }) {
+            return "column name '\(name.debugDescription.dropFirst().dropLast())' cannot be written in a CSV header (a line break)"
+        }
+        if !columns.isEmpty, columns.allSatisfy({ DecimalText.decimal($0.trimmingCharacters(in: .whitespaces)) != nil }) {
             return "the column names \(columns.joined(separator: ", ")) are all numbers: a CSV header of them reads as data"
         }
         return nil
@@ -58,7 +62,7 @@ extension SequenceModel {
     /// - Throws: `RecurrentError` for a model that is not a forecaster (no series scaling, or
     ///   not predicting its own input), an empty or ragged history, a non-finite value, or a
     ///   horizon below 1 or too long for memory.
-    public func forecast(history: [[Double]], horizon: Int) throws -> [[Double]] {
+    public func forecast(history: [[Double]], horizon: Int, historyName: String = "history") throws -> [[Double]] {
         guard let series else {
             throw RecurrentError.unsupported("this model was not trained on a series: it has no column scaling to forecast with")
         }
@@ -66,17 +70,19 @@ extension SequenceModel {
         guard configuration.vocabularySize == nil, configuration.recurrent.inputSize == C, configuration.modelOutputSize == C else {
             throw RecurrentError.unsupported("this model does not predict its own input, so it cannot forecast")
         }
-        guard !history.isEmpty else { throw RecurrentError.value("the history is empty: a forecast needs at least one row") }
+        guard !history.isEmpty else { throw RecurrentError.value("\(historyName): no rows; a forecast needs at least one") }
         guard horizon >= 1 else { throw RecurrentError.value("the horizon must be at least 1 step, got \(horizon)") }
         try MemoryBudget.require(MemoryBudget.product([horizon, C, 16]), for: "a forecast of \(horizon) steps")
         var scaled: [Scalar] = []
         for (r, row) in history.enumerated() {
-            guard row.count == C else { throw RecurrentError.shape("history row \(r) has \(row.count) values, the model reads \(C)") }
+            // Rows of data counted from 1, as a reader of the file counts them (the header not among them).
+            let place = "\(historyName) data row \(r + 1) of \(history.count)"
+            guard row.count == C else { throw RecurrentError.shape("\(place) has \(row.count) values, the model reads \(C)") }
             for (k, v) in row.enumerated() {
-                guard v.isFinite else { throw RecurrentError.value("history row \(r), column '\(series.columns[k])' is \(v)") }
+                guard v.isFinite else { throw RecurrentError.value("\(place), column '\(series.columns[k])' is \(v)") }
                 let value = Scalar((v - series.means[k]) / series.standardDeviations[k])
                 guard value.isFinite else {
-                    throw RecurrentError.value("history row \(r), column '\(series.columns[k])': \(v) is too far from the model's "
+                    throw RecurrentError.value("\(place), column '\(series.columns[k])': \(v) is too far from the model's "
                         + "scaling (mean \(series.means[k]), deviation \(series.standardDeviations[k])) to standardise")
                 }
                 scaled.append(value)

@@ -212,7 +212,15 @@ enum FuzzEntries {
             _ = try? series.scaling()
             try exercise(series, batchSize: batch)
         }
-        return .combine([table, series])
+        // Every line that reads as cells reads back the same once written (`CSVLine.quoted`).
+        let lines = FuzzOutcome.of(source, input: bytes) {
+            for line in text.split(whereSeparator: \.isNewline) {
+                guard let cells = CSVLine.cells(line) else { continue }
+                let again = CSVLine.cells(Substring(cells.map(CSVLine.quoted).joined(separator: ",")))
+                guard again == cells else { throw FuzzViolation("the cells \(cells) written and read back as \(String(describing: again))") }
+            }
+        }
+        return .combine([table, series, lines])
     }
 
     /// `TextCorpus(text:sequenceLength:validationFraction:)` on the bytes after the first two

@@ -1,0 +1,55 @@
+import Foundation
+
+/// One line of a CSV file, as RFC 4180 writes it: cells separated by commas; a cell in double
+/// quotes may hold commas and quotes, a quote doubled (`"a,b"` is a,b; `"say ""hi"""` is
+/// say "hi"). Spaces around a cell are not part of it. A quoted cell cannot span lines (a
+/// series file has one row per line).
+public enum CSVLine {
+    /// The cells of `line`, quotes removed, or nil when a quote opened is not closed on the
+    /// line or text follows a closing quote (`"a"b`).
+    public static func cells(_ line: Substring) -> [String]? {
+        let bytes = Array(line.utf8), quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
+        var cells: [String] = [], cell: [UInt8] = [], quoted = false, i = 0
+        func isSpace(_ b: UInt8) -> Bool { b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") || b == UInt8(ascii: "\r") }
+        func finish() {
+            let text = String(decoding: cell, as: UTF8.self)
+            cells.append(quoted ? text : text.trimmingCharacters(in: .whitespacesAndNewlines))
+            (cell, quoted) = ([], false)
+        }
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == comma {
+                finish()
+            } else if b == quote, !quoted, cell.allSatisfy(isSpace) {
+                // A quoted cell: up to the quote that is not doubled, then only spaces.
+                (cell, quoted) = ([], true)
+                i += 1
+                while true {
+                    guard i < bytes.count else { return nil }
+                    if bytes[i] == quote {
+                        guard i + 1 < bytes.count, bytes[i + 1] == quote else { break }
+                        i += 1
+                    }
+                    cell.append(bytes[i])
+                    i += 1
+                }
+                i += 1
+                while i < bytes.count, isSpace(bytes[i]) { i += 1 }
+                guard i == bytes.count || bytes[i] == comma else { return nil }
+                continue
+            } else {
+                cell.append(b)
+            }
+            i += 1
+        }
+        finish()
+        return cells
+    }
+
+    /// `cell` as a CSV cell that `cells(_:)` reads back: in quotes, quotes doubled, when it holds
+    /// a comma or a quote or has spaces at its ends; as it is otherwise.
+    public static func quoted(_ cell: String) -> String {
+        let needsQuotes = cell.contains { $0 == "," || $0 == "\"" } || cell.trimmingCharacters(in: .whitespacesAndNewlines) != cell
+        return needsQuotes ? "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : cell
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+@testable import Recurrent
+
+/// Data cells are read as CSV writers write them (RFC 4180 quoting) and as decimal numbers
+/// only: Swift's `Double("0x10")` is 16, which no CSV writer means.
+@Suite("CSV text")
+struct CSVTextTests {
+    @Test("Cells split at commas outside quotes; quotes removed, doubled quotes kept once, spaces outside quotes dropped",
+          arguments: [
+              ("a,\"b,c\", d", ["a", "b,c", "d"]),
+              ("\"say \"\"hi\"\"\",1", ["say \"hi\"", "1"]),
+              (" \" x \" ,2", [" x ", "2"]),
+              (",", ["", ""]),
+              ("\"\"", [""]),
+              ("5\"", ["5\""]),
+          ] as [(String, [String])])
+    func cellsSplit(_ line: String, _ cells: [String]) {
+        #expect(CSVLine.cells(line[...]) == cells)
+    }
+
+    @Test("A quote left open on its line, or text after a closing quote, is not a line of cells",
+          arguments: ["\"open,1", "a,\"b", "\"a\"b,1", "\"a\"\""])
+    func malformedQuotes(_ line: String) {
+        #expect(CSVLine.cells(line[...]) == nil)
+    }
+
+    @Test("A quoted cell reads back as itself; plain names stay unquoted")
+    func quotedRoundTrip() {
+        for name in ["price, usd", "say \"hi\"", " padded", "plain", ""] {
+            #expect(CSVLine.cells(Substring(CSVLine.quoted(name) + ",x")) == [name, "x"])
+        }
+        #expect(CSVLine.quoted("plain") == "plain" && CSVLine.quoted("a,b") == "\"a,b\"")
+    }
+
+    @Test("Decimal numbers only: hexadecimal, underscores, bare points and spaces are not numbers", arguments: [
+        ("1e3", 1000), ("-.5", -0.5), ("5.", 5), ("+1", 1), ("2.5E-1", 0.25), ("007", 7),
+        ("0x10", nil), ("0x1p3", nil), ("1_000", nil), (".", nil), ("1e", nil), ("e5", nil), ("", nil), (" 1", nil),
+        ("--1", nil), ("1e+-2", nil),
+    ] as [(String, Double?)])
+    func decimals(_ text: String, _ value: Double?) {
+        #expect(DecimalText.decimal(text) == value)
+    }
+
+    @Test("nan and inf (any case, signed) are read, so that callers refuse them as not finite by name")
+    func nonFiniteWordsRead() {
+        #expect(DecimalText.decimal("-Infinity") == -.infinity && DecimalText.decimal("INF") == .infinity)
+        #expect(DecimalText.decimal("nan")?.isNaN == true && DecimalText.decimal("nanx") == nil)
+    }
+
+    @Test("A hexadecimal cell in a series is refused, naming line and column (it read as 16)")
+    func hexCellRefused() {
+        let error = recurrentError { try TimeSeriesCSV.table(csv: "x\n1\n0x10\n", name: "s.csv", columns: nil) }
+        #expect(error?.message == "s.csv line 3, column 'x' (1): '0x10' is not a finite number")
+    }
+
+    @Test("A quoted header cell holding a comma is one column; an unclosed quote is refused by line")
+    func quotedHeader() throws {
+        let table = try TimeSeriesCSV.table(csv: "\"price, usd\",n\n1.5,2\n2.5,3\n", name: "s.csv", columns: ["price, usd"])
+        #expect(table.names == ["price, usd", "n"] && table.values == [1.5, 2.5])
+        let error = recurrentError { try TimeSeriesCSV.table(csv: "a,b\n1,\"2\n", name: "s.csv", columns: nil) }
+        #expect(error?.message == "s.csv line 2: a quoted cell is not closed on its line, or text follows its closing quote")
+    }
+
+    @Test("A forecast's CSV of columns named with commas and quotes reads back by those names")
+    func forecastHeaderRoundTrip() throws {
+        let columns = ["price, usd", "say \"hi\""]
+        let text = try TimeSeriesCSV.text(columns: columns, rows: [[1, 2], [3, 4]])
+        #expect(text.hasPrefix("\"price, usd\",\"say \"\"hi\"\"\"\n"))
+        let table = try TimeSeriesCSV.table(csv: text, name: "f.csv", columns: columns)
+        #expect(table.values == [1, 2, 3, 4])
+    }
+
+    @Test("trace --inputs takes decimal numbers only")
+    func traceInputsDecimal() throws {
+        #expect(try parseInputSequence("1e-1,-2", inputSize: 1) == [[0.1], [-2]])
+        #expect(recurrentError { try parseInputSequence("1,0x10", inputSize: 1) }?.message == "inputs: '0x10' is not a number (step 1)")
+    }
+}
