@@ -5,13 +5,22 @@ import Foundation
 /// library's own threads (the kernel workers) hold them back for good, and a short section that
 /// must not be cut in two (the renames of `FileAccess.writeTogether`) holds them back on its
 /// thread while it runs: they then arrive just after, on the thread that runs it.
-enum TerminalSignals {
+public enum TerminalSignals {
     /// The four signals as a set.
     static var set: sigset_t {
         var signals = sigset_t()
         sigemptyset(&signals)
         for number in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&signals, number) }
         return signals
+    }
+
+    /// Lets the signals in on the calling thread: for a program's start, before it makes
+    /// threads. The mask of blocked signals is inherited across `exec`, and a launcher may
+    /// leave them blocked (Foundation's `Process` called from a Dispatch thread does): a
+    /// `kill` or Ctrl-C then waits forever. Signals the parent ignores stay ignored (`nohup`).
+    public static func unblockInherited() {
+        var signals = set
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 
     /// Holds the signals back on the calling thread from now on (a worker thread's first act).

@@ -19,7 +19,7 @@ struct BenchCommand: ParsableCommand {
             step and layer at that bandwidth, the least a forward pass can take.
             """)
 
-    @Option(help: ArgumentHelp("A configuration B,T,X,H,L to measure (repeatable).", valueName: "B,T,X,H,L"))
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("A configuration B,T,X,H,L to measure (repeatable).", valueName: "B,T,X,H,L"))
     var config: [String] = []
 
     @Option(name: .customLong("cell"), help: "The cell (default lstm).")

@@ -41,7 +41,9 @@ struct AddingExperimentCommand: ParsableCommand {
     var svg: String?
 
     func validate() throws {
-        guard length >= 1 else { throw ValidationError("--length must be at least 1, got \(length)") }
+        guard length >= AddingTask.minimumLength else {
+            throw ValidationError("--length must be at least \(AddingTask.minimumLength) (X1 is one of the first ten pairs), got \(length)")
+        }
         guard evaluateEvery >= 1 else { throw ValidationError("--evaluate-every must be at least 1, got \(evaluateEvery)") }
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
         if cells.isEmpty { throw ValidationError("--cells needs at least one cell") }
@@ -119,7 +121,11 @@ struct GradientsExperimentCommand: ParsableCommand {
         var ks = [0, 1, 2, 5, 10, 20, 30, 50, 75, 99].filter { $0 < length }
         if let last = ks.last, length - 1 > last { ks.append(length - 1) }
         for k in ks {
-            print(pad("\(k)", 5) + norms.map { pad(String(format: "%.3e", $0[k]), 13) }.joined())
+            print(pad("\(k)", 5) + norms.map { pad($0[k] == 0 ? "0" : String(format: "%.3e", $0[k]), 13) }.joined())
+        }
+        if ks.contains(where: { k in norms.contains { $0[k] == 0 } }) {
+            print("0: the norm fell below double precision's smallest number (4.9e-324) in at least one sequence"
+                  + (svg == nil ? "" : "; the log-scale picture leaves those steps out"))
         }
         if let svg {
             let chart = Experiments.gradientChart(zip(columns, norms).map { ($0.0.0, $0.1) }, hiddenSize: hidden, length: length,

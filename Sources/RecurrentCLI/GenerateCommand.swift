@@ -35,7 +35,12 @@ struct GenerateCommand: ParsableCommand {
             throw RecurrentError(.value, "the model's text had no line breaks, so the default --prime (a newline) is not in its "
                 + "vocabulary; give --prime with characters of its text")
         }
-        let text = try loaded.generateText(prime: prime, count: length, temperature: temperature, seed: seed)
-        print(prime + text)
+        // Each character is flushed as it is drawn: an interrupted run has shown its text so far.
+        print(prime, terminator: "")
+        try loaded.generateText(prime: prime, count: length, temperature: temperature, seed: seed) { character in
+            print(character, terminator: "")
+            StandardOutput.flush()
+        }
+        print()
     }
 }

@@ -20,6 +20,7 @@ struct RecurrentCommand: ParsableCommand {
         // Over a file-size limit (`ulimit -f`) a write fails with EFBIG, reported and cleaned up
         // like a full disk, instead of SIGXFSZ ending the process mid-write.
         signal(SIGXFSZ, SIG_IGN)
+        TerminalSignals.unblockInherited()
         if let bad = argumentNotUTF8() {
             StandardError.write("Error: argument \(bad.index), '\(escapingControlCharacters(bad.shown))', is not valid UTF-8 "
                 + "(a name in another encoding?): it would name another file; rename it\n")

@@ -64,6 +64,23 @@ struct ExperimentTests {
         }
     }
 
+    @Test("A norm is scaled before squaring: gradients of 1e-160 keep their norm (their squares underflow), not 0")
+    func tinyNormsKept() throws {
+        #expect(abs(Experiments.euclideanLength([3e-160, -4e-160]) / 5e-160 - 1) < 1e-15)
+        #expect(Experiments.euclideanLength([0, 0]) == 0 && Experiments.euclideanLength([1e300, 1e300]) == 1e300 * 2.0.squareRoot())
+        let rnn = try Experiments.gradientNorms(cell: .rnn, length: 600, sequences: 1)
+        #expect(rnn[599] > 0 && rnn[599] < 1e-120, "\(rnn[599])")   // was 0, then shown as the floor 1e-300
+    }
+
+    @Test("experiment gradients prints a norm that underflowed double precision as 0, with a line saying what 0 means")
+    func underflowShownAsZero() throws {
+        let result = try CLI.run(["experiment", "gradients", "--length", "1500", "--sequences", "1"])
+        let lines = result.stdout.split(separator: "\n")
+        #expect(result.status == 0 && lines.count >= 2, "\(result.stderr)")
+        #expect(lines[lines.count - 2].split(separator: " ").prefix(2) == ["1499", "0"], "\(result.stdout)")
+        #expect(lines.last == "0: the norm fell below double precision's smallest number (4.9e-324) in at least one sequence")
+    }
+
     @Test("Gradient norms over more steps than memory holds are refused before anything is allocated")
     func gradientNormsTooLongForMemory() throws {
         let error = try #require(throws: RecurrentError.self) {

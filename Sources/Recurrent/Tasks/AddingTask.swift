@@ -26,6 +26,8 @@ public struct AddingTask: TrainingData {
 
     /// The number of held-out sequences.
     public static let heldOutSequences = 2048
+    /// The shortest T: X1 is one of the first ten pairs, X2 one of the first T/2 - 1.
+    public static let minimumLength = 20
     /// The mean squared error of always predicting 0.5, the mean target: exactly 19/480.
     ///
     /// X1 and X2 are independent with mean 0; E[X2²] = 1/3 and, because X1 is zero with
@@ -40,7 +42,8 @@ public struct AddingTask: TrainingData {
     /// - Throws: `RecurrentError` (`.value`) when `T` is below 20 (X1 comes from the first
     ///   ten pairs and X2 from the first `T/2 - 1`) or over 2^40.
     public init(length T: Int) throws {
-        try requireTaskParameter(T >= 20, "adding task: length \(T) must be at least 20 (X1 is one of the first ten pairs)")
+        try requireTaskParameter(T >= Self.minimumLength,
+                                 "adding task: length \(T) must be at least \(Self.minimumLength) (X1 is one of the first ten pairs)")
         try requireTaskParameter(T <= maximumTaskLength, "adding task: length \(T) must be at most \(maximumTaskLength)")
         self.length = T
     }

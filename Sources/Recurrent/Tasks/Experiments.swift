@@ -63,7 +63,8 @@ public enum Experiments {
     /// on the state k steps earlier, for a freshly initialised network (PyTorch's default
     /// initialisation) of the given cell, hidden size H and input size 1, on random inputs
     /// x_t ~ N(0, 1), with L = r · h_{T-1} (r a random unit vector). The geometric mean over
-    /// `sequences` random sequences. Computed in float64. With `forgetBias`, the LSTM's forget
+    /// `sequences` random sequences, 0 where a norm underflowed float64 (below about 4.9e-324)
+    /// in some sequence. Computed in float64. With `forgetBias`, the LSTM's forget
     /// gate bias is set to it after the default draw (an open memory cell).
     /// - Throws: `RecurrentError` for a length, count or size below 1, or a length whose states
     ///   (2·T·H doubles) would not fit in memory.
@@ -91,7 +92,8 @@ public enum Experiments {
             var r = (0..<hiddenSize).map { _ in g.normal() }
             let norm = euclideanLength(r)
             r = r.map { $0 / norm }
-            for (k, n) in stateGradientNorms(net, x: x, r: r).enumerated() { logSums[k] += log(max(n, 1e-300)) }
+            // A norm that underflowed to 0 makes the mean 0 (log 0 = -inf), not a made-up floor.
+            for (k, n) in stateGradientNorms(net, x: x, r: r).enumerated() { logSums[k] += log(n) }
         }
         return logSums.map { exp($0 / Double(sequences)) }
     }
@@ -142,5 +144,12 @@ public enum Experiments {
     }
 
     /// ‖v‖₂, summed in order (the unit vector r and every gradient norm of the experiment).
-    private static func euclideanLength(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+    /// ‖v‖, scaled by the largest |v_i| first (as BLAS's `dnrm2`): the plain Σ v_i² of a
+    /// gradient of 1e-160 underflows to 0 (its squares are below 1e-320), and norms that were
+    /// 1e-160 came out as 0.
+    static func euclideanLength(_ v: [Double]) -> Double {
+        let scale = v.reduce(0) { max($0, abs($1)) }
+        guard scale > 0, scale.isFinite else { return scale }
+        return scale * v.reduce(0) { $0 + ($1 / scale) * ($1 / scale) }.squareRoot()
+    }
 }

@@ -17,6 +17,22 @@ extension SequenceModel {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func generate(prime: [Int32], count: Int, temperature: Double, seed: UInt64) throws -> [Int32] {
+        if count > 0 {
+            try MemoryBudget.require(MemoryBudget.product([count, MemoryLayout<Int32>.stride]), for: "generating \(count) tokens")
+        }
+        var out: [Int32] = []
+        out.reserveCapacity(max(0, count))
+        try generate(prime: prime, count: count, temperature: temperature, seed: seed) { out.append($0) }
+        return out
+    }
+
+    /// `generate(prime:count:temperature:seed:)`, handing each token to `emit` as soon as it is
+    /// drawn (a caller prints as it goes; an interrupted run has shown what it drew).
+    /// - Throws: as `generate(prime:count:temperature:seed:)`, and what `emit` throws.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func generate(prime: [Int32], count: Int, temperature: Double, seed: UInt64,
+                         emit: (Int32) throws -> Void) throws {
         guard let vocabulary = configuration.vocabularySize, configuration.modelOutputSize == vocabulary else {
             throw RecurrentError.unsupported("generation needs a model that reads tokens and predicts the next token")
         }
@@ -25,20 +41,16 @@ extension SequenceModel {
             throw RecurrentError.value("temperature must be 0 or positive, got \(temperature)")
         }
         guard count >= 0 else { throw RecurrentError.value("length must not be negative, got \(count)") }
-        try MemoryBudget.require(MemoryBudget.product([count, MemoryLayout<Int32>.stride]), for: "generating \(count) tokens")
         var generator = SeededGenerator(seed: seed)
         // The prime in one pass, then one token at a time, through the same stream.
         var stream = try ModelStream(model: self)
         let primed = try stream.steps(tokens: prime).scalars
         var logits = Array(primed[((prime.count - 1) * vocabulary)...]).map(Double.init)
-        var out: [Int32] = []
-        out.reserveCapacity(count)
-        for _ in 0..<count {
+        for k in 0..<count {
             let token = Int32(Self.sample(logits, temperature: temperature, generator: &generator))
-            out.append(token)
-            logits = try stream.step(token: token).scalars.map(Double.init)
+            try emit(token)
+            if k + 1 < count { logits = try stream.step(token: token).scalars.map(Double.init) }
         }
-        return out
     }
 
     /// A class drawn from softmax(logits / temperature), or the largest logit at temperature 0.
@@ -59,12 +71,22 @@ extension SequenceModel {
     /// for a model saved with its vocabulary.
     /// - Throws: `RecurrentError` for a model without a vocabulary or a prime character outside it.
     public func generateText(prime: String, count: Int, temperature: Double, seed: UInt64) throws -> String {
+        // The text as well as its tokens: up to 4 bytes per character in UTF-8.
+        if count > 0 { try MemoryBudget.require(MemoryBudget.product([count, 8]), for: "generating \(count) characters") }
+        var text = ""
+        try generateText(prime: prime, count: count, temperature: temperature, seed: seed) { text += $0 }
+        return text
+    }
+
+    /// `generateText(prime:count:temperature:seed:)`, handing each character to `emit` as soon
+    /// as it is drawn.
+    /// - Throws: as `generateText(prime:count:temperature:seed:)`, and what `emit` throws.
+    public func generateText(prime: String, count: Int, temperature: Double, seed: UInt64,
+                             emit: (String) throws -> Void) throws {
         guard let vocabulary else {
             throw RecurrentError.unsupported("this model has no vocabulary: only a model trained on text generates text")
         }
-        // The text as well as its tokens: up to 4 bytes per character in UTF-8.
         guard count >= 0 else { throw RecurrentError.value("the number of characters to generate, \(count), is negative") }
-        try MemoryBudget.require(MemoryBudget.product([count, 8]), for: "generating \(count) characters")
         let ids = Dictionary(vocabulary.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { a, _ in a })
         let tokens = try prime.unicodeScalars.enumerated().map { position, scalar -> Int32 in
             guard let id = ids[String(scalar)] else {
@@ -74,7 +96,6 @@ extension SequenceModel {
             }
             return id
         }
-        let generated = try generate(prime: tokens, count: count, temperature: temperature, seed: seed)
-        return generated.map { vocabulary[Int($0)] }.joined()
+        try generate(prime: tokens, count: count, temperature: temperature, seed: seed) { try emit(vocabulary[Int($0)]) }
     }
 }
