@@ -21,9 +21,10 @@ func workingDirectory() -> String {
 func checkReadable(_ paths: String...) throws {
     for path in paths {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw RecurrentError(.io, "\(path): no such file")
         }
+        guard !isDirectory.boolValue else { throw RecurrentError(.io, "\(path): is a directory, not a file") }
         guard FileManager.default.isReadableFile(atPath: path) else { throw RecurrentError(.io, "\(path): not readable") }
     }
 }

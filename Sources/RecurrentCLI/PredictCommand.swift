@@ -78,7 +78,11 @@ struct PredictCommand: ParsableCommand {
             guard loaded.configuration.vocabularySize == nil else {
                 throw RecurrentError(.value, "\(input): the model reads token ids (it has an embedding), the input holds floats")
             }
-            (y, final) = try loaded(x, initialState: state, lengths: sequenceLengths, layout: layout)
+            do {
+                (y, final) = try loaded(x, initialState: state, lengths: sequenceLengths, layout: layout)
+            } catch let error as RecurrentError where x.firstNonFiniteIndex != nil {
+                throw RecurrentError(error.kind, "\(input): \(error.message)")   // the library names the element, not the file
+            }
         case .integers(let shape, let values):
             guard loaded.configuration.vocabularySize != nil else {
                 throw RecurrentError(.value, "\(input): the model reads vectors (it has no embedding), the input holds integers")

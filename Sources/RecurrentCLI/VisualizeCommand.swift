@@ -51,7 +51,7 @@ struct VisualizeCommand: ParsableCommand {
         let content = try TextCorpus.readText(fileURL(text))
         let excerpt = String(String.UnicodeScalarView(content.unicodeScalars.prefix(length)))
         let rec = loaded.configuration.recurrent
-        let activity = try TextActivity(model: loaded, text: excerpt, layer: layer ?? rec.layers - 1)
+        let activity = try TextActivity(model: loaded, text: excerpt, layer: layer ?? rec.layers - 1, textName: text)
         let name = value ?? activity.names[0]
         guard activity.names.contains(name) else {
             throw RecurrentError(.value, "--value \(name): this \(rec.cell.rawValue) model has \(activity.names.joined(separator: ", "))")

@@ -78,8 +78,12 @@ struct CellAndStreamTests {
     @Test("NaN inputs and wrong initial states are errors, not silent NaN outputs")
     func nanAndStateErrors() throws {
         let net = try RecurrentNetwork<Float>(.init(cell: .lstm, inputSize: 1, hiddenSize: 2, layers: 2))
-        #expect(throws: RecurrentError(.value, "input contains nan (element 1 in sequence-first order)")) {
+        #expect(throws: RecurrentError(.value, "input[1, 0, 0] is nan; the model reads finite numbers")) {
             try net(Tensor(shape: [2, 1, 1], scalars: [0, .nan]))
+        }
+        // The index is the caller's own: batch-first input (B, T, X) = (2, 3, 1), element (1, 2, 0).
+        #expect(throws: RecurrentError(.value, "input[1, 2, 0] is -inf; the model reads finite numbers")) {
+            try net(Tensor(shape: [2, 3, 1], scalars: [0, 0, 0, 0, 0, -.infinity]), layout: .batchFirst)
         }
         let badState = RecurrentState<Float>(h: try Tensor(zeros: [1, 1, 2]))
         #expect(throws: RecurrentError(.shape, "initial state h: expected shape (2, 1, 2), got (1, 1, 2)")) {

@@ -121,7 +121,7 @@ struct PictureTests {
         let model = try SequenceModel<Float>.load(from: dir.appendingPathComponent("m.safetensors"))
         let excerpt = String(text.prefix(50))
         let activity = try TextActivity(model: model, text: excerpt, layer: 1)
-        let ids = try TextActivity.encode(excerpt, vocabulary: try #require(model.vocabulary))
+        let ids = try TextActivity.encode(excerpt, vocabulary: try #require(model.vocabulary), name: "the text")
         let final = try model(TokenSequences(ids)).state
         #expect(maxAbsDiff(try #require(activity.values["h"]?.last), Array(final.h.scalars[12...])) < 1e-5)
         #expect(maxAbsDiff(try #require(activity.values["c"]?.last), Array(try #require(final.c).scalars[12...])) < 1e-5)
@@ -133,9 +133,12 @@ struct PictureTests {
         #expect(html.components(separatedBy: "<span style=").count - 1 == 50)
         #expect(html.components(separatedBy: "<option").count - 1 == 8 && html.contains(">c[5]"))
         try Data([0x61, 0xFF, 0x62]).write(to: dir.appendingPathComponent("latin1.txt"))
+        try "say\nhi Q".write(to: dir.appendingPathComponent("q.txt"), atomically: true, encoding: .utf8)
         for (arguments, message) in [(["--unit", "12"], "--unit 12 is out of range: the layer has units 0...11"),
                                      (["--value", "q"], "--value q: this lstm model has c, h, i, f, o, g"),
-                                     (["--text", "latin1.txt"], "latin1.txt: not a UTF-8 text file")] {
+                                     (["--text", "latin1.txt"], "latin1.txt: not a UTF-8 text file"),
+                                     (["--text", "q.txt"], "Error: q.txt line 2: character 'Q' (U+0051) at position 7 is not in the model's vocabulary"),
+                                     (["--text", "."], "Error: .: is a directory, not a file\n")] {
             let bad = try CLI.run(["visualize", "--model", "m.safetensors", "--text", "t.txt", "--output", "bad.html"] + arguments, in: dir)
             #expect(bad.status == 1 && bad.stderr.contains(message), "\(bad.stderr)")
         }

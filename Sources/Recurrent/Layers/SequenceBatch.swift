@@ -41,8 +41,9 @@ struct SequenceBatch<Scalar: RecurrentScalar> {
             throw RecurrentError.shape(
                 "input: expected rank 3 (T, B, X) or rank 2 (T, X), got shape \(describeShape(input.shape))")
         }
-        if !allFinite(sequenceFirst, kernels: .current), let bad = sequenceFirst.firstIndex(where: { !$0.isFinite }) {
-            throw RecurrentError.value("input contains \(sequenceFirst[bad]) (element \(bad) in sequence-first order)")
+        if !allFinite(sequenceFirst, kernels: .current), let bad = input.firstNonFiniteIndex,
+           let value = input.scalars.first(where: { !$0.isFinite }) {
+            throw RecurrentError.value("input\(bad) is \(value); the model reads finite numbers")
         }
     }
 

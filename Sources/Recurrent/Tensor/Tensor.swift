@@ -180,3 +180,16 @@ extension Tensor: CustomStringConvertible {
 func allFinite<S: RecurrentScalar>(_ values: [S]) -> Bool {
     values.allSatisfy(\.isFinite)
 }
+
+extension Tensor {
+    /// The index, one entry per axis, of the first element that is NaN or infinite; nil when
+    /// all are finite. A message can then point into the file or array as its reader sees it.
+    public var firstNonFiniteIndex: [Int]? {
+        guard var flat = scalars.firstIndex(where: { !$0.isFinite }) else { return nil }
+        var index = [Int](repeating: 0, count: shape.count)
+        for axis in shape.indices.reversed() where shape[axis] > 0 {
+            (flat, index[axis]) = flat.quotientAndRemainder(dividingBy: shape[axis])
+        }
+        return index
+    }
+}

@@ -18,11 +18,11 @@ public struct TextActivity: Sendable {
     /// The values: name → step → unit.
     public let values: [String: [[Double]]]
 
-    /// Runs `model` on `text`.
+    /// Runs `model` on `text`; `textName` (a file name) starts the messages about the text.
     /// - Throws: `RecurrentError` for a model that is not a unidirectional LSTM or GRU character
     ///   model (no vocabulary, a projection), a layer out of range, a character outside the
-    ///   vocabulary (named, with its position), or an empty text.
-    public init(model: SequenceModel<Float>, text: String, layer: Int) throws {
+    ///   vocabulary (named, with its code, line and position), or an empty text.
+    public init(model: SequenceModel<Float>, text: String, layer: Int, textName: String = "the text") throws {
         let cfg = model.configuration, rec = cfg.recurrent
         guard let vocabulary = model.vocabulary, let embedding = model.parameters[cfg.embeddingName] else {
             throw RecurrentError.unsupported("not a character model (it has no vocabulary): visualize reads models trained on text")
@@ -33,7 +33,7 @@ public struct TextActivity: Sendable {
         guard (0..<rec.layers).contains(layer) else {
             throw RecurrentError.value("layer \(layer) is out of range: the model has layers 0...\(rec.layers - 1)")
         }
-        let ids = try Self.encode(text, vocabulary: vocabulary)
+        let ids = try Self.encode(text, vocabulary: vocabulary, name: textName)
         let X = rec.inputSize
         var layers = try (0...layer).map { try LayerCell(model: model, layer: $0) }
         var record: [String: [[Double]]] = [:]
@@ -52,14 +52,17 @@ public struct TextActivity: Sendable {
     }
 
     /// The token ids of `text` in a model's vocabulary (one character per entry).
-    static func encode(_ text: String, vocabulary: [String]) throws -> [Int32] {
-        guard !text.isEmpty else { throw RecurrentError.value("the text is empty") }
+    static func encode(_ text: String, vocabulary: [String], name: String) throws -> [Int32] {
+        guard !text.isEmpty else { throw RecurrentError.value("\(name) is empty") }
         let ids = Dictionary(vocabulary.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { a, _ in a })
+        var line = 1
         return try text.unicodeScalars.enumerated().map { position, scalar in
             guard let id = ids[String(scalar)] else {
-                throw RecurrentError.value("character '\(scalar.escaped(asASCII: false))' at position \(position) is not in the model's "
+                throw RecurrentError.value("\(name) line \(line): character '\(scalar.escaped(asASCII: false))' "
+                    + "(\(String(format: "U+%04X", scalar.value))) at position \(position) is not in the model's "
                     + "vocabulary (\(vocabulary.count) characters)")
             }
+            if scalar == "\n" { line += 1 }
             return id
         }
     }
