@@ -47,9 +47,15 @@ public enum CSVLine {
     }
 
     /// `cell` as a CSV cell that `cells(_:)` reads back: in quotes, quotes doubled, when it holds
-    /// a comma or a quote or has spaces at its ends; as it is otherwise.
+    /// a comma or a quote or has spaces at its ends; as it is otherwise. Bytes, not characters:
+    /// a quote followed by a combining mark is one `Character`, which a search for `"` misses.
     public static func quoted(_ cell: String) -> String {
-        let needsQuotes = cell.contains { $0 == "," || $0 == "\"" } || cell.trimmingCharacters(in: .whitespacesAndNewlines) != cell
-        return needsQuotes ? "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : cell
+        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
+        let needsQuotes = cell.utf8.contains { $0 == quote || $0 == comma }
+            || cell.trimmingCharacters(in: .whitespacesAndNewlines) != cell
+        guard needsQuotes else { return cell }
+        var bytes: [UInt8] = [quote]
+        for byte in cell.utf8 { bytes += byte == quote ? [quote, quote] : [byte] }
+        return String(decoding: bytes + [quote], as: UTF8.self)
     }
 }
