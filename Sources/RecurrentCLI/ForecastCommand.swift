@@ -38,6 +38,10 @@ struct ForecastCommand: ParsableCommand {
         guard let series = loaded.series else {
             throw RecurrentError(.unsupported, "\(model): not a forecaster (it has no column scaling; train one with recurrent train --csv)")
         }
+        // A model saved before empty names were refused: its history cannot be picked by name.
+        if let k = series.columns.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            throw RecurrentError(.name, "\(model): the forecaster's column \(k + 1) has an empty name, so its history cannot be read by name")
+        }
         let history = try TimeSeriesCSV.rows(contentsOf: fileURL(csv), columns: series.columns)
         let forecast = try loaded.forecast(history: history.rows, horizon: horizon, historyName: csv)
         if let output {

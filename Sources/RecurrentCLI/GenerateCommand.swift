@@ -36,11 +36,15 @@ struct GenerateCommand: ParsableCommand {
                 + "vocabulary; give --prime with characters of its text")
         }
         // Each character is flushed as it is drawn: an interrupted run has shown its text so far.
-        print(prime, terminator: "")
+        // The prime goes out with the first (a refused prime or length prints nothing); a lost
+        // standard output ends the run (main reports it).
+        var started = false
         try loaded.generateText(prime: prime, count: length, temperature: temperature, seed: seed) { character in
-            print(character, terminator: "")
+            print((started ? "" : prime) + character, terminator: "")
+            started = true
             StandardOutput.flush()
+            if StandardOutput.hasFailed { throw ExitCode.failure }
         }
-        print()
+        print(started ? "" : prime)
     }
 }

@@ -78,11 +78,11 @@ struct PredictCommand: ParsableCommand {
             guard loaded.configuration.vocabularySize == nil else {
                 throw RecurrentError(.value, "\(input): the model reads token ids (it has an embedding), the input holds floats")
             }
-            do {
-                (y, final) = try loaded(x, initialState: state, lengths: sequenceLengths, layout: layout)
-            } catch let error as RecurrentError where x.firstNonFiniteIndex != nil {
-                throw RecurrentError(error.kind, "\(input): \(error.message)")   // the library names the element, not the file
+            // The library names the element; the file is the command's to name.
+            if let bad = x.firstNonFiniteIndex, let value = x.scalars.first(where: { !$0.isFinite }) {
+                throw RecurrentError(.value, "\(input): input\(bad) is \(value); the model reads finite numbers")
             }
+            (y, final) = try loaded(x, initialState: state, lengths: sequenceLengths, layout: layout)
         case .integers(let shape, let values):
             guard loaded.configuration.vocabularySize != nil else {
                 throw RecurrentError(.value, "\(input): the model reads vectors (it has no embedding), the input holds integers")

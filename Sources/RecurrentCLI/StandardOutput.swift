@@ -15,6 +15,9 @@ enum StandardOutput {
         _ = firstFailure.compareExchange(expected: 0, desired: errno == 0 ? EIO : errno, ordering: .relaxed)
     }
 
+    /// Whether a flush has failed (the bytes since are lost too: a long run may stop).
+    static var hasFailed: Bool { firstFailure.load(ordering: .relaxed) != 0 }
+
     /// Why standard output lost bytes, after a last flush; nil when nothing was lost.
     static func failure() -> String? {
         flush()

@@ -14,6 +14,8 @@ struct CSVTextTests {
               (",", ["", ""]),
               ("\"\"", [""]),
               ("5\"", ["5\""]),
+              // Space around quotes is what the trim of a plain cell removes, a no-break space too.
+              ("\u{A0}\"a,b\"\u{A0},x", ["a,b", "x"]),
           ] as [(String, [String])])
     func cellsSplit(_ line: String, _ cells: [String]) {
         #expect(CSVLine.cells(line[...]) == cells)
@@ -32,6 +34,13 @@ struct CSVTextTests {
             #expect(CSVLine.cells(Substring(CSVLine.quoted(name) + ",x")) == [name, "x"])
         }
         #expect(CSVLine.quoted("plain") == "plain" && CSVLine.quoted("a,b") == "\"a,b\"")
+    }
+
+    @Test("A forecast header whose first name starts with U+FEFF reads back whole (not taken for a byte-order mark)")
+    func leadingByteOrderMarkQuoted() throws {
+        let columns = ["\u{FEFF}a", "b"]
+        let text = try TimeSeriesCSV.text(columns: columns, rows: [[1, 2]])
+        #expect(try TimeSeriesCSV.table(csv: text, name: "f.csv", columns: columns).values == [1, 2])
     }
 
     @Test("Decimal numbers only: hexadecimal, underscores, bare points and spaces are not numbers", arguments: [

@@ -68,6 +68,7 @@ struct ExperimentTests {
     func tinyNormsKept() throws {
         #expect(abs(Experiments.euclideanLength([3e-160, -4e-160]) / 5e-160 - 1) < 1e-15)
         #expect(Experiments.euclideanLength([0, 0]) == 0 && Experiments.euclideanLength([1e300, 1e300]) == 1e300 * 2.0.squareRoot())
+        #expect(Experiments.euclideanLength([0, .nan]).isNaN && Experiments.euclideanLength([.infinity, 1]) == .infinity)
         let rnn = try Experiments.gradientNorms(cell: .rnn, length: 600, sequences: 1)
         #expect(rnn[599] > 0 && rnn[599] < 1e-120, "\(rnn[599])")   // was 0, then shown as the floor 1e-300
     }

@@ -137,7 +137,7 @@ struct PictureTests {
         for (arguments, message) in [(["--unit", "12"], "--unit 12 is out of range: the layer has units 0...11"),
                                      (["--value", "q"], "--value q: this lstm model has c, h, i, f, o, g"),
                                      (["--text", "latin1.txt"], "latin1.txt: not a UTF-8 text file"),
-                                     (["--text", "q.txt"], "Error: q.txt line 2: character 'Q' (U+0051) at position 7 is not in the model's vocabulary"),
+                                     (["--text", "q.txt"], "Error: q.txt line 2, character 4: 'Q' (U+0051) is not in the model's vocabulary"),
                                      (["--text", "."], "Error: .: is a directory, not a file\n")] {
             let bad = try CLI.run(["visualize", "--model", "m.safetensors", "--text", "t.txt", "--output", "bad.html"] + arguments, in: dir)
             #expect(bad.status == 1 && bad.stderr.contains(message), "\(bad.stderr)")

@@ -52,7 +52,7 @@ struct TrainCommandTests {
         #expect(sample.hasPrefix("to be") && sample.unicodeScalars.count == 35)
         #expect(Set(sample).isSubset(of: Set("to be or not to be, that is the question. ")))
         let bad = try CLI.run(["generate", "--model", model.path, "--prime", "xyz"])
-        #expect(bad.status == 1 && bad.stderr.contains("is not in the model's vocabulary"))
+        #expect(bad.status == 1 && bad.stderr.contains("is not in the model's vocabulary") && bad.stdout.isEmpty)
         // An invisible character (a byte-order mark pasted with the prime) is named by its code.
         let characters = Set("to be or not to be, that is the question. ".unicodeScalars).count
         let bom = try CLI.run(["generate", "--model", model.path, "--prime", "to\u{FEFF}"])
@@ -63,6 +63,13 @@ struct TrainCommandTests {
             + "is not in its vocabulary; give --prime with characters of its text\n")
         let negative = try CLI.run(["generate", "--model", model.path, "--prime", "to", "--length", "-5"])
         #expect(negative.status == 1 && negative.stderr == "Error: the number of characters to generate, -5, is negative\n")
+        #expect(negative.stdout.isEmpty)   // the prime is printed once generation has begun
+        let none = try CLI.run(["generate", "--model", model.path, "--prime", "to", "--length", "0"])
+        #expect(none.status == 0 && none.stdout == "to\n")
+        // A lost standard output ends a long run at once, with its reason.
+        let full = try CLI.shell("timeout 60 \"$0\" generate --model '\(model.path)' --prime to --length 100000000 > /dev/full; echo \"status $?\"")
+        #expect(full.stdout == "status 1\n" && full.stderr == "Error: standard output: cannot write (No space left on device)\n",
+                "\(full.stdout) \(full.stderr)")
         let hot = try CLI.run(["generate", "--model", model.path, "--prime", "to", "--temperature", "inf"])
         #expect(hot.status != 0 && hot.stderr.contains("--temperature must be 0 or a finite positive number, got inf"), "\(hot.stderr)")
         // Characters are printed as they are drawn: a run of 10^8 stopped by SIGTERM (sh's background

@@ -10,7 +10,10 @@ public enum CSVLine {
     public static func cells(_ line: Substring) -> [String]? {
         let bytes = Array(line.utf8), quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
         var cells: [String] = [], cell: [UInt8] = [], quoted = false, i = 0
-        func isSpace(_ b: UInt8) -> Bool { b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") || b == UInt8(ascii: "\r") }
+        // Space as the trim of an unquoted cell has it (a no-break space too), on both sides of quotes.
+        func isSpace<C: Collection<UInt8>>(_ bytes: C) -> Bool {
+            String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        }
         func finish() {
             let text = String(decoding: cell, as: UTF8.self)
             cells.append(quoted ? text : text.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -20,7 +23,7 @@ public enum CSVLine {
             let b = bytes[i]
             if b == comma {
                 finish()
-            } else if b == quote, !quoted, cell.allSatisfy(isSpace) {
+            } else if b == quote, !quoted, isSpace(cell) {
                 // A quoted cell: up to the quote that is not doubled, then only spaces.
                 (cell, quoted) = ([], true)
                 i += 1
@@ -34,8 +37,9 @@ public enum CSVLine {
                     i += 1
                 }
                 i += 1
-                while i < bytes.count, isSpace(bytes[i]) { i += 1 }
-                guard i == bytes.count || bytes[i] == comma else { return nil }
+                let end = bytes[i...].firstIndex(of: comma) ?? bytes.count
+                guard isSpace(bytes[i..<end]) else { return nil }
+                i = end
                 continue
             } else {
                 cell.append(b)
@@ -47,11 +51,12 @@ public enum CSVLine {
     }
 
     /// `cell` as a CSV cell that `cells(_:)` reads back: in quotes, quotes doubled, when it holds
-    /// a comma or a quote or has spaces at its ends; as it is otherwise. Bytes, not characters:
-    /// a quote followed by a combining mark is one `Character`, which a search for `"` misses.
+    /// a comma or a quote, has spaces at its ends or starts with U+FEFF (a file's first cell would
+    /// lose it as a byte-order mark); as it is otherwise. Bytes, not characters: a quote followed
+    /// by a combining mark is one `Character`, which a search for `"` misses.
     public static func quoted(_ cell: String) -> String {
         let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
-        let needsQuotes = cell.utf8.contains { $0 == quote || $0 == comma }
+        let needsQuotes = cell.utf8.contains { $0 == quote || $0 == comma } || cell.unicodeScalars.first == "\u{FEFF}"
             || cell.trimmingCharacters(in: .whitespacesAndNewlines) != cell
         guard needsQuotes else { return cell }
         var bytes: [UInt8] = [quote]

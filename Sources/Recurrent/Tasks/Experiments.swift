@@ -64,7 +64,7 @@ public enum Experiments {
     /// initialisation) of the given cell, hidden size H and input size 1, on random inputs
     /// x_t ~ N(0, 1), with L = r · h_{T-1} (r a random unit vector). The geometric mean over
     /// `sequences` random sequences, 0 where a norm underflowed float64 (below about 4.9e-324)
-    /// in some sequence. Computed in float64. With `forgetBias`, the LSTM's forget
+    /// in some sequence (NaN if another overflowed at the same k). Computed in float64. With `forgetBias`, the LSTM's forget
     /// gate bias is set to it after the default draw (an open memory cell).
     /// - Throws: `RecurrentError` for a length, count or size below 1, or a length whose states
     ///   (2·T·H doubles) would not fit in memory.
@@ -148,6 +148,7 @@ public enum Experiments {
     /// gradient of 1e-160 underflows to 0 (its squares are below 1e-320), and norms that were
     /// 1e-160 came out as 0.
     static func euclideanLength(_ v: [Double]) -> Double {
+        if v.contains(where: \.isNaN) { return .nan }   // `max` would pass over a NaN
         let scale = v.reduce(0) { max($0, abs($1)) }
         guard scale > 0, scale.isFinite else { return scale }
         return scale * v.reduce(0) { $0 + ($1 / scale) * ($1 / scale) }.squareRoot()

@@ -165,9 +165,10 @@ public struct TimeSeriesCSV: TrainingData {
     }
 
     /// Rows of numbers under a header of column names as CSV text, each number with 9
-    /// significant digits (enough to give back every `Float` exactly).
-    /// - Throws: `RecurrentError` for a row of another width, a column name with a comma,
-    ///   quote or line break, or names that are all numbers (the header would read as data).
+    /// significant digits (enough to give back every `Float` exactly); names with a comma or a
+    /// quote are quoted (`CSVLine.quoted`).
+    /// - Throws: `RecurrentError` for a row of another width, a column name with a line break,
+    ///   or names that are all numbers (the header would read as data).
     public static func text(columns: [String], rows: [[Double]]) throws -> String {
         if let problem = SeriesScaling.headerProblem(columns) { throw RecurrentError.value(problem) }
         var text = columns.map(CSVLine.quoted).joined(separator: ",") + "\n"
@@ -248,6 +249,10 @@ public struct TimeSeriesCSV: TrainingData {
     /// one column, and the picked columns must have distinct names.
     private static func pickColumns(_ requested: [String]?, names: [String], header: Bool, name: String) throws -> [Int] {
         let picked = try requested.map { try pickRequested($0, names: names, header: header, name: name) } ?? Array(names.indices)
+        if header, let index = picked.first(where: { names[$0].trimmingCharacters(in: .whitespaces).isEmpty }) {
+            throw RecurrentError.name("\(name): column \(index + 1) has no name in the header (a forecaster reads its columns "
+                + "back by name): name it, or leave it out")
+        }
         for (k, index) in picked.enumerated() {
             if picked[..<k].contains(index) { throw RecurrentError.value("\(name): column '\(names[index])' is picked twice") }
             if let other = picked[..<k].first(where: { names[$0] == names[index] }) {

@@ -28,13 +28,10 @@ public struct SeriesScaling: Codable, Equatable, Sendable {
         (self.columns, self.means, self.standardDeviations) = (columns, means, standardDeviations)
     }
 
-    /// Why these names cannot head a forecast's CSV, which reads back by name, or nil: an empty
-    /// name picks nothing, a line break would end the header (commas and quotes are quoted,
-    /// `CSVLine.quoted`), and a header of numbers reads as data.
+    /// Why these names cannot head a forecast's CSV, which reads back by name, or nil: a line
+    /// break would end the header (commas and quotes are quoted, `CSVLine.quoted`), and a
+    /// header of numbers reads as data. (An empty name is refused where a CSV is read.)
     static func headerProblem(_ columns: [String]) -> String? {
-        if let k = columns.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
-            return "column \(k + 1) has an empty name (a forecast reads its history by name): name it, or leave the column out"
-        }
         if let name = columns.first(where: { $0.contains { $0.isNewline } }) {
             return "column name '\(name.debugDescription.dropFirst().dropLast())' cannot be written in a CSV header (a line break)"
         }

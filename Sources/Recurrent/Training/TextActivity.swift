@@ -55,14 +55,13 @@ public struct TextActivity: Sendable {
     static func encode(_ text: String, vocabulary: [String], name: String) throws -> [Int32] {
         guard !text.isEmpty else { throw RecurrentError.value("\(name) is empty") }
         let ids = Dictionary(vocabulary.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { a, _ in a })
-        var line = 1
-        return try text.unicodeScalars.enumerated().map { position, scalar in
+        var (line, column) = (1, 1)
+        return try text.unicodeScalars.map { scalar in
             guard let id = ids[String(scalar)] else {
-                throw RecurrentError.value("\(name) line \(line): character '\(scalar.escaped(asASCII: false))' "
-                    + "(\(String(format: "U+%04X", scalar.value))) at position \(position) is not in the model's "
-                    + "vocabulary (\(vocabulary.count) characters)")
+                throw RecurrentError.value("\(name) line \(line), character \(column): '\(scalar.escaped(asASCII: false))' "
+                    + "(\(String(format: "U+%04X", scalar.value))) is not in the model's vocabulary (\(vocabulary.count) characters)")
             }
-            if scalar == "\n" { line += 1 }
+            (line, column) = scalar == "\n" ? (line + 1, 1) : (line, column + 1)
             return id
         }
     }

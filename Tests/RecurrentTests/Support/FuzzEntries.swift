@@ -209,7 +209,18 @@ enum FuzzEntries {
                                            columns: columns)
             guard series.standardizedValues.count == series.rowCount * series.columnCount,
                   series.trainingRowCount <= series.rowCount else { throw FuzzViolation("a series whose counts disagree") }
-            _ = try? series.scaling()
+            // A forecast of these columns reads back by their names (the header written whole).
+            if let scaling = try? series.scaling() {
+                let written = try mustNotRefuse("writing a header of \(scaling.columns)") {
+                    try TimeSeriesCSV.text(columns: scaling.columns, rows: [scaling.means])
+                }
+                let back = try mustNotRefuse("reading back the header \(scaling.columns)") {
+                    try TimeSeriesCSV.table(csv: written, name: source, columns: scaling.columns)
+                }
+                guard back.picked.map({ back.names[$0] }) == scaling.columns else {
+                    throw FuzzViolation("the header \(scaling.columns) read back as \(back.names)")
+                }
+            }
             try exercise(series, batchSize: batch)
         }
         // Every line that reads as cells reads back the same once written (`CSVLine.quoted`).
