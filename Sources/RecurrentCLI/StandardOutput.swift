@@ -8,11 +8,17 @@ enum StandardOutput {
     /// The `errno` of the first failed flush; 0 while none has failed.
     private static let firstFailure = Atomic<Int32>(0)
 
-    /// Writes out what the streams hold, keeping a failure.
+    /// Writes out what the streams hold, keeping a failure: of this flush, or of an earlier
+    /// write that failed inside a large `print` (the stream's error flag is then set, but
+    /// nothing is left to flush, so `fflush` succeeds: output over 4 KB was lost with exit 0).
     static func flush() {
+        let earlier = errno   // the errno of a failed `fwrite`, when `print` was the last call
         errno = 0
-        guard fflush(nil) != 0 else { return }
-        _ = firstFailure.compareExchange(expected: 0, desired: errno == 0 ? EIO : errno, ordering: .relaxed)
+        if fflush(nil) != 0 {
+            _ = firstFailure.compareExchange(expected: 0, desired: errno == 0 ? EIO : errno, ordering: .relaxed)
+        } else if standardOutputStreamFailed() {
+            _ = firstFailure.compareExchange(expected: 0, desired: earlier == 0 ? EIO : earlier, ordering: .relaxed)
+        }
     }
 
     /// Whether a flush has failed (the bytes since are lost too: a long run may stop).

@@ -127,6 +127,12 @@ struct OutputPathTests {
         // With standard error unwritable too, the failure is an exit status, not a trap.
         let mute = try CLI.run(["inspect", "/nonexistent.safetensors"], standardOutput: "/dev/full", standardError: "/dev/full")
         #expect(mute.status == 1 && !mute.signaled)
+        // Over stdio's buffer (4 KB) one print fails inside itself; nothing is left for the last flush.
+        for format in ["svg", "html"] {
+            let large = try CLI.run(["trace", "--format", format], standardOutput: "/dev/full")
+            #expect(large.status == 1 && large.stderr == "Error: standard output: cannot write (No space left on device)\n",
+                    "\(format): \(large.stderr)")
+        }
         let null = try CLI.run(["trace", "--preset", "homework-lstm"], standardOutput: "/dev/null")
         #expect(null.status == 0 && null.stderr.isEmpty)
         // --help and --version too: exit 0 only when the text was written.
@@ -137,6 +143,24 @@ struct OutputPathTests {
             let shown = try CLI.run(request)
             #expect(shown.status == 0 && shown.stdout.contains(request == ["--version"] ? "0.1.0" : "USAGE: recurrent"), "\(shown.stdout)")
         }
+    }
+
+    @Test("--output /dev/stdout writes through the descriptor: what the shell's file held before and after it stays")
+    func outputThroughStandardOutput() throws {
+        let dir = try CLI.temporaryDirectory(), f = try TorchCase("lstm_basic")
+        let result = try CLI.shell("""
+            echo old > out.bin
+            { echo first; "$0" predict --model '\(f.url("model.safetensors").path)' --input '\(f.url("input.npy").path)' \\
+              --output /dev/stdout; echo last; } >> out.bin
+            """, in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        // Renamed over, the file was the .npy alone; now the lines around it stay, in order.
+        let bytes = try Data(contentsOf: dir.appendingPathComponent("out.bin"))
+        #expect(bytes.starts(with: Data("old\nfirst\n".utf8) + Data([0x93]) + Data("NUMPY".utf8)))
+        #expect(bytes.suffix(5) == Data("last\n".utf8))
+        let npy = bytes.dropFirst("old\nfirst\n".utf8.count).dropLast("last\n".utf8.count)
+        try Data(npy).write(to: dir.appendingPathComponent("y.npy"))
+        #expect(try NPY.read(dir.appendingPathComponent("y.npy"), as: Float.self).maxAbsoluteDifference(try f.npy("output.npy")) <= 1e-5)
     }
 
     @Test("Over a file-size limit (ulimit -f) a write is an error naming the file, not SIGXFSZ, and leaves no temporary")

@@ -103,17 +103,39 @@ public enum FileAccess {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard descriptor >= 0 else { throw failure() }
         defer { close(descriptor) }
-        try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+        guard writeAll(data, to: descriptor), fsync(descriptor) == 0 else { throw failure() }
+    }
+
+    /// Writes all of `data` to an open descriptor; false (with `errno` set) when a write fails.
+    private static func writeAll(_ data: Data, to descriptor: Int32) -> Bool {
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
             var done = 0
             while done < bytes.count {
                 // Invariant: done < bytes.count, so the base address exists and the range is inside the buffer.
                 let written = write(descriptor, bytes.baseAddress! + done, bytes.count - done)
                 if written < 0, errno == EINTR { continue }
-                guard written > 0 else { throw failure() }
+                guard written > 0 else { return false }
                 done += written
             }
+            return true
         }
-        guard fsync(descriptor) == 0 else { throw failure() }
+    }
+
+    /// The descriptor a path names by alias (`/dev/stdout`, `/dev/fd/3`, `/proc/self/fd/1`), or
+    /// nil. Such a path leads, through `/proc`, to whatever the descriptor has open: a file
+    /// renamed over there would replace the whole file a shell redirected (`>> log`), losing
+    /// what was written before; opened again, it would write from its start. So it is written
+    /// through the descriptor itself.
+    static func descriptor(aliasedBy path: String) -> Int32? {
+        switch path {
+        case "/dev/stdout": return STDOUT_FILENO
+        case "/dev/stderr": return STDERR_FILENO
+        default:
+            for prefix in ["/dev/fd/", "/proc/self/fd/", "/proc/\(getpid())/fd/"] where path.hasPrefix(prefix) {
+                return Int32(path.dropFirst(prefix.count))
+            }
+            return nil
+        }
     }
 
     /// Why a Foundation file operation failed: the system's own words for its `errno` when it
@@ -154,16 +176,26 @@ public enum FileAccess {
         return URL(fileURLWithPath: String(cString: resolved), isDirectory: true)
     }
 
-    /// Whether `path` exists and is neither a regular file nor a directory (following links).
+    /// Whether `path` exists and is neither a regular file nor a directory (following links),
+    /// or names a descriptor (`/dev/stdout`): what is written in place, not renamed over.
     public static func isSpecialFile(_ path: String) -> Bool {
+        if descriptor(aliasedBy: path) != nil { return true }
         var status = stat()
         guard stat(path, &status) == 0 else { return false }
         let type = status.st_mode & mode_t(S_IFMT)
         return type != mode_t(S_IFREG) && type != mode_t(S_IFDIR)
     }
 
-    /// Writes `data` into an existing device or pipe, as `cp` would.
+    /// Writes `data` into an existing device or pipe, as `cp` would, or through the descriptor
+    /// a path aliases (after what standard output holds, so the order stays).
     private static func writeInPlace(_ data: Data, to url: URL) throws {
+        if let descriptor = descriptor(aliasedBy: url.path) {
+            fflush(nil)
+            guard writeAll(data, to: descriptor) else {
+                throw RecurrentError.io("\(url.path): cannot write (\(String(cString: strerror(errno))))")
+            }
+            return
+        }
         do {
             let handle = try FileHandle(forWritingTo: url)
             defer { try? handle.close() }
