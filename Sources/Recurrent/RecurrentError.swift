@@ -44,6 +44,17 @@ public struct RecurrentError: Error, Equatable, Sendable, CustomStringConvertibl
     static func unsupported(_ message: String) -> RecurrentError { RecurrentError(.unsupported, message) }
 }
 
+/// A list of names short enough for a one-line message: the first `limit`, then how many more.
+public func shortList(_ names: [String], limit: Int = 4) -> String {
+    names.prefix(limit).joined(separator: ", ") + (names.count > limit ? " and \(names.count - limit) more" : "")
+}
+
+/// A value from a file as a message quotes it: up to `limit` characters, then "…" (a cell of
+/// 5 MB was echoed whole).
+func shortQuote(_ text: String, limit: Int = 40) -> String {
+    text.count > limit ? text.prefix(limit) + "…" : text
+}
+
 /// Formats a shape the way messages show it: `(4, 3)`, `()` for a scalar.
 func describeShape(_ shape: [Int]) -> String {
     "(" + shape.map(String.init).joined(separator: ", ") + ")"

@@ -105,6 +105,14 @@ struct GradientsExperimentCommand: ParsableCommand {
         guard (1...10_000).contains(sequences) else { throw ValidationError("--sequences must be in 1...10000, got \(sequences)") }
     }
 
+    /// 10^v as "1.234e-1042" (any exponent, where `%e` of a Double stops near -308), or "0".
+    static func scientific(log10 v: Double) -> String {
+        guard v.isFinite else { return v == -.infinity ? "0" : "\(v)" }
+        var exponent = Int(v.rounded(.down)), mantissa = Foundation.pow(10, v - Double(exponent))
+        if String(format: "%.3f", mantissa) == "10.000" { (mantissa, exponent) = (1, exponent + 1) }
+        return String(format: "%.3fe%@%02d", mantissa, exponent < 0 ? "-" : "+", abs(exponent))
+    }
+
     func run() throws {
         if let svg { try checkWritable([("--svg", svg)]) }
         let openForget = log(Double(length))
@@ -112,8 +120,8 @@ struct GradientsExperimentCommand: ParsableCommand {
             ("rnn", .rnn, nil), ("gated", .gated, nil), ("lstm", .lstm, nil),
             (String(format: "lstm f=%.1f", openForget), .lstm, openForget), ("gru", .gru, nil),
         ]
-        let norms = try columns.map { try Experiments.gradientNorms(cell: $0.1, hiddenSize: hidden, length: length,
-                                                                     sequences: sequences, forgetBias: $0.2, seed: seed) }
+        let logNorms = try columns.map { try Experiments.gradientLog10Norms(cell: $0.1, hiddenSize: hidden, length: length,
+                                                                            sequences: sequences, forgetBias: $0.2, seed: seed) }
         print("‖dL/dh_{T-k}‖, H = \(hidden), T = \(length), geometric mean of \(sequences) sequences "
               + "(lstm f=\(String(format: "%.1f", openForget)): forget-gate bias ln T, the memory cell open)")
         func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
@@ -121,13 +129,14 @@ struct GradientsExperimentCommand: ParsableCommand {
         var ks = [0, 1, 2, 5, 10, 20, 30, 50, 75, 99].filter { $0 < length }
         if let last = ks.last, length - 1 > last { ks.append(length - 1) }
         for k in ks {
-            print(pad("\(k)", 5) + norms.map { pad($0[k] == 0 ? "0" : String(format: "%.3e", $0[k]), 13) }.joined())
+            print(pad("\(k)", 5) + logNorms.map { pad(Self.scientific(log10: $0[k]), 13) }.joined())
         }
-        if ks.contains(where: { k in norms.contains { $0[k] == 0 } }) {
-            print("0: the norm fell below double precision's smallest number (4.9e-324) in at least one sequence"
-                  + (svg == nil ? "" : "; the log-scale picture leaves those steps out"))
+        if ks.contains(where: { k in logNorms.contains { $0[k] == -.infinity } }) {
+            print("0: the gradient is exactly 0 in at least one sequence (a gate saturated to 0 or 1 passed none of it back)")
         }
         if let svg {
+            // A Double holds down to about 1e-308: the picture stops there, the table does not.
+            let norms = logNorms.map { $0.map { $0 < -307 ? 0 : Foundation.pow(10, $0) } }
             let chart = Experiments.gradientChart(zip(columns, norms).map { ($0.0.0, $0.1) }, hiddenSize: hidden, length: length,
                                                   sequences: sequences)
             try PictureFile.write(chart.svg(), to: fileURL(svg))

@@ -24,6 +24,7 @@ struct GenerateCommand: ParsableCommand {
     var seed: UInt64 = 0
 
     func validate() throws {
+        guard length >= 0 else { throw ValidationError("--length must be 0 or more, got \(length)") }
         guard temperature >= 0, temperature.isFinite else {
             throw ValidationError("--temperature must be 0 or a finite positive number, got \(temperature)")
         }

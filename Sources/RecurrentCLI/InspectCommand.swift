@@ -89,7 +89,7 @@ extension InspectCommand {
                 headSize: roles.head.flatMap { byName[$0 + "weight"]?.first }, recurrentPrefix: prefix,
                 embeddingName: roles.embedding ?? "", headPrefix: roles.head ?? "", headHasBias: roles.headHasBias)
             print("model: " + RecurrentCommand.escapingControlCharacters(Self.describe(config)))
-            if !roles.leftOut.isEmpty { print("  left out (not part of the model): " + RecurrentCommand.escapingControlCharacters(PredictCommand.listing(roles.leftOut))) }
+            if !roles.leftOut.isEmpty { print("  left out (not part of the model): " + RecurrentCommand.escapingControlCharacters(shortList(roles.leftOut, limit: 6))) }
         } catch {
             // Names from the file (a tensor named with a terminal escape) are shown escaped, as in the list above.
             print("model: none: " + RecurrentCommand.escapingControlCharacters("\(error)"))

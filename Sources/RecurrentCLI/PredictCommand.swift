@@ -38,7 +38,7 @@ struct PredictCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the final states h_n (and c_n) as safetensors.", valueName: "file.safetensors"))
     var stateOutput: String?
 
-    @Option(help: ArgumentHelp("Each sequence's length, comma-separated (as packed sequences: padded steps keep the state and the recurrent output there is zero, so a head gives its bias there, as in PyTorch).", valueName: "n,n,..."))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Each sequence's length, comma-separated (as packed sequences: padded steps keep the state and the recurrent output there is zero, so a head gives its bias there, as in PyTorch).", valueName: "n,n,..."))
     var lengths: String?
 
     @Option(help: "The recurrent module's name prefix (e.g. encoder.rnn): runs it, with --embedding and --head if given, and leaves the rest of the file out.")
@@ -64,7 +64,7 @@ struct PredictCommand: ParsableCommand {
             advice: (modules: "choose one with --prefix", roles: "name them with --embedding and --head, and give --prefix to leave the rest out"))
         if !loaded.passthrough.isEmpty {
             StandardError.write("note: running the model under '\(loaded.configuration.recurrentPrefix)'; left out: "
-                + Self.listing(loaded.passthrough.map(\.name)) + "\n")
+                + shortList(loaded.passthrough.map(\.name), limit: 6) + "\n")
         }
         if softmax && loaded.configuration.headSize == nil {
             throw RecurrentError(.value, "--softmax needs a model with a head; this one outputs its recurrent states")
@@ -87,7 +87,10 @@ struct PredictCommand: ParsableCommand {
             guard loaded.configuration.vocabularySize != nil else {
                 throw RecurrentError(.value, "\(input): the model reads vectors (it has no embedding), the input holds integers")
             }
-            let tokens = try TokenSequences(shape: shape, ids: try Self.ids(values, source: input))
+            let tokens = try TokenSequences(shape: shape, ids: try Self.ids(values, shape: shape, source: input))
+            if let vocabulary = loaded.configuration.vocabularySize, let problem = tokens.outOfRange(vocabulary: vocabulary) {
+                throw RecurrentError(.value, "\(input): \(problem)")
+            }
             (y, final) = try loaded(tokens, initialState: state, lengths: sequenceLengths, layout: layout)
         }
         if softmax { y = Self.softmax(y) }
@@ -99,10 +102,10 @@ struct PredictCommand: ParsableCommand {
     }
 
     /// Integers as token ids; an id beyond Int32 is out of any vocabulary.
-    static func ids(_ values: [Int64], source: String) throws -> [Int32] {
+    static func ids(_ values: [Int64], shape: [Int], source: String) throws -> [Int32] {
         try values.enumerated().map { i, v in
             guard let id = Int32(exactly: v) else {
-                throw RecurrentError(.value, "\(source): token \(v) (at position \(i)) is outside any vocabulary")
+                throw RecurrentError(.value, "\(source): token \(v) at \(multiIndex(i, in: shape)) is outside any vocabulary")
             }
             return id
         }
@@ -120,12 +123,6 @@ struct PredictCommand: ParsableCommand {
             for k in 0..<O { out[start + k] = Float(weights[k] / total) }
         }
         return (try? Tensor(shape: y.shape, scalars: out)) ?? y
-    }
-
-    /// The first few names, then how many more.
-    static func listing(_ names: [String], limit: Int = 6) -> String {
-        let shown = names.prefix(limit).joined(separator: ", ")
-        return names.count > limit ? shown + " and \(names.count - limit) more" : shown
     }
 
     private func parseLengths(_ text: String) throws -> [Int] {

@@ -202,7 +202,7 @@ struct ArchitectureOptions: ParsableArguments {
             if !loaded.passthrough.isEmpty {
                 // Kept and written back unchanged, but not trained: say so.
                 StandardError.write("note: training the model under '\(loaded.configuration.recurrentPrefix)' alone; "
-                    + "kept unchanged: \(PredictCommand.listing(loaded.passthrough.map(\.name)))\n")
+                    + "kept unchanged: \(shortList(loaded.passthrough.map(\.name), limit: 6))\n")
             }
             return loaded
         }

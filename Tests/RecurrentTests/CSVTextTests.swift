@@ -64,6 +64,19 @@ struct CSVTextTests {
         #expect(error?.message == "s.csv line 3, column 'x' (1): '0x10' is not a finite number")
     }
 
+    @Test("A long bad cell is quoted in part; a wide file's summary and errors list a few columns and a count")
+    func longValuesShortened() throws {
+        let cell = String(repeating: "z", count: 5000)
+        let error = recurrentError { try TimeSeriesCSV.table(csv: "x\n1\n\(cell)\n", name: "s.csv", columns: nil) }
+        #expect(error?.message == "s.csv line 3, column 'x' (1): '\(String(repeating: "z", count: 40))…' is not a finite number")
+        let header = (1...20).map { "c\($0)" }.joined(separator: ","), row = (1...20).map(String.init).joined(separator: ",")
+        let wide = try TimeSeriesCSV(csv: ([header] + Array(repeating: row, count: 4)).joined(separator: "\n"), name: "w.csv",
+                                     sequenceLength: 1, validationFraction: 0)
+        #expect(wide.summary.contains("(c1, c2, c3, c4, c5, c6, c7, c8 and 12 more)"), "\(wide.summary)")
+        let missing = recurrentError { try TimeSeriesCSV.table(csv: header + "\n" + row, name: "w.csv", columns: ["q"]) }
+        #expect(missing?.message == "w.csv: no column 'q'; the header has 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8' and 12 more")
+    }
+
     @Test("A quoted header cell holding a comma is one column; an unclosed quote is refused by line")
     func quotedHeader() throws {
         let table = try TimeSeriesCSV.table(csv: "\"price, usd\",n\n1.5,2\n2.5,3\n", name: "s.csv", columns: ["price, usd"])

@@ -38,7 +38,7 @@ struct ExperimentTests {
         let (T, H) = (12, 6)
         let net = try RecurrentNetwork<Double>(.init(cell: cell, inputSize: 1, hiddenSize: H), generator: &g)
         let x = (0..<T).map { _ in g.normal() }, r = (0..<H).map { _ in g.normal() }
-        let sweep = Experiments.stateGradientNorms(net, x: x, r: r)
+        let sweep = Experiments.stateGradientLogNorms(net, x: x, r: r).map { exp($0) }
         #expect(sweep.count == T)
         for k in 1..<T {
             // The state after step T-1-k from the whole prefix at once; the last k steps from it, backward from r.
@@ -73,13 +73,29 @@ struct ExperimentTests {
         #expect(rnn[599] > 0 && rnn[599] < 1e-120, "\(rnn[599])")   // was 0, then shown as the floor 1e-300
     }
 
-    @Test("experiment gradients prints a norm that underflowed double precision as 0, with a line saying what 0 means")
-    func underflowShownAsZero() throws {
-        let result = try CLI.run(["experiment", "gradients", "--length", "1500", "--sequences", "1"])
-        let lines = result.stdout.split(separator: "\n")
-        #expect(result.status == 0 && lines.count >= 2, "\(result.stderr)")
-        #expect(lines[lines.count - 2].split(separator: " ").prefix(2) == ["1499", "0"], "\(result.stdout)")
-        #expect(lines.last == "0: the norm fell below double precision's smallest number (4.9e-324) in at least one sequence")
+    @Test("Gradient norms far below a Double's range are printed in full: no 0, no subnormal stuck at 4.941e-324")
+    func normsBelowDoubleRange() throws {
+        // Plain float64 gave 0 for the rnn and held the GRU at 4.941e-324 (subnormal rounding) from T = 2500 on.
+        let result = try CLI.run(["experiment", "gradients", "--length", "3000", "--hidden", "4", "--sequences", "1"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let last = try #require(result.stdout.split(separator: "\n").last).split(separator: " ")
+        #expect(last.count == 6 && last[0] == "2999", "\(result.stdout)")
+        let exponents = last.dropFirst().compactMap { $0.split(separator: "e").last.flatMap { Int($0) } }
+        #expect(exponents.count == 5 && exponents[0] < -400 && exponents[4] < -400, "\(last)")
+    }
+
+    @Test("Rescaling the gradient as it shrinks changes no norm: down to 1e-250, where plain float64 still holds it, they agree",
+          arguments: [CellKind.rnn, .gru])   // the LSTM's fall too slowly to need it in 800 steps
+    func rescalingIsExact(cell: CellKind) throws {
+        var g = SeededGenerator(seed: 3)
+        let net = try RecurrentNetwork<Double>(.init(cell: cell, inputSize: 1, hiddenSize: 32), generator: &g)
+        let x = (0..<800).map { _ in g.normal() }, r = [1.0] + [Double](repeating: 0, count: 31)
+        let scaled = Experiments.stateGradientLogNorms(net, x: x, r: r)
+        let plain = Experiments.stateGradientLogNorms(net, x: x, r: r, rescaling: false)
+        let compared = zip(scaled, plain).filter { $0.1 > -250 * M_LN10 }
+        // Below 2^-332 (1.1e-100) the sweep rescales: the comparison passes through it.
+        #expect(compared.count > 250 && scaled.min()! < -110 * M_LN10, "\(compared.count), \(scaled.min()!)")
+        #expect(compared.allSatisfy { abs($0.0 - $0.1) <= 1e-9 * abs($0.1) + 1e-12 })
     }
 
     @Test("Gradient norms over more steps than memory holds are refused before anything is allocated")

@@ -85,7 +85,8 @@ struct ModelJourneyTests {
         (["ambiguous_heads"], "x3", [String](), "'head_a.', 'head_b.'"),
         (["unplaceable"], "x3", [], "norm.bias (4), norm.weight (4)"),
         (["ambiguous_heads"], "x3", ["--head", "head_a"], "cannot place head_b.bias"),
-        (["embed_lstm_batch_first"], "bad_token", ["--batch-first"], "token 20 at [1, 2] is outside the vocabulary 0..<20"),
+        (["embed_lstm_batch_first"], "bad_token", ["--batch-first"], "Error: bad_token.npy: token 20 at [1, 2] is outside the vocabulary 0..<20"),
+        (["embed_lstm_batch_first"], "huge_token", ["--batch-first"], "Error: huge_token.npy: token 4294967296 at [1, 0] is outside any vocabulary"),
         (["embed_lstm_batch_first"], "bytes", [], "dtype '|u1' is not supported"),
         (["embed_lstm_batch_first"], "x3", [], "the model reads token ids"),
         (["gru_encoder_decoder"], "bad_token", [], "the model reads vectors"),
@@ -96,6 +97,7 @@ struct ModelJourneyTests {
         try NPY.write(Tensor<Float>(shape: [4, 2, 3], scalars: Reference.randomArray(24, seed: 1).map(Float.init)),
                       to: dir.appendingPathComponent("x3.npy"))
         try Self.writeIntegers([3, 1, 4, 1, 5, 20], shape: [2, 3], descr: "<i8", to: dir.appendingPathComponent("bad_token.npy"))
+        try Self.writeIntegers([3, 1, 4, 1 << 32, 5, 2], shape: [2, 3], descr: "<i8", to: dir.appendingPathComponent("huge_token.npy"))
         try Self.writeIntegers([1, 2, 3, 4], shape: [2, 2], descr: "|u1", to: dir.appendingPathComponent("bytes.npy"))
         let path = ModelCase.root.appendingPathComponent("\(model[0])/model.safetensors").path
         let result = try CLI.run(["predict", "--model", path, "--input", "\(input).npy", "--output", "y.npy"] + extra, in: dir)

@@ -257,4 +257,17 @@ struct NPYFileTests {
             #expect(error == RecurrentError(.io, "\(pipe.path): is not a regular file (a device, pipe or socket)"))
         }
     }
+
+    @Test("a float64 value beyond float32's range is refused when read as Float, by index and value (it became inf)")
+    func float64BeyondFloatRange() throws {
+        try withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("x.npy")
+            try NPY.write(Tensor<Double>(shape: [2, 2], scalars: [1, 2, 3, -1e300]), to: url)
+            #expect(recurrentError { try NPY.read(url, as: Float.self) }?.message
+                == "\(url.path): element [1, 1] is -1e+300, beyond float32's range (±3.4e38)")
+            #expect(try NPY.read(url, as: Double.self).scalars[3] == -1e300)
+            try NPY.write(Tensor<Double>(shape: [2], scalars: [.infinity, 1]), to: url)
+            #expect(try NPY.read(url, as: Float.self).scalars[0] == .infinity)   // a true inf stays for the caller to refuse
+        }
+    }
 }

@@ -54,6 +54,9 @@ struct PredictCommandTests {
          "Error: --lengths: 'x' is not a whole number"),
         ("empty length", ["--model", "lstm_basic/model.safetensors", "--input", "lstm_basic/input.npy", "--lengths", "5,,5"],
          "Error: --lengths: '' is not a whole number"),
+        // A value starting with '-' is the option's (was: "Missing value for '--lengths'").
+        ("negative length", ["--model", "lstm_basic/model.safetensors", "--input", "lstm_basic/input.npy", "--lengths", "-1,5,5,5"],
+         "Error: lengths[0] = -1 is outside 0..."),
     ])
     func errors(_ label: String, _ arguments: [String], _ expected: String) throws {
         let dir = try CLI.temporaryDirectory()

@@ -25,6 +25,16 @@ struct SeriesColumnTests {
         #expect(error?.message == message)
     }
 
+    @Test("A column asked for by a number that is also another column's name is refused; a forecast's history is read by name only")
+    func numberOrNameAmbiguity() throws {
+        let error = recurrentError { try TimeSeriesCSV.table(csv: "a,1,b\n1,2,3\n", name: "s.csv", columns: ["1", "3"]) }
+        #expect(error?.message == "s.csv: '1' is the name of column 2 and the number of column 1 ('a'); rename the column")
+        #expect(try TimeSeriesCSV.table(csv: "1,x\n5,6\n", name: "s.csv", columns: ["1"]).values == [5])   // the same column
+        // The model's column '2' is not the history's second column (it read 'b' and forecast from it).
+        let history = recurrentError { try TimeSeriesCSV.table(csv: "a,b,x\n1,2,3\n", name: "h.csv", columns: ["2", "x"], byNameOnly: true) }
+        #expect(history?.message == "h.csv: no column '2'; the header has 'a', 'b', 'x'")
+    }
+
     @Test("One of two same-named columns can be picked by number, and is the one read")
     func twinPickedByNumber() throws {
         let series = try TimeSeriesCSV(csv: Self.twinHeader, sequenceLength: 2, validationFraction: 0, columns: ["2", "b"])
@@ -46,11 +56,11 @@ struct SeriesColumnTests {
 
     @Test("Column names a forecast's CSV could not read back by name are refused before training: all numbers, an empty name, a line break")
     func namesAForecastCanWrite() throws {
-        let csv = "t,2,1\n" + (0..<8).map { "\($0),\($0 * 2),\($0 % 3)" }.joined(separator: "\n")
-        let series = try TimeSeriesCSV(csv: csv, sequenceLength: 2, validationFraction: 0, columns: ["2", "1"])
-        #expect(series.columnNames == ["2", "1"])
+        let csv = "t,2,3\n" + (0..<8).map { "\($0),\($0 * 2),\($0 % 3)" }.joined(separator: "\n")
+        let series = try TimeSeriesCSV(csv: csv, sequenceLength: 2, validationFraction: 0, columns: ["3", "2"])
+        #expect(series.columnNames == ["3", "2"])
         #expect(recurrentError { try series.scaling() }?.message
-            == "series scaling: the column names 2, 1 are all numbers: a CSV header of them reads as data")
+            == "series scaling: the column names 3, 2 are all numbers: a CSV header of them reads as data")
         #expect(try TimeSeriesCSV(csv: csv, sequenceLength: 2, validationFraction: 0, columns: ["t", "2"]).scaling().columns == ["t", "2"])
         // A header cell left empty is refused where the CSV is read, naming the file's column; it may be left out.
         let empty = "a,,b\n1,2,3\n2,3,4\n"

@@ -121,6 +121,14 @@ public enum NPY {
             let count = try checkedByteCount(header, width: dtype.byteWidth, typeName: dtype.numpyName,
                                              available: bytes.count - dataStart, name: name) / dtype.byteWidth
             let scalars: [Scalar] = dtype.encoding.decode(bytes, offset: dataStart, count: count)
+            // A finite float64 beyond Float's range became ±inf: say so, not "is inf" later.
+            if dtype.byteWidth > MemoryLayout<Scalar>.size, let bad = scalars.firstIndex(where: \.isInfinite) {
+                let value = bytes.littleEndian(at: dataStart + 8 * bad, as: UInt64.self)
+                if Double(bitPattern: value).isFinite {
+                    throw RecurrentError.value("\(name): element \(multiIndex(bad, in: header.shape)) is "
+                        + "\(Double(bitPattern: value)), beyond float32's range (±3.4e38)")
+                }
+            }
             return Tensor(uncheckedShape: header.shape, scalars: scalars)
         }
     }

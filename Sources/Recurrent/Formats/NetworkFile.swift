@@ -28,7 +28,7 @@ extension RecurrentNetwork {
         let outside = TorchStateDict.namesOutside(module: chosen, in: names)
         if prefix == nil && !outside.isEmpty {
             throw RecurrentError.name(
-                "\(source): holds more than a recurrent module: \(TorchStateDict.listing(outside)) would be left out; "
+                "\(source): holds more than a recurrent module: \(shortList(outside)) would be left out; "
                     + "name the module's prefix ('\(chosen)') to load it alone")
         }
         let file = try SafetensorsFile<Scalar>.read(url) { name in

@@ -55,11 +55,6 @@ public enum TorchStateDict {
         names.filter { !($0.hasPrefix(prefix) && parse($0.dropFirst(prefix.count)) != nil) }
     }
 
-    /// A short list of names for a one-line message: the first few, then how many more.
-    static func listing(_ names: [String], limit: Int = 4) -> String {
-        names.prefix(limit).joined(separator: ", ") + (names.count > limit ? " and \(names.count - limit) more" : "")
-    }
-
     /// The module prefix to load: `requested` (with or without its trailing dot) or, when nil,
     /// the only recurrent module in the file.
     /// - Throws: `RecurrentError` when there is none, several and none was chosen, or the

@@ -63,12 +63,25 @@ public enum Experiments {
     /// on the state k steps earlier, for a freshly initialised network (PyTorch's default
     /// initialisation) of the given cell, hidden size H and input size 1, on random inputs
     /// x_t ~ N(0, 1), with L = r · h_{T-1} (r a random unit vector). The geometric mean over
-    /// `sequences` random sequences, 0 where a norm underflowed float64 (below about 4.9e-324)
-    /// in some sequence (NaN if another overflowed at the same k). Computed in float64. With `forgetBias`, the LSTM's forget
-    /// gate bias is set to it after the default draw (an open memory cell).
+    /// `sequences` random sequences. Computed in float64; a value below about 1e-308 loses
+    /// precision or becomes 0 here, so `gradientLog10Norms` gives the same means as logarithms.
+    /// With `forgetBias`, the LSTM's forget gate bias is set to it after the default draw (an
+    /// open memory cell).
     /// - Throws: `RecurrentError` for a length, count or size below 1, or a length whose states
     ///   (2·T·H doubles) would not fit in memory.
     public static func gradientNorms(
+        cell: CellKind, hiddenSize: Int = 32, length T: Int = 100, sequences: Int = 8, forgetBias: Double? = nil,
+        seed: UInt64 = 0
+    ) throws -> [Double] {
+        try gradientLog10Norms(cell: cell, hiddenSize: hiddenSize, length: T, sequences: sequences, forgetBias: forgetBias,
+                               seed: seed).map { Foundation.pow(10, $0) }
+    }
+
+    /// log₁₀ of `gradientNorms`, exact however small the norms get (the backward sweep rescales
+    /// the gradient as it shrinks): -inf where the gradient is exactly 0 in some sequence (a
+    /// gate saturated to 0 or 1 passed none of it back).
+    /// - Throws: as `gradientNorms`.
+    public static func gradientLog10Norms(
         cell: CellKind, hiddenSize: Int = 32, length T: Int = 100, sequences: Int = 8, forgetBias: Double? = nil,
         seed: UInt64 = 0
     ) throws -> [Double] {
@@ -92,17 +105,19 @@ public enum Experiments {
             var r = (0..<hiddenSize).map { _ in g.normal() }
             let norm = euclideanLength(r)
             r = r.map { $0 / norm }
-            // A norm that underflowed to 0 makes the mean 0 (log 0 = -inf), not a made-up floor.
-            for (k, n) in stateGradientNorms(net, x: x, r: r).enumerated() { logSums[k] += log(n) }
+            for (k, logNorm) in stateGradientLogNorms(net, x: x, r: r).enumerated() { logSums[k] += logNorm }
         }
-        return logSums.map { exp($0 / Double(sequences)) }
+        return logSums.map { $0 / Double(sequences) / M_LN10 }
     }
 
-    /// ‖∂L/∂h_{T-1-k}‖ for k = 0..<T on one sequence x, L = r · h_{T-1}, in O(T): a forward
+    /// ln ‖∂L/∂h_{T-1-k}‖ for k = 0..<T on one sequence x, L = r · h_{T-1}, in O(T): a forward
     /// sweep keeps every step's state (h_t, c_t); a backward sweep re-runs step t from the state
     /// before it with a tape, and its backward turns (∂L/∂h_t, ∂L/∂c_t) into the gradients at
-    /// that state (∂L/∂c_{T-1} = 0: L reads h only).
-    static func stateGradientNorms(_ net: RecurrentNetwork<Double>, x: [Double], r: [Double]) -> [Double] {
+    /// that state (∂L/∂c_{T-1} = 0: L reads h only). The backward is linear in them, so when
+    /// both shrink below 2^-332 they are scaled up by 2^332 (exactly) and the logarithm keeps
+    /// the count: in plain float64 they sank into subnormals, where rounding held a GRU's norm
+    /// at 4.9e-324 for thousands of steps.
+    static func stateGradientLogNorms(_ net: RecurrentNetwork<Double>, x: [Double], r: [Double], rescaling: Bool = true) -> [Double] {
         let T = x.count, H = r.count
         var h: [[Double]] = [], c: [[Double]?] = []   // h_t, c_t after step t
         h.reserveCapacity(T)
@@ -125,7 +140,8 @@ public enum Experiments {
             h.append(result.hN.array)
             c.append(result.cN?.array)
         }
-        var norms = [euclideanLength(r)], dh = r, dc: [Double]? = nil
+        let boost = 0x1p332, lnBoost = 332 * M_LN2
+        var logNorms = [log(euclideanLength(r))], dh = r, dc: [Double]? = nil, lnScale = 0.0   // dh is the gradient × e^lnScale
         for t in stride(from: T - 1, to: 0, by: -1) {
             let tape = step(t, tape: true).tape!
             let back = dh.withUnsafeBufferPointer { dhp in
@@ -138,12 +154,19 @@ public enum Experiments {
             }
             dh = back.dh0.array
             dc = back.dc0?.array
-            norms.append(euclideanLength(dh))
+            var norm = euclideanLength(dh)
+            // Both shrink together or not at all (dc alone could grow past the range).
+            let size = max(norm, dc.map(euclideanLength) ?? 0)
+            if rescaling, size > 0, size < 1 / boost {
+                dh = dh.map { $0 * boost }
+                dc = dc?.map { $0 * boost }
+                (norm, lnScale) = (norm * boost, lnScale + lnBoost)
+            }
+            logNorms.append(log(norm) - lnScale)
         }
-        return norms
+        return logNorms
     }
 
-    /// ‖v‖₂, summed in order (the unit vector r and every gradient norm of the experiment).
     /// ‖v‖, scaled by the largest |v_i| first (as BLAS's `dnrm2`): the plain Σ v_i² of a
     /// gradient of 1e-160 underflows to 0 (its squares are below 1e-320), and norms that were
     /// 1e-160 came out as 0.

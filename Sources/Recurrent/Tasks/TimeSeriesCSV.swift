@@ -112,7 +112,7 @@ public struct TimeSeriesCSV: TrainingData {
 
     /// The numbers of the picked columns of a CSV text, row after row, and the names.
     /// - Throws: `RecurrentError` as the initializer does for the file's content.
-    static func table(csv text: String, name: String, columns: [String]?) throws
+    static func table(csv text: String, name: String, columns: [String]?, byNameOnly: Bool = false) throws
         -> (names: [String], picked: [Int], hasHeader: Bool, values: [Double])
     {
         var rows: [(line: Int, cells: [String])] = []
@@ -133,14 +133,14 @@ public struct TimeSeriesCSV: TrainingData {
         }
         let header = first.cells.contains { !$0.isEmpty && Self.number($0) == nil }
         let names = header ? first.cells : (1...width).map { "column \($0)" }
-        let picked = try Self.pickColumns(columns, names: names, header: header, name: name)
+        let picked = try Self.pickColumns(columns, names: names, header: header, name: name, byNameOnly: byNameOnly)
         var values: [Double] = []
         values.reserveCapacity((rows.count - (header ? 1 : 0)) * picked.count)
         for row in header ? rows.dropFirst() : rows[...] {
             for column in picked {
                 let cell = row.cells[column]
                 guard let value = Self.number(cell), value.isFinite else {
-                    let what = cell.isEmpty ? "is empty" : "'\(cell)' is not a finite number"
+                    let what = cell.isEmpty ? "is empty" : "'\(shortQuote(cell))' is not a finite number"
                     throw RecurrentError.format("\(name) line \(row.line), column '\(names[column])' (\(column + 1)): \(what)")
                 }
                 values.append(value)
@@ -158,7 +158,8 @@ public struct TimeSeriesCSV: TrainingData {
         guard let text = data.withUnsafeBytes({ String(validating: $0.bindMemory(to: UInt8.self), as: UTF8.self) }) else {
             throw RecurrentError.format("\(url.path): not a UTF-8 text file")
         }
-        let table = try Self.table(csv: text, name: url.path, columns: columns)
+        // The model's own names: a name that is a number is not a column number here.
+        let table = try Self.table(csv: text, name: url.path, columns: columns, byNameOnly: true)
         let width = table.picked.count
         return (table.picked.map { table.names[$0] },
                 stride(from: 0, to: table.values.count, by: max(1, width)).map { Array(table.values[$0..<($0 + width)]) })
@@ -247,8 +248,11 @@ public struct TimeSeriesCSV: TrainingData {
     /// The indices of the requested columns (all when `requested` is nil). Columns are known
     /// by name afterwards (a forecaster reads its columns back by name), so a name must pick
     /// one column, and the picked columns must have distinct names.
-    private static func pickColumns(_ requested: [String]?, names: [String], header: Bool, name: String) throws -> [Int] {
-        let picked = try requested.map { try pickRequested($0, names: names, header: header, name: name) } ?? Array(names.indices)
+    private static func pickColumns(_ requested: [String]?, names: [String], header: Bool, name: String,
+                                    byNameOnly: Bool) throws -> [Int] {
+        let picked = try requested.map {
+            try pickRequested($0, names: names, header: header, name: name, byNameOnly: byNameOnly)
+        } ?? Array(names.indices)
         if header, let index = picked.first(where: { names[$0].trimmingCharacters(in: .whitespaces).isEmpty }) {
             throw RecurrentError.name("\(name): column \(index + 1) has no name in the header (a forecaster reads its columns "
                 + "back by name): name it, or leave it out")
@@ -264,26 +268,33 @@ public struct TimeSeriesCSV: TrainingData {
     }
 
     /// The indices of `requested`, each a header name (naming one column) or a 1-based number.
-    private static func pickRequested(_ requested: [String], names: [String], header: Bool, name: String) throws -> [Int] {
+    private static func pickRequested(_ requested: [String], names: [String], header: Bool, name: String,
+                                      byNameOnly: Bool) throws -> [Int] {
         guard !requested.isEmpty else { throw RecurrentError.value("\(name): the list of columns is empty") }
         return try requested.map { wanted in
             guard !wanted.isEmpty else { throw RecurrentError.value("\(name): an empty column name in the list of columns") }
+            let number = byNameOnly ? nil : Int(wanted).flatMap { (1...names.count).contains($0) ? $0 - 1 : nil }
             if header, let index = names.firstIndex(of: wanted) {
                 if let again = names[(index + 1)...].firstIndex(of: wanted) {
                     throw RecurrentError.name("\(name): the header names columns \(index + 1) and \(again + 1) '\(wanted)'; "
                         + "pick one by number")
                 }
+                // '1' naming column 2 while column 1 is another: either reading would be a guess.
+                if let number, number != index {
+                    throw RecurrentError.name("\(name): '\(wanted)' is the name of column \(index + 1) and the number of column "
+                        + "\(number + 1) ('\(names[number])'); rename the column")
+                }
                 return index
             }
-            if let number = Int(wanted), (1...names.count).contains(number) { return number - 1 }
+            if let number { return number }
             // A model trained on a file without a header knows its columns as "column N".
             if !header, wanted.hasPrefix("column "), let number = Int(wanted.dropFirst(7)), (1...names.count).contains(number) {
                 return number - 1
             }
             let available = header
-                ? "the header has " + names.map { "'\($0)'" }.joined(separator: ", ")
+                ? "the header has " + shortList(names.map { "'\(shortQuote($0))'" }, limit: 8)
                 : "the file has no header; use column numbers 1...\(names.count)"
-            throw RecurrentError.name("\(name): no column '\(wanted)'; \(available)")
+            throw RecurrentError.name("\(name): no column '\(shortQuote(wanted))'; \(available)")
         }
     }
 
@@ -295,7 +306,7 @@ public struct TimeSeriesCSV: TrainingData {
     /// One line saying what the data is, for the log.
     public var summary: String {
         "time series \(name): \(rowCount) rows of \(columnCount) column\(columnCount == 1 ? "" : "s") "
-            + "(\(columnNames.joined(separator: ", "))); \(trainingRowCount) train in \(trainingWindowCount) windows "
+            + "(\(shortList(columnNames, limit: 8))); \(trainingRowCount) train in \(trainingWindowCount) windows "
             + "of \(sequenceLength), \(heldOutRowCount) held out; predict the next row"
     }
     /// What the model reads.

@@ -185,11 +185,16 @@ extension Tensor {
     /// The index, one entry per axis, of the first element that is NaN or infinite; nil when
     /// all are finite. A message can then point into the file or array as its reader sees it.
     public var firstNonFiniteIndex: [Int]? {
-        guard var flat = scalars.firstIndex(where: { !$0.isFinite }) else { return nil }
-        var index = [Int](repeating: 0, count: shape.count)
-        for axis in shape.indices.reversed() where shape[axis] > 0 {
-            (flat, index[axis]) = flat.quotientAndRemainder(dividingBy: shape[axis])
-        }
-        return index
+        scalars.firstIndex(where: { !$0.isFinite }).map { multiIndex($0, in: shape) }
     }
+}
+
+/// The index, one entry per axis, of element `flat` of a row-major array of `shape` (which
+/// holds it: every axis is then at least 1).
+public func multiIndex(_ flat: Int, in shape: [Int]) -> [Int] {
+    var (flat, index) = (flat, [Int](repeating: 0, count: shape.count))
+    for axis in shape.indices.reversed() where shape[axis] > 0 {
+        (flat, index[axis]) = flat.quotientAndRemainder(dividingBy: shape[axis])
+    }
+    return index
 }

@@ -23,12 +23,16 @@ public struct TokenSequences: Equatable, Sendable {
         (shape, self.ids) = ([ids.count], ids)
     }
 
-    /// Throws unless every id is in `0..<vocabulary`, naming the first that is not by its
-    /// index in `shape` (`[b, t]` for a batch-first batch).
+    /// Why an id is not in `0..<vocabulary`, naming the first by its index in `shape` (`[b, t]`
+    /// for a batch-first batch), or nil when all are.
+    public func outOfRange(vocabulary: Int) -> String? {
+        guard let bad = ids.firstIndex(where: { $0 < 0 || Int($0) >= vocabulary }) else { return nil }
+        return "token \(ids[bad]) at \(multiIndex(bad, in: shape)) is outside the vocabulary 0..<\(vocabulary)"
+    }
+
+    /// Throws unless every id is in `0..<vocabulary` (`outOfRange`).
     func check(vocabulary: Int) throws {
-        guard let bad = ids.firstIndex(where: { $0 < 0 || Int($0) >= vocabulary }) else { return }
-        let index = shape.count == 2 ? "[\(bad / shape[1]), \(bad % shape[1])]" : "[\(bad)]"
-        throw RecurrentError.value("token \(ids[bad]) at \(index) is outside the vocabulary 0..<\(vocabulary)")
+        if let problem = outOfRange(vocabulary: vocabulary) { throw RecurrentError.value(problem) }
     }
 }
 

@@ -155,7 +155,7 @@ public struct ModelRoles: Equatable, Sendable {
                                     _ source: String, _ advice: String) -> RecurrentError {
         let stray = modules.keys.sorted().filter { !fits($0) }.flatMap { m in modules[m]!.map { "\($0.name) \(describeShape($0.shape))" } }
         guard stray.isEmpty else {
-            return RecurrentError.name("\(source): cannot place \(TorchStateDict.listing(stray)): a model here is an embedding, "
+            return RecurrentError.name("\(source): cannot place \(shortList(stray)): a model here is an embedding, "
                 + "one recurrent module and one linear head")
         }
         return RecurrentError.name("\(source): more modules than roles: "
