@@ -209,13 +209,14 @@ enum FuzzEntries {
                                            columns: columns)
             guard series.standardizedValues.count == series.rowCount * series.columnCount,
                   series.trainingRowCount <= series.rowCount else { throw FuzzViolation("a series whose counts disagree") }
-            // A forecast of these columns reads back by their names (the header written whole).
+            // A forecast of these columns reads back by their names (the header written whole), as
+            // `forecast` reads a history: by name only (a name "1" need not be column 1 there).
             if let scaling = try? series.scaling() {
                 let written = try mustNotRefuse("writing a header of \(scaling.columns)") {
                     try TimeSeriesCSV.text(columns: scaling.columns, rows: [scaling.means])
                 }
                 let back = try mustNotRefuse("reading back the header \(scaling.columns)") {
-                    try TimeSeriesCSV.table(csv: written, name: source, columns: scaling.columns)
+                    try TimeSeriesCSV.table(csv: written, name: source, columns: scaling.columns, byNameOnly: true)
                 }
                 guard back.picked.map({ back.names[$0] }) == scaling.columns else {
                     throw FuzzViolation("the header \(scaling.columns) read back as \(back.names)")
