@@ -253,6 +253,9 @@ struct TrainCommandTests {
         (["train", "--seed", "-1"], "The value '-1' is invalid for '--seed <seed>'"),
         (["bench", "--repeats", "9223372036854775807"], "--repeats must be in 1...10000, got 9223372036854775807"),
         (["bench", "--config", "1,,1,1,1,1"], "--config takes five positive whole numbers B,T,X,H,L, got '1,,1,1,1,1'"),
+        // Counted before they were checked, a negative layer count trapped (found by the arguments fuzzer).
+        (["train", "--layers", "-1"], "layer count must be positive, got -1"),
+        (["train", "--layers", "1000000000"], "layer count 1000000000 is larger than the largest supported, 4096"),
         // A value that starts with '-' is the option's value (was: "Missing value for '--config'").
         (["bench", "--config", "-1,5,2,4,1"], "--config takes five positive whole numbers B,T,X,H,L, got '-1,5,2,4,1'"),
         (["experiment", "adding", "--length", "5"], "--length must be at least 20 (X1 is one of the first ten pairs), got 5"),

@@ -124,10 +124,11 @@ public struct RecurrentConfiguration: Equatable, Sendable, Codable {
                      hiddenSize: hiddenSize, projectionSize: projectionSize, hasBias: bias)
     }
 
-    /// Every parameter's name and shape, in PyTorch's `state_dict` order.
+    /// Every parameter's name and shape, in PyTorch's `state_dict` order (none for a layer
+    /// count below 1, which `validate` refuses).
     public var parameterShapes: [(name: String, shape: [Int])] {
         var list: [(String, [Int])] = []
-        for layer in 0..<layers {
+        for layer in 0..<max(layers, 0) {
             for direction in 0..<directions {
                 list += geometry(layer: layer).parameterShapes(
                     suffix: Self.suffix(layer: layer, reverse: direction == 1))

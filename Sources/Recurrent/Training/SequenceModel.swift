@@ -104,8 +104,15 @@ public struct SequenceModelConfiguration: Equatable, Sendable, Codable {
     }
 
     /// The number of parameters, or nil when it is too large to count (`validate` refuses it).
+    /// The recurrent part through its own count, which lists no layers of a stack whose sizes
+    /// are out of range (a negative layer count trapped here; 10^9 layers would list for minutes).
     public var parameterCount: Int? {
-        let sizes = parameterShapes.map { MemoryBudget.product($0.shape) }
+        var sizes: [Int?] = [recurrent.parameterCount]
+        if let v = vocabularySize { sizes.append(MemoryBudget.product([v, recurrent.inputSize])) }
+        if let o = headSize {
+            sizes.append(MemoryBudget.product([o, recurrent.outputSize]))
+            if headHasBias { sizes.append(MemoryBudget.product([o])) }
+        }
         return sizes.contains { $0 == nil } ? nil : MemoryBudget.sum(sizes.compactMap { $0 })
     }
 }
@@ -203,7 +210,9 @@ public struct SequenceModel<Scalar: RecurrentScalar>: Sendable {
         if initialization.inputBias != nil && !cell.hasInputGate {
             throw RecurrentError.unsupported("an input-gate bias for the \(cell) cell, which has no input gate")
         }
-        // The zero store and the ordered copy that init(_:parameters:) makes, with room to spare.
+        // The sizes first (the count below assumes them), then the zero store and the ordered copy
+        // that init(_:parameters:) makes, with room to spare.
+        try configuration.validate()
         try MemoryBudget.require(configuration.parameterCount.flatMap { MemoryBudget.product([$0, 4, MemoryLayout<Scalar>.size]) },
                                  for: "drawing the parameters of \(configuration.summary)")
         try self.init(configuration)
