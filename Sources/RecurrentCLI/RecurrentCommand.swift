@@ -26,6 +26,10 @@ struct RecurrentCommand: ParsableCommand {
                 + "(a name in another encoding?): it would name another file; rename it\n")
             Foundation.exit(ExitCode.validationFailure.rawValue)
         }
+        if let empty = optionWithEmptyValue(in: CommandLine.arguments.dropFirst()) {
+            StandardError.write("Error: \(empty) has nothing after '='; give a value (\(empty)VALUE) or leave the option out\n")
+            Foundation.exit(ExitCode.validationFailure.rawValue)
+        }
         do {
             var command = try parseAsRoot()
             // RECURRENT_ISA, when set, must name an instruction set this CPU runs (checked after
@@ -64,6 +68,21 @@ struct RecurrentCommand: ParsableCommand {
             guard let pointer = CommandLine.unsafeArgv[index] else { continue }
             let bytes = UnsafeBufferPointer(start: pointer, count: strlen(pointer)).map { UInt8(bitPattern: $0) }
             if String(validating: bytes, as: UTF8.self) == nil { return (index, String(decoding: bytes, as: UTF8.self)) }
+        }
+        return nil
+    }
+
+    /// The first `--name=` with nothing after the sign, before a `--` that ends the options.
+    /// The parser reads it as the option with no value attached and takes the next argument
+    /// as the value, even another option: `trace --inputs= --format csv` read "--format" as
+    /// the inputs. (An empty value can still be given apart: `--prefix ""`.)
+    static func optionWithEmptyValue(in arguments: some Sequence<String>) -> String? {
+        for argument in arguments {
+            if argument == "--" { return nil }
+            if argument.count > 3, argument.hasPrefix("--"), argument.hasSuffix("="),
+               !argument.dropFirst(2).dropLast().contains("=") {
+                return argument
+            }
         }
         return nil
     }

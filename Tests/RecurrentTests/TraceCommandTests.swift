@@ -64,6 +64,9 @@ struct TraceCommandTests {
         (["trace", "--model", "/nonexistent/m.json", "--inputs", "1"], "Error: /nonexistent/m.json: cannot read the file"),
         (["trace", "--format", "xml"], "Error: The value 'xml' is invalid for '--format <format>'"),
         (["trace", "--frobnicate"], "Error: Unknown option '--frobnicate'"),
+        // The parser would take the next option as the value: "Unexpected argument 'csv'".
+        (["trace", "--inputs=", "--format", "csv"], "Error: --inputs= has nothing after '='; give a value (--inputs=VALUE) or leave the option out"),
+        (["train", "--lr=", "--steps", "5"], "Error: --lr= has nothing after '='"),
     ])
     func errors(_ arguments: [String], _ expected: String) throws {
         let result = try CLI.run(arguments)
