@@ -86,11 +86,19 @@ struct TrainingDataOptions: ParsableArguments {
             throw ValidationError("\(option) is for --input/--target arrays")
         }
         if csv == nil, columns != nil { throw ValidationError("--columns is for --csv") }
+        if columns != nil, columnList == nil {
+            throw ValidationError("--columns: a quote is not closed, or text follows a closing quote (a name with a comma is written \"a,b\")")
+        }
         if text == nil, csv == nil, seqLen != nil { throw ValidationError("--seq-len is for --text and --csv") }
         if !isTask, length != nil { throw ValidationError("--length is for --task") }
         if isTask, validationSplit != nil {
             throw ValidationError("--validation-split is for --text, --csv and arrays; a task draws its own held-out sequences")
         }
+    }
+
+    /// `--columns` as a list, split as a CSV line is (a name holding a comma in quotes), or nil.
+    var columnList: [String]? {
+        columns.flatMap { CSVLine.cells($0[...]) }
     }
 
     /// Whether any data is held out for validation.
@@ -111,7 +119,7 @@ struct TrainingDataOptions: ParsableArguments {
         case .csv:
             return try TimeSeriesCSV(contentsOf: fileURL(csv!), sequenceLength: seqLen ?? 32,
                                      validationFraction: validationSplit ?? 0.1,
-                                     columns: columns.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) } })
+                                     columns: columnList)
         case .arrays:
             var classCount: Int? = nil
             if loss == "ce" {

@@ -145,13 +145,14 @@ struct OutputPathTests {
         }
     }
 
-    @Test("--output /dev/stdout writes through the descriptor: what the shell's file held before and after it stays")
-    func outputThroughStandardOutput() throws {
+    @Test("--output /dev/stdout (however spelled) writes through the descriptor: what the shell's file held before and after it stays",
+          arguments: ["/dev/stdout", "/dev//stdout", "/dev/./stdout", "/dev/fd/../fd/1", "/proc/thread-self/fd/1", "/proc/self/fd/1"])
+    func outputThroughStandardOutput(_ alias: String) throws {
         let dir = try CLI.temporaryDirectory(), f = try TorchCase("lstm_basic")
         let result = try CLI.shell("""
             echo old > out.bin
             { echo first; "$0" predict --model '\(f.url("model.safetensors").path)' --input '\(f.url("input.npy").path)' \\
-              --output /dev/stdout; echo last; } >> out.bin
+              --output \(alias); echo last; } >> out.bin
             """, in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         // Renamed over, the file was the .npy alone; now the lines around it stay, in order.

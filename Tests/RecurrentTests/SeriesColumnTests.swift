@@ -35,6 +35,18 @@ struct SeriesColumnTests {
         #expect(history?.message == "h.csv: no column '2'; the header has 'a', 'b', 'x'")
     }
 
+    @Test("A file of 100,000 columns is picked whole, and by name, in one pass (each column searched the ones before it: minutes)")
+    func wideFilePicked() throws {
+        let width = 100_000
+        let header = (0..<width).map { "c\($0)" }.joined(separator: ",")
+        let rows = (1...3).map { r in (0..<width).map { String(r * ($0 % 7)) }.joined(separator: ",") }
+        let csv = ([header] + rows).joined(separator: "\n")
+        let all = try TimeSeriesCSV(csv: csv, sequenceLength: 1, validationFraction: 0)
+        #expect(all.columnCount == width && all.means[6] == 12 && all.columnNames.last == "c99999")
+        let named = try TimeSeriesCSV(csv: csv, sequenceLength: 1, validationFraction: 0, columns: (0..<width).reversed().map { "c\($0)" })
+        #expect(named.columnNames.first == "c99999" && named.means[width - 7] == 12)
+    }
+
     @Test("One of two same-named columns can be picked by number, and is the one read")
     func twinPickedByNumber() throws {
         let series = try TimeSeriesCSV(csv: Self.twinHeader, sequenceLength: 2, validationFraction: 0, columns: ["2", "b"])

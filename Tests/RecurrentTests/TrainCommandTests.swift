@@ -101,6 +101,21 @@ struct TrainCommandTests {
         #expect(loss < 0.05)
     }
 
+    @Test("--columns reads its list as a CSV line: a name holding a comma is picked in quotes; an open quote is a usage error")
+    func columnsQuoted() throws {
+        let dir = try CLI.temporaryDirectory()
+        let csv = dir.appendingPathComponent("s.csv")
+        let rows = ["t,\"price, usd\",load"] + (0..<40).map { "\($0),\(Double($0 % 5) * 2),\($0 % 3)" }
+        try rows.joined(separator: "\n").write(to: csv, atomically: true, encoding: .utf8)
+        let run = ["train", "--csv", csv.path, "--seq-len", "4", "--validation-split", "0", "--steps", "1", "--quiet", "--output", dir.appendingPathComponent("m.safetensors").path]
+        let picked = try CLI.run(run + ["--columns", "\"price, usd\", load"])
+        #expect(picked.status == 0, "\(picked.stderr)")
+        let scaling = try #require(SequenceModel<Float>.load(from: dir.appendingPathComponent("m.safetensors")).series)
+        #expect(scaling.columns == ["price, usd", "load"] && scaling.means[0] == 4)
+        let open = try CLI.run(run + ["--columns", "\"price, usd"])
+        #expect(open.status == 64 && open.stderr.hasPrefix("Error: --columns: a quote is not closed"), "\(open.stderr)")
+    }
+
     @Test("--max-time stops training and still ends with the validation loss")
     func maxTime() throws {
         let dir = try CLI.temporaryDirectory()

@@ -10,6 +10,10 @@ public enum CSVLine {
     public static func cells(_ line: Substring) -> [String]? {
         let bytes = Array(line.utf8), quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
         var cells: [String] = [], cell: [UInt8] = [], quoted = false, i = 0
+        // Set once a quote found the unquoted cell not blank: it stays so (the quote ends any
+        // unfinished UTF-8 sequence), and checking again at each quote would take time square
+        // in the cell's length (a 40 KB cell of quotes ran for minutes).
+        var notBlank = false
         // Space as the trim of an unquoted cell has it (a no-break space too), on both sides of quotes.
         func isSpace<C: Collection<UInt8>>(_ bytes: C) -> Bool {
             String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
@@ -17,13 +21,13 @@ public enum CSVLine {
         func finish() {
             let text = String(decoding: cell, as: UTF8.self)
             cells.append(quoted ? text : text.trimmingCharacters(in: .whitespacesAndNewlines))
-            (cell, quoted) = ([], false)
+            (cell, quoted, notBlank) = ([], false, false)
         }
         while i < bytes.count {
             let b = bytes[i]
             if b == comma {
                 finish()
-            } else if b == quote, !quoted, isSpace(cell) {
+            } else if b == quote, !quoted, !notBlank, isSpace(cell) {
                 // A quoted cell: up to the quote that is not doubled, then only spaces.
                 (cell, quoted) = ([], true)
                 i += 1
@@ -42,6 +46,7 @@ public enum CSVLine {
                 i = end
                 continue
             } else {
+                if b == quote, !quoted { notBlank = true }
                 cell.append(b)
             }
             i += 1

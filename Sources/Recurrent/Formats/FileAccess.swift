@@ -121,21 +121,36 @@ public enum FileAccess {
         }
     }
 
-    /// The descriptor a path names by alias (`/dev/stdout`, `/dev/fd/3`, `/proc/self/fd/1`), or
-    /// nil. Such a path leads, through `/proc`, to whatever the descriptor has open: a file
-    /// renamed over there would replace the whole file a shell redirected (`>> log`), losing
-    /// what was written before; opened again, it would write from its start. So it is written
-    /// through the descriptor itself.
+    /// The descriptor a path names by alias (`/dev/stdout`, `/dev/fd/3`, `/proc/self/fd/1`,
+    /// however spelled: `/dev//stdout`, `/dev/fd/../fd/1`, `/proc/thread-self/fd/1`), or nil.
+    /// Such a path leads, through `/proc`, to whatever the descriptor has open: a file renamed
+    /// over there would replace the whole file a shell redirected (`>> log`), losing what was
+    /// written before; opened again, it would write from its start. So it is written through
+    /// the descriptor itself. Links are followed one at a time (at most 40, as the kernel
+    /// does), each step's directory by its physical path, until one is a descriptor's entry.
     static func descriptor(aliasedBy path: String) -> Int32? {
-        switch path {
-        case "/dev/stdout": return STDOUT_FILENO
-        case "/dev/stderr": return STDERR_FILENO
-        default:
-            for prefix in ["/dev/fd/", "/proc/self/fd/", "/proc/\(getpid())/fd/"] where path.hasPrefix(prefix) {
-                return Int32(path.dropFirst(prefix.count))
+        var current = URL(fileURLWithPath: path)
+        for _ in 0..<40 {
+            if let number = Int32(current.lastPathComponent), number >= 0,
+               isOwnDescriptorDirectory(physicalDirectory(of: current).path) {
+                return number
             }
-            return nil
+            var status = stat()
+            guard lstat(current.path, &status) == 0, status.st_mode & mode_t(S_IFMT) == mode_t(S_IFLNK),
+                  let target = try? FileManager.default.destinationOfSymbolicLink(atPath: current.path) else { return nil }
+            current = target.hasPrefix("/") ? URL(fileURLWithPath: target)
+                : physicalDirectory(of: current).appendingPathComponent(target)
         }
+        return nil
+    }
+
+    /// Whether `directory` lists this process's descriptors: `/proc/P/fd` or
+    /// `/proc/P/task/T/fd`, P this process (`self`, `thread-self` or its number).
+    private static func isOwnDescriptorDirectory(_ directory: String) -> Bool {
+        let parts = directory.split(separator: "/", omittingEmptySubsequences: true)
+        guard parts.count >= 3, parts[0] == "proc", parts.last == "fd",
+              ["self", "thread-self", "\(getpid())"].contains(String(parts[1])) else { return false }
+        return parts.count == 3 || (parts.count == 5 && parts[2] == "task" && Int(parts[3]) != nil)
     }
 
     /// Why a Foundation file operation failed: the system's own words for its `errno` when it

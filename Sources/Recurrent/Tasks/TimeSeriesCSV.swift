@@ -257,9 +257,11 @@ public struct TimeSeriesCSV: TrainingData {
             throw RecurrentError.name("\(name): column \(index + 1) has no name in the header (a forecaster reads its columns "
                 + "back by name): name it, or leave it out")
         }
-        for (k, index) in picked.enumerated() {
-            if picked[..<k].contains(index) { throw RecurrentError.value("\(name): column '\(names[index])' is picked twice") }
-            if let other = picked[..<k].first(where: { names[$0] == names[index] }) {
+        // Sets, not a search of the columns before each: a file may have 100,000 columns.
+        var seen = Set<Int>(), pickedByName: [String: Int] = [:]
+        for index in picked {
+            guard seen.insert(index).inserted else { throw RecurrentError.value("\(name): column '\(names[index])' is picked twice") }
+            if let other = pickedByName.updateValue(index, forKey: names[index]) {
                 throw RecurrentError.name("\(name): columns \(other + 1) and \(index + 1) are both named '\(names[index])'; "
                     + "rename one, or pick one")
             }
@@ -271,12 +273,19 @@ public struct TimeSeriesCSV: TrainingData {
     private static func pickRequested(_ requested: [String], names: [String], header: Bool, name: String,
                                       byNameOnly: Bool) throws -> [Int] {
         guard !requested.isEmpty else { throw RecurrentError.value("\(name): the list of columns is empty") }
+        // Each name's first two columns, found once.
+        var columnsNamed: [String: [Int]] = [:]
+        if header {
+            for (index, columnName) in names.enumerated() where columnsNamed[columnName, default: []].count < 2 {
+                columnsNamed[columnName, default: []].append(index)
+            }
+        }
         return try requested.map { wanted in
             guard !wanted.isEmpty else { throw RecurrentError.value("\(name): an empty column name in the list of columns") }
             let number = byNameOnly ? nil : Int(wanted).flatMap { (1...names.count).contains($0) ? $0 - 1 : nil }
-            if header, let index = names.firstIndex(of: wanted) {
-                if let again = names[(index + 1)...].firstIndex(of: wanted) {
-                    throw RecurrentError.name("\(name): the header names columns \(index + 1) and \(again + 1) '\(wanted)'; "
+            if let named = columnsNamed[wanted], let index = named.first {
+                if named.count > 1 {
+                    throw RecurrentError.name("\(name): the header names columns \(index + 1) and \(named[1] + 1) '\(wanted)'; "
                         + "pick one by number")
                 }
                 // '1' naming column 2 while column 1 is another: either reading would be a guess.

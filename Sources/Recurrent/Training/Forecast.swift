@@ -18,7 +18,8 @@ public struct SeriesScaling: Codable, Equatable, Sendable {
         guard means.count == columns.count, standardDeviations.count == columns.count else {
             throw RecurrentError.shape("series scaling: \(columns.count) columns, \(means.count) means, \(standardDeviations.count) deviations")
         }
-        for (k, name) in columns.enumerated() where columns[..<k].contains(name) {
+        var seen = Set<String>()
+        for name in columns where !seen.insert(name).inserted {
             throw RecurrentError.name("series scaling: two columns are named '\(name)'")
         }
         if let problem = Self.headerProblem(columns) { throw RecurrentError.name("series scaling: \(problem)") }
