@@ -51,7 +51,7 @@ public func shortList(_ names: [String], limit: Int = 4) -> String {
 
 /// A value from a file as a message quotes it: up to `limit` characters, then "…" (a cell of
 /// 5 MB was echoed whole).
-func shortQuote(_ text: String, limit: Int = 40) -> String {
+public func shortQuote(_ text: String, limit: Int = 40) -> String {
     text.count > limit ? text.prefix(limit) + "…" : text
 }
 

@@ -25,6 +25,7 @@ struct GenerateCommand: ParsableCommand {
 
     func validate() throws {
         guard length >= 0 else { throw ValidationError("--length must be 0 or more, got \(length)") }
+        guard !prime.isEmpty else { throw ValidationError("--prime is empty; the model needs at least one character to start from") }
         guard temperature >= 0, temperature.isFinite else {
             throw ValidationError("--temperature must be 0 or a finite positive number, got \(temperature)")
         }

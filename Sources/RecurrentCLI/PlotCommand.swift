@@ -23,6 +23,11 @@ struct PlotCommand: ParsableCommand {
 
     func validate() throws {
         guard !curves.isEmpty else { throw ValidationError("give at least one loss curve (NAME.loss.jsonl)") }
+        // A ninth run would take the first one's colour, and the two could not be told apart.
+        guard curves.count <= ChartPalette.categoricalCount else {
+            throw ValidationError("give at most \(ChartPalette.categoricalCount) loss curves (one colour each), got \(curves.count); "
+                + "compare them in groups")
+        }
     }
 
     func run() throws {

@@ -53,6 +53,19 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "An nn.RNN's nonlinearity, which the weights do not record: tanh or relu (default: tanh, or what the file's metadata says).")
     var nonlinearity: Nonlinearity?
 
+    /// `--lengths` is a list of whole numbers, none below 0 (a usage error before any file is
+    /// read; the bound above is the input's steps, checked when it is read).
+    func validate() throws {
+        guard let lengths else { return }
+        do {
+            for n in try parseLengths(lengths) where n < 0 {
+                throw ValidationError("--lengths: \(n) is below 0; a sequence has 0 or more steps")
+            }
+        } catch let error as RecurrentError {
+            throw ValidationError(error.message)
+        }
+    }
+
     func run() throws {
         // Every path is checked before the work starts.
         try checkReadable(model, input)

@@ -33,6 +33,12 @@ struct TraceCommand: ParsableCommand {
         if model != nil && preset != nil {
             throw ValidationError("give --model or --preset, not both")
         }
+        // Every value a number (a usage error); how many make a step is known from the model.
+        let words = (inputs ?? "").split(omittingEmptySubsequences: false, whereSeparator: { $0 == ";" || $0 == "," })
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        if inputs != nil, let bad = words.first(where: { DecimalText.decimal($0)?.isFinite != true }) {
+            throw ValidationError("--inputs: '\(shortQuote(bad))' is not a finite number")
+        }
     }
 
     func run() throws {

@@ -89,6 +89,7 @@ struct TrainingDataOptions: ParsableArguments {
         if columns != nil, columnList == nil {
             throw ValidationError("--columns: a quote is not closed, or text follows a closing quote (a name with a comma is written \"a,b\")")
         }
+        if columnList?.contains("") == true { throw ValidationError("--columns: an empty name in the list '\(shortQuote(columns ?? ""))'") }
         if text == nil, csv == nil, seqLen != nil { throw ValidationError("--seq-len is for --text and --csv") }
         if !isTask, length != nil { throw ValidationError("--length is for --task") }
         if isTask, validationSplit != nil {
@@ -308,9 +309,26 @@ struct OptimizationOptions: ParsableArguments {
         }
         if schedule != .cosine, minLr != nil { throw ValidationError("--min-lr is for --schedule cosine") }
         if steps != nil, epochs != nil { throw ValidationError("give --steps or --epochs, not both") }
+        try checkRanges()
         for (option, value) in [("--lr", lr), ("--momentum", momentum), ("--weight-decay", weightDecay), ("--clip", clip),
                                 ("--gamma", gamma), ("--min-lr", minLr)] {
             try checkSinglePrecision(option, value)
+        }
+    }
+
+    /// The ranges the library checks once the data is read (a learning rate of NaN, a batch of
+    /// 0), checked first as usage errors naming the option.
+    private func checkRanges() throws {
+        for (option, value) in [("--lr", lr), ("--momentum", momentum), ("--weight-decay", weightDecay), ("--gamma", gamma),
+                                ("--min-lr", minLr)] {
+            if let value, !(value.isFinite && value >= 0) { throw ValidationError("\(option) must be a finite number >= 0, got \(value)") }
+        }
+        for (option, value) in [("--clip", clip), ("--max-time", maxTime)] {
+            if let value, !(value > 0) { throw ValidationError("\(option) must be above 0, got \(value)") }
+        }
+        for (option, value, least) in [("--batch-size", batchSize, 1), ("--step-size", stepSize, 1), ("--steps", steps, 0),
+                                       ("--epochs", epochs, 1)] {
+            if let value, value < least { throw ValidationError("\(option) must be at least \(least), got \(value)") }
         }
     }
 

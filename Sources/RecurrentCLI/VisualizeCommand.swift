@@ -42,6 +42,10 @@ struct VisualizeCommand: ParsableCommand {
     func validate() throws {
         guard length >= 1 else { throw ValidationError("--length must be at least 1, got \(length)") }
         guard units >= 1 else { throw ValidationError("--units must be at least 1, got \(units)") }
+        // Their upper bounds are the model's, checked once it is read.
+        for (option, value) in [("--layer", layer), ("--unit", unit)] {
+            if let value, value < 0 { throw ValidationError("\(option) must be at least 0, got \(value)") }
+        }
     }
 
     func run() throws {

@@ -112,6 +112,31 @@ struct CheckpointSafetyTests {
         #expect(Self.resumeError(dir, data: streamed, options: options).contains("was saved by a run on other data"))
     }
 
+    @Test("Resuming asked for fewer steps than the checkpoint holds is refused (it trained none and saved the checkpoint's model); as many resumes")
+    func budgetBelowCheckpointRefused() throws {
+        let (dir, data) = try Self.checkpointDirectory()
+        var fewer = Self.options
+        fewer.steps = 4
+        #expect(Self.resumeError(dir, data: data, options: fewer).hasSuffix(
+            "is at step 6, past this run's 4 steps: ask for at least 6 steps, or checkpoint into another directory"),
+            "\(Self.resumeError(dir, data: data, options: fewer))")
+        #expect(Self.resumeError(dir, data: data) == "resumed")
+    }
+
+    @Test("A bidirectional model is refused for data whose target is the next input (text, a series): it would see the answer")
+    func bidirectionalOnNextStepRefused() throws {
+        let corpus = try TextCorpus(text: String(repeating: "abcdefgh", count: 20), sequenceLength: 8)
+        let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .gru, inputSize: 4, hiddenSize: 4, bidirectional: true),
+                                                   vocabularySize: 8, outputSize: 8), seed: 1)
+        let error = recurrentError { try Trainer(model: model, data: corpus, options: Self.options) }
+        #expect(error?.message.hasPrefix("the model is bidirectional: reading the sequence backwards it sees the next character") == true,
+                "\(String(describing: error))")
+        let parity = try ParityTask(length: 4)
+        let both = try SequenceModel<Float>(.init(recurrent: .init(cell: .gru, inputSize: 1, hiddenSize: 4, bidirectional: true),
+                                                  outputSize: 3), seed: 1)
+        #expect(try Trainer(model: both, data: parity, options: Self.options).step == 0)
+    }
+
     @Test("Resuming with another model or other data is refused, naming both")
     func otherRunIsRefused() throws {
         let (dir, data) = try Self.checkpointDirectory()
@@ -194,6 +219,9 @@ struct CheckpointSafetyTests {
         let corpus = try TextCorpus(text: "abcab", sequenceLength: 2)
         let recoded = try corpus.encoded(with: ["x", "c", "b", "a"])
         #expect(recoded.tokens == [3, 2, 1, 3, 2] && recoded.vocabularySize == 4)
+        // The summary counts the text's own characters (it gave the model's 4 as the text's).
+        #expect(recoded.summary.hasPrefix("text text: 5 characters, 3 distinct (in a vocabulary of 4); "), "\(recoded.summary)")
+        #expect(corpus.summary.hasPrefix("text text: 5 characters, 3 distinct; "))
         #expect(throws: RecurrentError.value("text: character 'c' (U+0063) at position 2 is not in the model's vocabulary (2 characters)")) {
             try corpus.encoded(with: ["a", "b"])
         }

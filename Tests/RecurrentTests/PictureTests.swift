@@ -67,8 +67,15 @@ struct PictureTests {
             to: dir.appendingPathComponent("back.loss.jsonl"), atomically: true, encoding: .utf8)
         try #"{"step": 1, "loss": 0.5, "lr": 0.01, "seconds": 0.1, "grad_norm": -1}"#.write(
             to: dir.appendingPathComponent("norm.loss.jsonl"), atomically: true, encoding: .utf8)
-        for (file, message) in [("empty.loss.jsonl", "no training records"), ("bad.loss.jsonl", "line 1: not a training record"),
-                                ("back.loss.jsonl", "line 2: not a training record"), ("norm.loss.jsonl", "line 1: not a training record")] {
+        // A repeated key: the decoder kept one value (Python and jq keep the other).
+        try (record + "\n" + #"{"step": 2, "loss": 2, "lr": 0.01, "seconds": 0.2, "loss": 100}"#).write(
+            to: dir.appendingPathComponent("twice.loss.jsonl"), atomically: true, encoding: .utf8)
+        try #"{"step": 1, "loss": "0.5", "lr": 0.01, "seconds": 0.1}"#.write(
+            to: dir.appendingPathComponent("half.loss.jsonl"), atomically: true, encoding: .utf8)
+        for (file, message) in [("empty.loss.jsonl", "no training records"),
+                                ("bad.loss.jsonl", "line 1: no 'loss': a training record has step, loss, lr and seconds"),
+                                ("back.loss.jsonl", "line 2: seconds -3.0 is negative"), ("norm.loss.jsonl", "line 1: grad_norm -1.0 is negative"),
+                                ("twice.loss.jsonl", "line 2: key 'loss' appears twice"), ("half.loss.jsonl", "line 1: 'loss' is not a number")] {
             let bad = try CLI.run(["plot", file, "--output", "x.svg"], in: dir)
             #expect(bad.status == 1 && bad.stderr.contains(message) && bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
         }
@@ -78,9 +85,9 @@ struct PictureTests {
             + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}\n"
         try deep.write(to: dir.appendingPathComponent("deep.loss.jsonl"), atomically: true, encoding: .utf8)
         let small = try CLI.shell(#"ulimit -s 128; exec "$0" plot deep.loss.jsonl --output deep.svg"#, in: dir)
-        #expect(!small.signaled && small.status == 1 && small.stderr.hasSuffix("deep.loss.jsonl line 1: not a training record (step, loss, lr, seconds)\n"),
+        #expect(!small.signaled && small.status == 1 && small.stderr.hasSuffix("deep.loss.jsonl line 1: not a training record (a training record has step, loss, lr and seconds)\n"),
                 "\(small.status) \(small.stderr)")
-        #expect(BoundedJSON.depth(of: #"{"a": ["[[[", {"b": [1]}], "c": "\"{"}"#) == 4)
+        #expect(BoundedJSON.firstRepeatedKey(in: try JSONValue.parse(Data(#"{"a": ["[{", {"b": [{"c": 1, "c": 2}]}], "d": 3}"#.utf8), source: "")) == "c")
     }
 
     @Test("experiment gradients --svg: one line per cell over every k, on a log axis")

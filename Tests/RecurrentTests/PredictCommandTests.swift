@@ -41,6 +41,18 @@ struct PredictCommandTests {
         #expect(out.maxAbsoluteDifference(try u.npy("output.npy")) <= 1e-5)
     }
 
+    @Test("--lengths that are not whole numbers from 0 are usage errors (exit 64), before any file is read", arguments: [
+        ("7,x", "Error: --lengths: 'x' is not a whole number"),
+        ("5,,5", "Error: --lengths: '' is not a whole number"),
+        // A value starting with '-' is the option's (was: "Missing value for '--lengths'").
+        ("-1,5", "Error: --lengths: -1 is below 0; a sequence has 0 or more steps"),
+    ])
+    func lengthsUsage(_ lengths: String, _ expected: String) throws {
+        let result = try CLI.run(["predict", "--model", "nowhere.safetensors", "--input", "nowhere.npy", "--output", "y.npy",
+                                  "--lengths", lengths])
+        #expect(result.status == 64 && result.stderr == expected + "\n", "\(result.stderr)")
+    }
+
     @Test("Bad inputs: one line naming what was expected, non-zero exit, no output file", arguments: [
         ("wrong input size", ["--model", "lstm_basic/model.safetensors", "--input", "gru_stacked_bidirectional/input.npy"],
          "Error: input: expected (T, B, 3), got (5, 2, 4)"),
@@ -50,13 +62,9 @@ struct PredictCommandTests {
         ("two modules", ["--model", "two_recurrent_modules/model.safetensors", "--input", "lstm_basic/input.npy"],
          "Error: model.safetensors: holds 2 recurrent modules (decoder., encoder.); choose one with --prefix"),
         ("missing model", ["--model", "nowhere/model.safetensors", "--input", "lstm_basic/input.npy"], "Error: "),
-        ("lengths", ["--model", "lstm_basic/model.safetensors", "--input", "lstm_basic/input.npy", "--lengths", "7,x"],
-         "Error: --lengths: 'x' is not a whole number"),
-        ("empty length", ["--model", "lstm_basic/model.safetensors", "--input", "lstm_basic/input.npy", "--lengths", "5,,5"],
-         "Error: --lengths: '' is not a whole number"),
-        // A value starting with '-' is the option's (was: "Missing value for '--lengths'").
-        ("negative length", ["--model", "lstm_basic/model.safetensors", "--input", "lstm_basic/input.npy", "--lengths", "-1,5,5,5"],
-         "Error: lengths[0] = -1 is outside 0..."),
+        // The upper bound is the input's steps, known once it is read.
+        ("length past the steps", ["--model", "lstm_basic/model.safetensors", "--input", "lstm_basic/input.npy", "--lengths", "9,5,5,5"],
+         "Error: lengths[0] = 9 is outside 0..."),
     ])
     func errors(_ label: String, _ arguments: [String], _ expected: String) throws {
         let dir = try CLI.temporaryDirectory()

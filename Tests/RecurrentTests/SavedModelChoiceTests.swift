@@ -70,6 +70,47 @@ struct SavedModelChoiceTests {
         }
     }
 
+    @Test("A key repeated in the model description or the series scaling is refused by name (the decoder kept one value)")
+    func repeatedMetadataKeyRefused() throws {
+        try withTemporaryDirectory { directory in
+            var model = try SequenceModel<Float>(.init(recurrent: .init(cell: .gru, inputSize: 2, hiddenSize: 2), headSize: 2), seed: 1)
+            model.series = try SeriesScaling(columns: ["a", "b"], means: [1, 2], standardDeviations: [1, 1])
+            let url = directory.appendingPathComponent("m.safetensors")
+            try model.write(to: url)
+            let original = try SafetensorsFile<Float>.read(url)
+            for (key, extra, message) in [
+                (TorchStateDict.MetadataKey.model, #","headHasBias":false}"#, "m.safetensors: metadata 'recurrent.model': key 'headHasBias' appears twice"),
+                (TorchStateDict.MetadataKey.series, #","means":[100,200]}"#, "m.safetensors: the metadata's key 'means' appears twice"),
+            ] {
+                var file = original
+                let json = try #require(file.metadata[key])
+                file.metadata[key] = json.dropLast() + extra
+                try file.write(to: url)
+                #expect(recurrentError { try SequenceModel<Float>.load(from: url) }?.message == message)
+            }
+        }
+    }
+
+    @Test("A description edited to drop biases the file holds is refused, naming a tensor it has no place for (they were left out silently)")
+    func descriptionWithoutPlaceForTensorRefused() throws {
+        try withTemporaryDirectory { directory in
+            let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 2, hiddenSize: 2), headSize: 2), seed: 1)
+            let url = directory.appendingPathComponent("m.safetensors")
+            try model.write(to: url)
+            let original = try SafetensorsFile<Float>.read(url)
+            for (from, to, stray) in [(#""bias":true"#, #""bias":false"#, "rnn.bias_"), (#""headHasBias":true"#, #""headHasBias":false"#, "head.bias")] {
+                var file = original
+                let json = try #require(file.metadata[TorchStateDict.MetadataKey.model])
+                #expect(json.contains(from))
+                file.metadata[TorchStateDict.MetadataKey.model] = json.replacingOccurrences(of: from, with: to)
+                try file.write(to: url)
+                let message = recurrentError { try SequenceModel<Float>.load(from: url) }?.message ?? ""
+                #expect(message.hasPrefix("m.safetensors: tensor '\(stray)")
+                        && message.contains("' has no place in the model metadata 'recurrent.model' describes ("), "\(message)")
+            }
+        }
+    }
+
     @Test("A text model's vocabulary must be one distinct character per embedding row", arguments: [
         (#"["a","bc","d"]"#, #"m.safetensors: the vocabulary in the metadata holds "bc", not one character"#),
         (#"["a","a","d"]"#, "m.safetensors: the vocabulary in the metadata holds a character twice"),

@@ -33,6 +33,9 @@ struct SeriesColumnTests {
         // The model's column '2' is not the history's second column (it read 'b' and forecast from it).
         let history = recurrentError { try TimeSeriesCSV.table(csv: "a,b,x\n1,2,3\n", name: "h.csv", columns: ["2", "x"], byNameOnly: true) }
         #expect(history?.message == "h.csv: no column '2'; the header has 'a', 'b', 'x'")
+        // A forecast cannot pick by number, so it is not told to.
+        let twin = recurrentError { try TimeSeriesCSV.table(csv: Self.twinHeader, name: "h.csv", columns: ["a", "b"], byNameOnly: true) }
+        #expect(twin?.message == "h.csv: the header names columns 1 and 2 'a'; rename one (its columns are read by name)")
     }
 
     @Test("A file of 100,000 columns is picked whole, and by name, in one pass (each column searched the ones before it: minutes)")

@@ -60,7 +60,8 @@ struct TraceCommandTests {
 
     @Test("Bad input: one line on standard error, non-zero exit", arguments: [
         (["trace", "--preset", "nope"], "Error: unknown preset 'nope'"),
-        (["trace", "--inputs", "1,a"], "Error: inputs: 'a' is not a number (step 1)"),
+        (["trace", "--inputs", "1,a"], "Error: --inputs: 'a' is not a finite number"),
+        (["trace", "--inputs", "1;nan"], "Error: --inputs: 'nan' is not a finite number"),
         (["trace", "--model", "/nonexistent/m.json", "--inputs", "1"], "Error: /nonexistent/m.json: cannot read the file"),
         (["trace", "--format", "xml"], "Error: The value 'xml' is invalid for '--format <format>'"),
         (["trace", "--frobnicate"], "Error: Unknown option '--frobnicate'"),

@@ -247,7 +247,7 @@ struct TrainCommandTests {
         (["train", "--text", "/nonexistent/t.txt"], "/nonexistent/t.txt"),
         (["train", "--input", "x.npy"], "--input and --target go together"),
         (["train", "--task", "parity", "--text", "t.txt"], "give one source of data"),
-        (["train", "--lr", "-1"], "learning"),
+        (["train", "--lr", "-1"], "--lr must be a finite number >= 0, got -1.0"),
         (["train", "--task", "parity", "--cell", "transformer"], "transformer"),
         (["train", "--validate-every", "0"], "--validate-every must be at least 1"),
         (["train", "--sampling", "windows"], "--sampling is for --text only"),
@@ -317,6 +317,28 @@ struct TrainCommandTests {
         #expect(result.status != 0)
         #expect(result.stderr.hasPrefix("Error: ") && result.stderr.contains(expected), "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+    }
+
+    @Test("Values out of an option's range are usage errors (exit 64) naming the option, before any file is read", arguments: [
+        (["train", "--lr", "nan"], "--lr must be a finite number >= 0, got nan"),
+        (["train", "--weight-decay", "-1"], "--weight-decay must be a finite number >= 0, got -1.0"),
+        (["train", "--max-time", "nan"], "--max-time must be above 0, got nan"),
+        (["train", "--max-time", "-1"], "--max-time must be above 0, got -1.0"),
+        (["train", "--clip", "0"], "--clip must be above 0, got 0.0"),
+        (["train", "--batch-size", "0"], "--batch-size must be at least 1, got 0"),
+        (["train", "--schedule", "step", "--step-size", "0"], "--step-size must be at least 1, got 0"),
+        (["train", "--steps", "-3"], "--steps must be at least 0, got -3"),
+        (["train", "--csv", "s.csv", "--columns", ""], "--columns: an empty name in the list ''"),
+        (["visualize", "--model", "m.safetensors", "--text", "t.txt", "--output", "v.html", "--unit", "-1"], "--unit must be at least 0, got -1"),
+        (["visualize", "--model", "m.safetensors", "--text", "t.txt", "--output", "v.html", "--layer", "-1"], "--layer must be at least 0, got -1"),
+        (["generate", "--model", "m.safetensors", "--prime", ""], "--prime is empty; the model needs at least one character to start from"),
+        (["trace", "--inputs", "abc"], "--inputs: 'abc' is not a finite number"),
+        (["plot"] + (1...9).map { "r\($0).loss.jsonl" } + ["--output", "x.svg"],
+         "give at most 8 loss curves (one colour each), got 9; compare them in groups"),
+    ])
+    func rangeErrors(_ arguments: [String], _ expected: String) throws {
+        let result = try CLI.run(arguments)
+        #expect(result.status == 64 && result.stderr == "Error: \(expected)\n", "\(result.status) \(result.stderr)")
     }
 
     @Test("With --loss ce, targets that cannot be class indices are named, not trapped on, when the class count is inferred")

@@ -26,6 +26,9 @@ public enum ChartPalette {
         "#FDDBC7", "#F4A582", "#D6604D", "#B2182B",
     ]
 
+    /// How many categorical colours there are before they repeat: 8.
+    public static var categoricalCount: Int { okabeIto.count }
+
     /// The categorical colour for series number `index` (wraps around after 8).
     public static func categorical(_ index: Int) -> String {
         let count = okabeIto.count

@@ -1,44 +1,41 @@
 import Foundation
 
 /// Foundation's `JSONDecoder` on JSON text from a file (a loss-curve line, a model file's
-/// metadata), after a check that it nests at most `StrictJSONParser.maxDepth` deep. The
-/// decoder recurses once per level: a line of 100,000 brackets ended the process (SIGSEGV)
-/// under a small stack (`ulimit -s 128`) before the decoder could fail.
+/// metadata), after the text is parsed strictly (`StrictJSONParser`): it nests at most
+/// `StrictJSONParser.maxDepth` deep, and no object repeats a key. The decoder recurses once
+/// per level (a line of 100,000 brackets ended the process, SIGSEGV, under `ulimit -s 128`),
+/// and of a repeated key it keeps one value without a word, where Python and jq keep another.
 public enum BoundedJSON {
     /// The value of `type` the text holds.
-    /// - Throws: what `JSONDecoder` throws, and the same `DecodingError` for nesting deeper than
-    ///   the limit (each caller already says which file's JSON is malformed).
+    /// - Throws: `RecurrentError` (`.format`) "key 'loss' appears twice" for a repeated key, at
+    ///   any depth; what `JSONDecoder` throws otherwise, and a `DecodingError` for text that is
+    ///   not strict JSON or nests deeper than the limit (each caller says which file's JSON is
+    ///   malformed).
     public static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
-        guard depth(of: text) <= StrictJSONParser.maxDepth else {
-            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "nested deeper than \(StrictJSONParser.maxDepth) levels"))
+        let data = Data(text.utf8)
+        let value: JSONValue
+        do {
+            value = try data.withUnsafeBytes { bytes throws(StrictJSONParser.Failure) in try StrictJSONParser.parse(bytes) }
+        } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "not strict JSON: \(error)"))
         }
-        return try JSONDecoder().decode(type, from: Data(text.utf8))
+        if let key = firstRepeatedKey(in: value) { throw RecurrentError.format("key '\(key)' appears twice") }
+        return try JSONDecoder().decode(type, from: data)
     }
 
-    /// The deepest nesting of arrays and objects in `text`, brackets inside strings not counted
-    /// (a scan, not a parse: malformed text is left to the decoder).
-    static func depth(of text: String) -> Int {
-        var depth = 0, deepest = 0, inString = false, escaped = false
-        for byte in text.utf8 {
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
-                }
-                continue
-            }
-            switch byte {
-            case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: "["), UInt8(ascii: "{"):
-                depth += 1
-                deepest = max(deepest, depth)
-            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
-            default: break
-            }
+    /// The first key an object repeats, searching depth first (at most `maxDepth` levels).
+    static func firstRepeatedKey(in value: JSONValue) -> String? {
+        switch value {
+        case .object(let members):
+            var keys = Set<String>()
+            for (key, _) in members where !keys.insert(key).inserted { return key }
+            for (_, member) in members { if let key = firstRepeatedKey(in: member) { return key } }
+            return nil
+        case .array(let elements):
+            for element in elements { if let key = firstRepeatedKey(in: element) { return key } }
+            return nil
+        case .string, .number, .bool, .null:
+            return nil
         }
-        return deepest
     }
 }

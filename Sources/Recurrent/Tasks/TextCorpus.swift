@@ -53,8 +53,11 @@ public struct TextCorpus: TrainingData {
     /// docs/EXPERIMENTS.md: 1.48 against 1.53 nats per character for the README's model).
     public var sampling: TextSampling = .windows
 
-    /// The number of distinct characters.
+    /// The number of token ids: the text's distinct characters, or more once it is encoded
+    /// with a model's vocabulary (`encoded(with:)`).
     public var vocabularySize: Int { vocabulary.count }
+    /// The number of distinct characters in the text itself.
+    public let distinctCharacterCount: Int
     /// The number of held-out characters.
     public var heldOutCount: Int { tokens.count - trainingCount }
 
@@ -134,6 +137,7 @@ public struct TextCorpus: TrainingData {
                     + "(validation fraction \(validationFraction) of \(tokens.count)), it needs at least 2")
         }
         self.vocabulary = vocabulary
+        self.distinctCharacterCount = vocabulary.count
         self.sequenceLength = sequenceLength
         self.validationFraction = validationFraction
         self.tokens = tokens
@@ -192,7 +196,8 @@ public struct TextCorpus: TrainingData {
 
     /// One line saying what the data is, for the log.
     public var summary: String {
-        "text \(name): \(tokens.count) characters, \(vocabularySize) distinct; \(trainingCount) train, "
+        let vocabularyNote = vocabularySize == distinctCharacterCount ? "" : " (in a vocabulary of \(vocabularySize))"
+        return "text \(name): \(tokens.count) characters, \(distinctCharacterCount) distinct\(vocabularyNote); \(trainingCount) train, "
             + "\(heldOutCount) held out; chunks of \(sequenceLength) characters"
     }
     /// The summary, the sampling, and a hash of the vocabulary and the token ids.
@@ -210,6 +215,8 @@ public struct TextCorpus: TrainingData {
     public var output: OutputSpec { .classes(count: vocabularySize) }
     /// Whether consecutive training batches continue the same sequences.
     public var carriesState: Bool { true }
+    /// The target at each step is the next character, the next step's input.
+    public var targetIsNextInput: Bool { true }
 
     /// The number of windows in an epoch of `.windows` sampling, W = (N - L) / L.
     public var windowCount: Int { (trainingCount - sequenceLength) / sequenceLength }

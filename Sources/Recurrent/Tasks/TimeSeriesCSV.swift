@@ -286,7 +286,7 @@ public struct TimeSeriesCSV: TrainingData {
             if let named = columnsNamed[wanted], let index = named.first {
                 if named.count > 1 {
                     throw RecurrentError.name("\(name): the header names columns \(index + 1) and \(named[1] + 1) '\(wanted)'; "
-                        + "pick one by number")
+                        + (byNameOnly ? "rename one (its columns are read by name)" : "pick one by number"))
                 }
                 // '1' naming column 2 while column 1 is another: either reading would be a guess.
                 if let number, number != index {
@@ -326,6 +326,8 @@ public struct TimeSeriesCSV: TrainingData {
     public var output: OutputSpec { .values(size: columnCount) }
     /// Whether consecutive training batches continue the same sequences.
     public var carriesState: Bool { false }
+    /// The target at each step is the next row, the next step's input.
+    public var targetIsNextInput: Bool { true }
 
     private var windows: EpochOrder { EpochOrder(count: trainingWindowCount, shuffle: true) }
 

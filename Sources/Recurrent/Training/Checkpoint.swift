@@ -76,6 +76,13 @@ extension Trainer {
         let file = try SafetensorsFile<Scalar>.read(url)
         let state = try checkedState(file, source: source)
         try checkSameRun(state, data: data, options: options, source: source)
+        // A run asked for fewer steps than the checkpoint holds would train none and pass the
+        // checkpoint's model off as its own.
+        let total = try options.totalSteps(for: data)
+        guard state.step <= total else {
+            throw RecurrentError.value("\(source) is at step \(state.step), past this run's \(total) steps: ask for at least "
+                + "\(state.step) steps, or checkpoint into another directory")
+        }
         if let saved = state.origin, let origin, saved != origin {
             throw RecurrentError.value("\(source) was saved by a run whose model was \(saved.summary), but this run's would be "
                 + "\(origin.summary); resume the same way, or checkpoint into another directory")
@@ -130,6 +137,8 @@ extension Trainer {
         let state: CheckpointState
         do {
             state = try BoundedJSON.decode(CheckpointState.self, from: json)
+        } catch let error as RecurrentError {
+            throw RecurrentError.format("\(source): the training record ('\(trainingKey)' metadata): \(error.message)")
         } catch {
             throw RecurrentError.format("\(source): the training record ('\(trainingKey)' metadata) is malformed")
         }

@@ -27,8 +27,13 @@ public enum LossCurve {
         let lines = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
         var curve: [TrainingRecord] = []
         for (index, line) in lines.enumerated() where !line.allSatisfy(\.isWhitespace) {
-            guard let record = try? BoundedJSON.decode(TrainingRecord.self, from: String(line)), record.isWellFormed
-            else { throw RecurrentError.format("\(url.path) line \(index + 1): not a training record (step, loss, lr, seconds)") }
+            let record: TrainingRecord
+            do {
+                record = try BoundedJSON.decode(TrainingRecord.self, from: String(line))
+                if let problem = record.problem { throw RecurrentError.format(problem) }
+            } catch {
+                throw RecurrentError.format("\(url.path) line \(index + 1): \(recordProblem(error))")
+            }
             if let last = curve.last, record.step <= last.step {
                 throw RecurrentError.format("\(url.path) line \(index + 1): step \(record.step) does not follow step \(last.step)")
             }
@@ -36,6 +41,20 @@ public enum LossCurve {
         }
         guard !curve.isEmpty else { throw RecurrentError.format("\(url.path): no training records (an empty loss curve)") }
         return curve
+    }
+
+    /// Why a line is not a training record, naming the key where one is at fault.
+    private static func recordProblem(_ error: Error) -> String {
+        let record = "a training record has step, loss, lr and seconds"
+        switch error {
+        case let error as RecurrentError: return error.message
+        case DecodingError.keyNotFound(let key, _): return "no '\(key.stringValue)': \(record)"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
+             DecodingError.dataCorrupted(let context):
+            guard let key = context.codingPath.last?.stringValue else { return "not a training record (\(record))" }
+            return "'\(key)' is not \(key == "step" ? "a whole number" : "a number")"
+        default: return "not a training record (\(record))"
+        }
     }
 
     /// TensorBoard's smoothing: a debiased exponential moving average with weight `weight`.

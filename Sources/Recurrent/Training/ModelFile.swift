@@ -129,6 +129,7 @@ extension SequenceModel {
                 }
             }
             try ModelRoles.checkAgreement(choice, nonlinearity: nonlinearity, with: configuration, source: source)
+            try checkNoStrayParameter(in: file, described: configuration, source: source)
             return configuration
         }
         let shapes = file.tensors.map { (name: $0.name, shape: $0.tensor.shape) }
@@ -145,6 +146,26 @@ extension SequenceModel {
             recurrent: recurrent, vocabularySize: roles.embedding.flatMap { byName[$0]?.first },
             headSize: roles.head.flatMap { byName[$0 + "weight"]?.first }, recurrentPrefix: chosen,
             embeddingName: roles.embedding ?? "embedding.weight", headPrefix: roles.head ?? "head.", headHasBias: roles.headHasBias)
+    }
+
+    /// Refuses a tensor named as one of the described model's own (its recurrent prefix then
+    /// `weight_` or `bias_`, its head's weight or bias, its embedding, when it has them) that the description has
+    /// no place for: a description edited to `"bias": false` left the biases out without a word.
+    static func checkNoStrayParameter(in file: SafetensorsFile<Scalar>, described configuration: SequenceModelConfiguration,
+                                      source: String) throws {
+        let own = Set(configuration.parameterShapes.map(\.name))
+        func claimed(_ name: String) -> Bool {
+            if configuration.vocabularySize != nil, name == configuration.embeddingName { return true }
+            if configuration.headSize != nil, name.hasPrefix(configuration.headPrefix),
+               ["weight", "bias"].contains(name.dropFirst(configuration.headPrefix.count)) { return true }
+            guard name.hasPrefix(configuration.recurrentPrefix) else { return false }
+            let rest = name.dropFirst(configuration.recurrentPrefix.count)
+            return rest.hasPrefix("weight_") || rest.hasPrefix("bias_")
+        }
+        if let stray = file.tensors.first(where: { !own.contains($0.name) && claimed($0.name) }) {
+            throw RecurrentError.format("\(source): tensor '\(stray.name)' has no place in the model metadata "
+                + "'\(TorchStateDict.MetadataKey.model)' describes (\(configuration.summary))")
+        }
     }
 
     /// The metadata written with the model: its configuration, cell, nonlinearity and vocabulary.

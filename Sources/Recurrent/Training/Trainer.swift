@@ -78,6 +78,10 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
         guard data.output.size == cfg.modelOutputSize else {
             throw refuse("outputs \(cfg.modelOutputSize) values per step", "has targets of size \(data.output.size)", data.summary)
         }
+        if cfg.recurrent.bidirectional, data.targetIsNextInput {
+            throw RecurrentError.value("the model is bidirectional: reading the sequence backwards it sees the next character "
+                + "or row it is to predict (\(data.summary)); train a unidirectional model")
+        }
     }
 
     /// Takes one optimizer step and returns its record.

@@ -104,6 +104,9 @@ public protocol TrainingData: Sendable {
     /// Whether consecutive training batches continue the same sequences (a long stream cut
     /// into chunks, trained by truncated backpropagation through time with the state carried).
     var carriesState: Bool { get }
+    /// Whether each step's target is the next step's input (a text's next character, a
+    /// series' next row): a model that reads the sequence backwards would see the answer.
+    var targetIsNextInput: Bool { get }
     /// The number of batches in one pass over the training data, or nil for a generator that
     /// never runs out (the synthetic tasks).
     func batchesPerEpoch(batchSize: Int) -> Int?
@@ -124,6 +127,9 @@ public protocol TrainingData: Sendable {
 extension TrainingData {
     /// The summary: a generator's data is all in it (its kind, sizes and seed-free recipe).
     public var identity: String { summary }
+
+    /// Targets apart from the inputs (a task's answer, arrays of targets).
+    public var targetIsNextInput: Bool { false }
 
     /// Accepts every batch size from 1 up.
     public func validate(batchSize: Int) throws {

@@ -71,11 +71,17 @@ public struct TrainingRecord: Equatable, Sendable, Codable {
     /// The mean held-out loss after this step, when it was measured (`validateEvery`).
     public var validationLoss: Double?
 
-    /// Whether the values are ones training writes: step from 1, finite values, time and
-    /// norm not negative.
-    var isWellFormed: Bool {
-        step >= 1 && loss.isFinite && learningRate.isFinite && seconds.isFinite && seconds >= 0
-            && (gradientNorm.map { $0.isFinite && $0 >= 0 } ?? true) && (validationLoss?.isFinite ?? true)
+    /// What makes the values ones training never writes, naming the key ("seconds -1 is
+    /// negative"), or nil: step from 1, finite values, time and norm not negative.
+    var problem: String? {
+        if step < 1 { return "step \(step) is below 1" }
+        let values: [(String, Double?)] = [("loss", loss), ("lr", learningRate), ("seconds", seconds), ("grad_norm", gradientNorm),
+                                           ("validation_loss", validationLoss)]
+        if let (key, value) = values.first(where: { $0.1.map { !$0.isFinite } ?? false }) { return "\(key) \(value!) is not finite" }
+        if let (key, value) = values.first(where: { ["seconds", "grad_norm"].contains($0.0) && ($0.1 ?? 0) < 0 }) {
+            return "\(key) \(value!) is negative"
+        }
+        return nil
     }
 
     enum CodingKeys: String, CodingKey {
