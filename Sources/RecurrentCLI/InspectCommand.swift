@@ -27,7 +27,7 @@ struct InspectCommand: ParsableCommand {
         let url = fileURL(file)
         let header = try SafetensorsHeader.read(url)
         let names = header.entries.map(\.name)
-        if let saved = Self.savedModel(header) {
+        if let saved = try? Self.savedModel(header) {
             // A model written here records its roles: options that say otherwise are refused, not ignored.
             try ModelRoles.checkAgreement(.init(prefix: prefix, embedding: embedding, head: head), nonlinearity: nonlinearity,
                                           with: saved, source: url.lastPathComponent)
@@ -73,9 +73,15 @@ struct InspectCommand: ParsableCommand {
 extension InspectCommand {
     /// The model the file makes: its embedding, recurrent module and head, or why not.
     func printRoles(header: SafetensorsHeader, prefix: String, shapes: [(name: String, shape: [Int])], source: String) {
-        if let saved = Self.savedModel(header) {
-            print("model (saved here): " + RecurrentCommand.escapingControlCharacters(Self.describe(saved)))
-            return
+        do {
+            if let saved = try Self.savedModel(header) {
+                print("model (saved here): " + RecurrentCommand.escapingControlCharacters(Self.describe(saved)))
+                return
+            }
+        } catch {
+            // predict and train refuse such a file; what the tensors make is shown, and why.
+            print("model description refused (predict and train refuse the file): "
+                + RecurrentCommand.escapingControlCharacters((error as? RecurrentError)?.message ?? "\(error)"))
         }
         do {
             let recurrent = try TorchStateDict.configuration(shapes: shapes, prefix: prefix, metadata: header.metadata,
@@ -96,10 +102,17 @@ extension InspectCommand {
         }
     }
 
-    /// The model a file written here describes in its metadata, if it decodes.
-    static func savedModel(_ header: SafetensorsHeader) -> SequenceModelConfiguration? {
-        header.metadata[TorchStateDict.MetadataKey.model].flatMap {
-            try? BoundedJSON.decode(SequenceModelConfiguration.self, from: $0)
+    /// The model a file written here describes in its metadata; nil when it has none.
+    /// - Throws: `RecurrentError` saying why the description is refused, as loading says it.
+    static func savedModel(_ header: SafetensorsHeader) throws -> SequenceModelConfiguration? {
+        let key = TorchStateDict.MetadataKey.model
+        guard let json = header.metadata[key] else { return nil }
+        do {
+            return try BoundedJSON.decode(SequenceModelConfiguration.self, from: json)
+        } catch let error as RecurrentError {
+            throw RecurrentError(.format, "metadata '\(key)': \(error.message)")
+        } catch {
+            throw RecurrentError(.format, "metadata '\(key)' is not a valid model configuration")
         }
     }
 

@@ -67,6 +67,10 @@ struct SavedModelChoiceTests {
             try file.write(to: url)
             #expect(recurrentError { try SequenceModel<Float>.load(from: url) }?.message
                 == "m.safetensors: metadata 'recurrent.model': nonlinearity 'relu' for the lstm cell, which has no choice of one")
+            // inspect shows the model the tensors make, and says the description was refused (it was silent).
+            let inspected = try CLI.run(["inspect", url.path])
+            #expect(inspected.status == 0 && inspected.stdout.contains("model description refused (predict and train refuse the file): "
+                + "metadata 'recurrent.model': nonlinearity 'relu' for the lstm cell, which has no choice of one\n"), "\(inspected.stdout)")
         }
     }
 
