@@ -115,38 +115,52 @@ public struct TimeSeriesCSV: TrainingData {
     static func table(csv text: String, name: String, columns: [String]?, byNameOnly: Bool = false) throws
         -> (names: [String], picked: [Int], hasHeader: Bool, values: [Double])
     {
-        var rows: [(line: Int, cells: [String])] = []
+        // Line by line, each turned into numbers at once: a file's cells kept as strings took
+        // about 8 times its size. The numbers take at most 4 times it (8 bytes per cell of a
+        // digit and a comma), checked first.
+        try MemoryBudget.require(MemoryBudget.product([text.utf8.count, 4]), for: "reading \(name)")
+        var first: (line: Int, cells: [String])?
+        var names: [String] = [], picked: [Int] = [], header = false, values: [Double] = []
         // A byte-order mark (spreadsheets write one) is not part of the first column's name.
-        let text = text.hasPrefix("\u{FEFF}") ? text.dropFirst() : text[...]
-        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !trimmed.isEmpty else { continue }
+        var rest = text.hasPrefix("\u{FEFF}") ? text.dropFirst() : text[...], number = 0
+        repeat {
+            number += 1
+            let end = rest.firstIndex(where: \.isNewline) ?? rest.endIndex
+            let line = rest[..<end]
+            rest = end == rest.endIndex ? rest[end...] : rest[rest.index(after: end)...]
+            guard !line.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { continue }
             guard let cells = CSVLine.cells(line) else {
-                throw RecurrentError.format("\(name) line \(index + 1): a quoted cell is not closed on its line, or text follows its closing quote")
+                throw RecurrentError.format("\(name) line \(number): a quoted cell is not closed on its line, or text follows its closing quote")
             }
-            rows.append((index + 1, cells))
-        }
-        guard let first = rows.first else { throw RecurrentError.value("\(name): no rows (the file is empty)") }
-        let width = first.cells.count
-        for row in rows where row.cells.count != width {
-            throw RecurrentError.format("\(name) line \(row.line): \(row.cells.count) cells, but line \(first.line) has \(width)")
-        }
-        let header = first.cells.contains { !$0.isEmpty && Self.number($0) == nil }
-        let names = header ? first.cells : (1...width).map { "column \($0)" }
-        let picked = try Self.pickColumns(columns, names: names, header: header, name: name, byNameOnly: byNameOnly)
-        var values: [Double] = []
-        values.reserveCapacity((rows.count - (header ? 1 : 0)) * picked.count)
-        for row in header ? rows.dropFirst() : rows[...] {
-            for column in picked {
-                let cell = row.cells[column]
-                guard let value = Self.number(cell), value.isFinite else {
-                    let what = cell.isEmpty ? "is empty" : "'\(shortQuote(cell))' is not a finite number"
-                    throw RecurrentError.format("\(name) line \(row.line), column '\(names[column])' (\(column + 1)): \(what)")
-                }
-                values.append(value)
+            guard let (firstLine, firstCells) = first else {
+                first = (number, cells)
+                header = cells.contains { !$0.isEmpty && Self.number($0) == nil }
+                names = header ? cells : (1...cells.count).map { "column \($0)" }
+                picked = try Self.pickColumns(columns, names: names, header: header, name: name, byNameOnly: byNameOnly)
+                if !header { try Self.append(cells, line: number, picked: picked, names: names, name: name, to: &values) }
+                continue
             }
-        }
+            guard cells.count == firstCells.count else {
+                throw RecurrentError.format("\(name) line \(number): \(cells.count) cells, but line \(firstLine) has \(firstCells.count)")
+            }
+            try Self.append(cells, line: number, picked: picked, names: names, name: name, to: &values)
+        } while !rest.isEmpty
+        guard first != nil else { throw RecurrentError.value("\(name): no rows (the file is empty)") }
         return (names, picked, header, values)
+    }
+
+    /// Appends the picked cells of one line as numbers.
+    /// - Throws: `RecurrentError` naming the line and column of a cell that is not a finite number.
+    private static func append(_ cells: [String], line: Int, picked: [Int], names: [String], name: String,
+                               to values: inout [Double]) throws {
+        for column in picked {
+            let cell = cells[column]
+            guard let value = Self.number(cell), value.isFinite else {
+                let what = cell.isEmpty ? "is empty" : "'\(shortQuote(cell))' is not a finite number"
+                throw RecurrentError.format("\(name) line \(line), column '\(names[column])' (\(column + 1)): \(what)")
+            }
+            values.append(value)
+        }
     }
 
     /// The rows of a CSV file's columns `columns` (by name, or all), as numbers: a forecast's
