@@ -54,19 +54,28 @@ struct SavedModelChoiceTests {
         }
     }
 
+    /// Writes `model` as m.safetensors in `directory`, edits its metadata entry `key`, and
+    /// returns the file and why loading it fails ("" when it loads).
+    static func loadError(of model: SequenceModel<Float>, in directory: URL, editing key: String,
+                          _ edit: (String) -> String) throws -> (url: URL, message: String) {
+        let url = directory.appendingPathComponent("m.safetensors")
+        try model.write(to: url)
+        var file = try SafetensorsFile<Float>.read(url)
+        let json = try #require(file.metadata[key])
+        file.metadata[key] = edit(json)
+        try file.write(to: url)
+        return (url, recurrentError { try SequenceModel<Float>.load(from: url) }?.message ?? "")
+    }
+
     @Test("A model description giving a cell without the choice (an LSTM) another nonlinearity is refused, not ignored")
     func nonlinearityInDescriptionOfLSTMRefused() throws {
         try withTemporaryDirectory { directory in
             let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 2, hiddenSize: 2), headSize: 1), seed: 1)
-            let url = directory.appendingPathComponent("m.safetensors")
-            try model.write(to: url)
-            var file = try SafetensorsFile<Float>.read(url)
-            let description = try #require(file.metadata[TorchStateDict.MetadataKey.model])
-            #expect(description.contains(#""nonlinearity":"tanh""#))
-            file.metadata[TorchStateDict.MetadataKey.model] = description.replacingOccurrences(of: #""nonlinearity":"tanh""#, with: #""nonlinearity":"relu""#)
-            try file.write(to: url)
-            #expect(recurrentError { try SequenceModel<Float>.load(from: url) }?.message
-                == "m.safetensors: metadata 'recurrent.model': nonlinearity 'relu' for the lstm cell, which has no choice of one")
+            let (url, message) = try Self.loadError(of: model, in: directory, editing: TorchStateDict.MetadataKey.model) {
+                #expect($0.contains(#""nonlinearity":"tanh""#))
+                return $0.replacingOccurrences(of: #""nonlinearity":"tanh""#, with: #""nonlinearity":"relu""#)
+            }
+            #expect(message == "m.safetensors: metadata 'recurrent.model': nonlinearity 'relu' for the lstm cell, which has no choice of one")
             // inspect shows the model the tensors make, and says the description was refused (it was silent).
             let inspected = try CLI.run(["inspect", url.path])
             #expect(inspected.status == 0 && inspected.stdout.contains("model description refused (predict and train refuse the file): "
@@ -79,18 +88,11 @@ struct SavedModelChoiceTests {
         try withTemporaryDirectory { directory in
             var model = try SequenceModel<Float>(.init(recurrent: .init(cell: .gru, inputSize: 2, hiddenSize: 2), headSize: 2), seed: 1)
             model.series = try SeriesScaling(columns: ["a", "b"], means: [1, 2], standardDeviations: [1, 1])
-            let url = directory.appendingPathComponent("m.safetensors")
-            try model.write(to: url)
-            let original = try SafetensorsFile<Float>.read(url)
-            for (key, extra, message) in [
+            for (key, extra, expected) in [
                 (TorchStateDict.MetadataKey.model, #","headHasBias":false}"#, "m.safetensors: metadata 'recurrent.model': key 'headHasBias' appears twice"),
                 (TorchStateDict.MetadataKey.series, #","means":[100,200]}"#, "m.safetensors: the metadata's key 'means' appears twice"),
             ] {
-                var file = original
-                let json = try #require(file.metadata[key])
-                file.metadata[key] = json.dropLast() + extra
-                try file.write(to: url)
-                #expect(recurrentError { try SequenceModel<Float>.load(from: url) }?.message == message)
+                #expect(try Self.loadError(of: model, in: directory, editing: key) { $0.dropLast() + extra }.message == expected)
             }
         }
     }
@@ -99,16 +101,11 @@ struct SavedModelChoiceTests {
     func descriptionWithoutPlaceForTensorRefused() throws {
         try withTemporaryDirectory { directory in
             let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 2, hiddenSize: 2), headSize: 2), seed: 1)
-            let url = directory.appendingPathComponent("m.safetensors")
-            try model.write(to: url)
-            let original = try SafetensorsFile<Float>.read(url)
             for (from, to, stray) in [(#""bias":true"#, #""bias":false"#, "rnn.bias_"), (#""headHasBias":true"#, #""headHasBias":false"#, "head.bias")] {
-                var file = original
-                let json = try #require(file.metadata[TorchStateDict.MetadataKey.model])
-                #expect(json.contains(from))
-                file.metadata[TorchStateDict.MetadataKey.model] = json.replacingOccurrences(of: from, with: to)
-                try file.write(to: url)
-                let message = recurrentError { try SequenceModel<Float>.load(from: url) }?.message ?? ""
+                let message = try Self.loadError(of: model, in: directory, editing: TorchStateDict.MetadataKey.model) {
+                    #expect($0.contains(from))
+                    return $0.replacingOccurrences(of: from, with: to)
+                }.message
                 #expect(message.hasPrefix("m.safetensors: tensor '\(stray)")
                         && message.contains("' has no place in the model metadata 'recurrent.model' describes ("), "\(message)")
             }
