@@ -27,7 +27,7 @@ struct InspectCommand: ParsableCommand {
         let url = fileURL(file)
         let header = try SafetensorsHeader.read(url)
         let names = header.entries.map(\.name)
-        if let saved = try? Self.savedModel(header) {
+        if let saved = try? Self.savedModel(header, source: url.lastPathComponent) {
             // A model written here records its roles: options that say otherwise are refused, not ignored.
             try ModelRoles.checkAgreement(.init(prefix: prefix, embedding: embedding, head: head), nonlinearity: nonlinearity,
                                           with: saved, source: url.lastPathComponent)
@@ -74,7 +74,7 @@ extension InspectCommand {
     /// The model the file makes: its embedding, recurrent module and head, or why not.
     func printRoles(header: SafetensorsHeader, prefix: String, shapes: [(name: String, shape: [Int])], source: String) {
         do {
-            if let saved = try Self.savedModel(header) {
+            if let saved = try Self.savedModel(header, source: source) {
                 print("model (saved here): " + RecurrentCommand.escapingControlCharacters(Self.describe(saved)))
                 return
             }
@@ -104,16 +104,8 @@ extension InspectCommand {
 
     /// The model a file written here describes in its metadata; nil when it has none.
     /// - Throws: `RecurrentError` saying why the description is refused, as loading says it.
-    static func savedModel(_ header: SafetensorsHeader) throws -> SequenceModelConfiguration? {
-        let key = TorchStateDict.MetadataKey.model
-        guard let json = header.metadata[key] else { return nil }
-        do {
-            return try BoundedJSON.decode(SequenceModelConfiguration.self, from: json)
-        } catch let error as RecurrentError {
-            throw RecurrentError(.format, "metadata '\(key)': \(error.message)")
-        } catch {
-            throw RecurrentError(.format, "metadata '\(key)' is not a valid model configuration")
-        }
+    static func savedModel(_ header: SafetensorsHeader, source: String) throws -> SequenceModelConfiguration? {
+        try SequenceModelConfiguration.described(metadata: header.metadata, tensorNames: header.entries.map(\.name), source: source)
     }
 
     /// `embedding embed.weight (V, X) → recurrent 'lstm.' LSTM(...) → head 'fc.' Linear(I, O)`.

@@ -323,8 +323,9 @@ struct OptimizationOptions: ParsableArguments {
                                 ("--min-lr", minLr)] {
             if let value, !(value.isFinite && value >= 0) { throw ValidationError("\(option) must be a finite number >= 0, got \(value)") }
         }
-        for (option, value) in [("--clip", clip), ("--max-time", maxTime)] {
-            if let value, !(value > 0) { throw ValidationError("\(option) must be above 0, got \(value)") }
+        if let clip, !(clip > 0) { throw ValidationError("--clip must be above 0, got \(clip)") }
+        if let maxTime, !(maxTime > 0 && maxTime.isFinite) {
+            throw ValidationError("--max-time must be a finite number of seconds above 0, got \(maxTime)")
         }
         for (option, value, least) in [("--batch-size", batchSize, 1), ("--step-size", stepSize, 1), ("--steps", steps, 0),
                                        ("--epochs", epochs, 1)] {
@@ -357,7 +358,8 @@ struct OptimizationOptions: ParsableArguments {
         }
         return TrainingOptions(batchSize: batchSize ?? recipe?.batchSize ?? 32, steps: stepCount, epochs: epochs,
                                optimizer: optimizerConfiguration, schedule: scheduleValue,
-                               clipNorm: clip ?? recipe?.clipNorm ?? (isText ? 5 : nil), seed: seed, maxTime: maxTime)
+                               clipNorm: clip.map { $0.isInfinite ? nil : $0 } ?? recipe?.clipNorm ?? (isText ? 5 : nil),
+                               seed: seed, maxTime: maxTime)
     }
 }
 

@@ -222,6 +222,9 @@ struct CheckpointSafetyTests {
         // The summary counts the text's own characters (it gave the model's 4 as the text's).
         #expect(recoded.summary.hasPrefix("text text: 5 characters, 3 distinct (in a vocabulary of 4); "), "\(recoded.summary)")
         #expect(corpus.summary.hasPrefix("text text: 5 characters, 3 distinct; "))
+        // Checkpoints written before keep resuming: what they recorded of the data is unchanged.
+        #expect(recoded.identity.hasPrefix("text text: 5 characters, 4 distinct; ") && recoded.identity.contains(" sampling; content "),
+                "\(recoded.identity)")
         #expect(throws: RecurrentError.value("text: character 'c' (U+0063) at position 2 is not in the model's vocabulary (2 characters)")) {
             try corpus.encoded(with: ["a", "b"])
         }

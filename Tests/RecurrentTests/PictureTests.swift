@@ -72,6 +72,9 @@ struct PictureTests {
             to: dir.appendingPathComponent("twice.loss.jsonl"), atomically: true, encoding: .utf8)
         try #"{"step": 1, "loss": "0.5", "lr": 0.01, "seconds": 0.1}"#.write(
             to: dir.appendingPathComponent("half.loss.jsonl"), atomically: true, encoding: .utf8)
+        // A byte-order mark before the first record is not part of it (the decoder skipped it; the strict parse must too).
+        try ("\u{FEFF}" + record + "\n").write(to: dir.appendingPathComponent("bom.loss.jsonl"), atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["plot", "bom.loss.jsonl", "--output", "bom.svg"], in: dir).status == 0)
         for (file, message) in [("empty.loss.jsonl", "no training records"),
                                 ("bad.loss.jsonl", "line 1: no 'loss': a training record has step, loss, lr and seconds"),
                                 ("back.loss.jsonl", "line 2: seconds -3.0 is negative"), ("norm.loss.jsonl", "line 1: grad_norm -1.0 is negative"),

@@ -79,7 +79,7 @@ struct SavedModelChoiceTests {
             // inspect shows the model the tensors make, and says the description was refused (it was silent).
             let inspected = try CLI.run(["inspect", url.path])
             #expect(inspected.status == 0 && inspected.stdout.contains("model description refused (predict and train refuse the file): "
-                + "metadata 'recurrent.model': nonlinearity 'relu' for the lstm cell, which has no choice of one\n"), "\(inspected.stdout)")
+                + "m.safetensors: metadata 'recurrent.model': nonlinearity 'relu' for the lstm cell, which has no choice of one\n"), "\(inspected.stdout)")
         }
     }
 
@@ -109,6 +109,13 @@ struct SavedModelChoiceTests {
                 #expect(message.hasPrefix("m.safetensors: tensor '\(stray)")
                         && message.contains("' has no place in the model metadata 'recurrent.model' describes ("), "\(message)")
             }
+            // A tensor kept beside the model under its prefix, not named as a parameter, is not claimed.
+            let names = ["rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0", "rnn.weight_hh_l0_mask", "head.weight",
+                         "head.bias", "weight_ih_l0"]
+            #expect(model.configuration.strayParameter(among: names) == nil)
+            var noBias = model.configuration
+            noBias.recurrent.bias = false
+            #expect(noBias.strayParameter(among: names) == "rnn.bias_ih_l0")
         }
     }
 

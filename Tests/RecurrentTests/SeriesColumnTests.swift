@@ -50,6 +50,17 @@ struct SeriesColumnTests {
         #expect(named.columnNames.first == "c99999" && named.means[width - 7] == 12)
     }
 
+    @Test("Lines are counted as a text editor counts them, blank and CRLF lines too, and the first problem in the file is the one named")
+    func lineNumbersInMessages() {
+        let csv = "a,b\r\n1,2\r\n\r\n3,x\r\n4\n"
+        #expect(recurrentError { try TimeSeriesCSV.table(csv: csv, name: "s.csv", columns: nil) }?.message
+            == "s.csv line 4, column 'b' (2): 'x' is not a finite number")
+        #expect(recurrentError { try TimeSeriesCSV.table(csv: "\n\n1,2\n3\n", name: "s.csv", columns: nil) }?.message
+            == "s.csv line 4: 1 cells, but line 3 has 2")
+        #expect(recurrentError { try TimeSeriesCSV.table(csv: "\u{FEFF}\n \n", name: "s.csv", columns: nil) }?.message
+            == "s.csv: no rows (the file is empty)")
+    }
+
     @Test("One of two same-named columns can be picked by number, and is the one read")
     func twinPickedByNumber() throws {
         let series = try TimeSeriesCSV(csv: Self.twinHeader, sequenceLength: 2, validationFraction: 0, columns: ["2", "b"])

@@ -116,6 +116,18 @@ struct TrainCommandTests {
         #expect(open.status == 64 && open.stderr.hasPrefix("Error: --columns: a quote is not closed"), "\(open.stderr)")
     }
 
+    @Test("--clip inf turns clipping off and checkpoints (JSON has no infinity: the first checkpoint failed), and the run resumes")
+    func clipInfinityCheckpoints() throws {
+        let dir = try CLI.temporaryDirectory()
+        let run = ["train", "--task", "parity", "--length", "4", "--hidden", "4", "--clip", "inf", "--checkpoint", dir.path,
+                   "--checkpoint-every", "1"]
+        let first = try CLI.run(run + ["--steps", "2"])
+        #expect(first.status == 0 && !first.stdout.contains(", clip "), "\(first.stderr)")
+        let resumed = try CLI.run(run + ["--steps", "3"])
+        #expect(resumed.status == 0 && resumed.stdout.contains("at step 2\n") && resumed.stdout.contains("trained 3 steps"),
+                "\(resumed.stdout) \(resumed.stderr)")
+    }
+
     @Test("--max-time stops training and still ends with the validation loss")
     func maxTime() throws {
         let dir = try CLI.temporaryDirectory()
@@ -322,8 +334,9 @@ struct TrainCommandTests {
     @Test("Values out of an option's range are usage errors (exit 64) naming the option, before any file is read", arguments: [
         (["train", "--lr", "nan"], "--lr must be a finite number >= 0, got nan"),
         (["train", "--weight-decay", "-1"], "--weight-decay must be a finite number >= 0, got -1.0"),
-        (["train", "--max-time", "nan"], "--max-time must be above 0, got nan"),
-        (["train", "--max-time", "-1"], "--max-time must be above 0, got -1.0"),
+        (["train", "--max-time", "nan"], "--max-time must be a finite number of seconds above 0, got nan"),
+        (["train", "--max-time", "-1"], "--max-time must be a finite number of seconds above 0, got -1.0"),
+        (["train", "--max-time", "inf"], "--max-time must be a finite number of seconds above 0, got inf"),
         (["train", "--clip", "0"], "--clip must be above 0, got 0.0"),
         (["train", "--batch-size", "0"], "--batch-size must be at least 1, got 0"),
         (["train", "--schedule", "step", "--step-size", "0"], "--step-size must be at least 1, got 0"),

@@ -12,7 +12,8 @@ public enum BoundedJSON {
     ///   not strict JSON or nests deeper than the limit (each caller says which file's JSON is
     ///   malformed).
     public static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
-        let data = Data(text.utf8)
+        // A byte-order mark before the text is not part of it (the decoder skipped one too).
+        let data = Data((text.unicodeScalars.first == "\u{FEFF}" ? Substring(text.unicodeScalars.dropFirst()) : text[...]).utf8)
         let value: JSONValue
         do {
             value = try data.withUnsafeBytes { bytes throws(StrictJSONParser.Failure) in try StrictJSONParser.parse(bytes) }

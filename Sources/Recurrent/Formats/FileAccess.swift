@@ -131,8 +131,11 @@ public enum FileAccess {
     static func descriptor(aliasedBy path: String) -> Int32? {
         var current = URL(fileURLWithPath: path)
         for _ in 0..<40 {
+            // The directory as written too: under another PID namespace's /proc, /proc/self
+            // resolves to a number that is not getpid().
             if let number = Int32(current.lastPathComponent), number >= 0,
-               isOwnDescriptorDirectory(physicalDirectory(of: current).path) {
+               isOwnDescriptorDirectory(physicalDirectory(of: current).path)
+                || isOwnDescriptorDirectory(current.deletingLastPathComponent().standardizedFileURL.path) {
                 return number
             }
             var status = stat()

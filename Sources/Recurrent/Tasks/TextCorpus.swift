@@ -197,15 +197,19 @@ public struct TextCorpus: TrainingData {
     /// One line saying what the data is, for the log.
     public var summary: String {
         let vocabularyNote = vocabularySize == distinctCharacterCount ? "" : " (in a vocabulary of \(vocabularySize))"
-        return "text \(name): \(tokens.count) characters, \(distinctCharacterCount) distinct\(vocabularyNote); \(trainingCount) train, "
-            + "\(heldOutCount) held out; chunks of \(sequenceLength) characters"
+        return description(distinct: "\(distinctCharacterCount) distinct\(vocabularyNote)")
     }
-    /// The summary, the sampling, and a hash of the vocabulary and the token ids.
+    /// The summary as checkpoints have recorded it (the vocabulary's size as "distinct"), the
+    /// sampling, and a hash of the vocabulary and the token ids.
     public var identity: String {
         var hash = FNV1a()
         for scalar in vocabulary { hash.mix(UInt64(scalar.value)) }
         for token in tokens { hash.mix(UInt64(UInt32(bitPattern: token))) }
-        return summary + "; \(sampling.rawValue) sampling; content \(hash.hex)"
+        return description(distinct: "\(vocabularySize) distinct") + "; \(sampling.rawValue) sampling; content \(hash.hex)"
+    }
+    private func description(distinct: String) -> String {
+        "text \(name): \(tokens.count) characters, \(distinct); \(trainingCount) train, \(heldOutCount) held out; "
+            + "chunks of \(sequenceLength) characters"
     }
     /// What the model reads.
     public var input: InputSpec { .tokens(vocabularySize: vocabularySize) }

@@ -103,33 +103,9 @@ extension SequenceModel {
         of file: SafetensorsFile<Scalar>, choice: ModelRoles.Choice, nonlinearity: Nonlinearity?, source: String,
         advice: (modules: String, roles: String)?
     ) throws -> SequenceModelConfiguration {
-        if let json = file.metadata[TorchStateDict.MetadataKey.model] {
-            let configuration: SequenceModelConfiguration
-            do {
-                configuration = try BoundedJSON.decode(SequenceModelConfiguration.self, from: json)
-            } catch let error as RecurrentError {
-                throw RecurrentError.format("\(source): metadata '\(TorchStateDict.MetadataKey.model)': \(error.message)")
-            } catch {
-                throw RecurrentError.format("\(source): metadata '\(TorchStateDict.MetadataKey.model)' is not a valid model configuration")
-            }
-            // Sizes from a file: checked before anything is sized by them.
-            do {
-                try configuration.validate()
-            } catch var error as RecurrentError {
-                error.message = "\(source): metadata '\(TorchStateDict.MetadataKey.model)': \(error.message)"
-                throw error
-            }
-            // The cell and nonlinearity entries written beside it must say the same.
-            let recurrent = configuration.recurrent, key = TorchStateDict.MetadataKey.self
-            for (entry, written) in [(key.cell, recurrent.cell.rawValue),
-                                     (key.nonlinearity, recurrent.cell.usesNonlinearity ? recurrent.nonlinearity.rawValue : nil)] {
-                if let declared = file.metadata[entry], declared != written {
-                    throw RecurrentError.format("\(source): metadata '\(entry)' is '\(declared)', but '\(key.model)' describes "
-                        + recurrent.summary)
-                }
-            }
+        if let configuration = try SequenceModelConfiguration.described(metadata: file.metadata, tensorNames: file.tensors.map(\.name),
+                                                                        source: source) {
             try ModelRoles.checkAgreement(choice, nonlinearity: nonlinearity, with: configuration, source: source)
-            try checkNoStrayParameter(in: file, described: configuration, source: source)
             return configuration
         }
         let shapes = file.tensors.map { (name: $0.name, shape: $0.tensor.shape) }
@@ -146,26 +122,6 @@ extension SequenceModel {
             recurrent: recurrent, vocabularySize: roles.embedding.flatMap { byName[$0]?.first },
             headSize: roles.head.flatMap { byName[$0 + "weight"]?.first }, recurrentPrefix: chosen,
             embeddingName: roles.embedding ?? "embedding.weight", headPrefix: roles.head ?? "head.", headHasBias: roles.headHasBias)
-    }
-
-    /// Refuses a tensor named as one of the described model's own (its recurrent prefix then
-    /// `weight_` or `bias_`, its head's weight or bias, its embedding, when it has them) that the description has
-    /// no place for: a description edited to `"bias": false` left the biases out without a word.
-    static func checkNoStrayParameter(in file: SafetensorsFile<Scalar>, described configuration: SequenceModelConfiguration,
-                                      source: String) throws {
-        let own = Set(configuration.parameterShapes.map(\.name))
-        func claimed(_ name: String) -> Bool {
-            if configuration.vocabularySize != nil, name == configuration.embeddingName { return true }
-            if configuration.headSize != nil, name.hasPrefix(configuration.headPrefix),
-               ["weight", "bias"].contains(name.dropFirst(configuration.headPrefix.count)) { return true }
-            guard name.hasPrefix(configuration.recurrentPrefix) else { return false }
-            let rest = name.dropFirst(configuration.recurrentPrefix.count)
-            return rest.hasPrefix("weight_") || rest.hasPrefix("bias_")
-        }
-        if let stray = file.tensors.first(where: { !own.contains($0.name) && claimed($0.name) }) {
-            throw RecurrentError.format("\(source): tensor '\(stray.name)' has no place in the model metadata "
-                + "'\(TorchStateDict.MetadataKey.model)' describes (\(configuration.summary))")
-        }
     }
 
     /// The metadata written with the model: its configuration, cell, nonlinearity and vocabulary.

@@ -40,8 +40,13 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
         try data.validate(batchSize: options.batchSize)
         try options.optimizer.validate()
         try options.schedule.validate()
-        if let clip = options.clipNorm, !(clip > 0) { throw RecurrentError.value("clip norm must be positive, got \(clip)") }
-        if let limit = options.maxTime, !(limit > 0) { throw RecurrentError.value("time limit must be positive, got \(limit) s") }
+        // Finite: a checkpoint records them in JSON, which has no infinity (nil is "none").
+        if let clip = options.clipNorm, !(clip > 0 && clip.isFinite) {
+            throw RecurrentError.value("clip norm must be a finite number above 0 (nil for none), got \(clip)")
+        }
+        if let limit = options.maxTime, !(limit > 0 && limit.isFinite) {
+            throw RecurrentError.value("time limit must be a finite number of seconds above 0 (nil for none), got \(limit)")
+        }
         _ = try options.totalSteps(for: data)
         let steps = data.maximumSteps
         try MemoryBudget.require(
