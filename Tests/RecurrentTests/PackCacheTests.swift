@@ -32,3 +32,25 @@ struct PackCacheTests {
         #expect(try copy(x).output == first)
     }
 }
+
+/// A whole model keeps its recurrent packs between inference calls (a stream of steps repacked
+/// them every step), and drops them when training changes the weights.
+@Suite("Packed weights kept by a model")
+struct ModelPackTests {
+    @Test("A stream after a training step uses the new weights: it equals a model built afresh from them")
+    func modelPacksFollowTraining() throws {
+        let cfg = SequenceModelConfiguration(recurrent: .init(cell: .lstm, inputSize: 1, hiddenSize: 96), outputSize: 3)
+        let options = TrainingOptions(batchSize: 4, steps: 1, optimizer: .init(kind: .adam, learningRate: 0.05))
+        var trainer = try Trainer(model: try SequenceModel<Float>(cfg, seed: 1), data: try ParityTask(length: 6), options: options)
+        let x = try Tensor<Float>(shape: [1], scalars: [1])
+        var before = try ModelStream(model: trainer.model)
+        let first = try before.step(x)
+        #expect(try before.step(x) != first)   // the state moved on; the kept packs served the second step
+        _ = try trainer.trainStep()
+        var after = try ModelStream(model: trainer.model)
+        var fresh = try ModelStream(model: try SequenceModel<Float>(cfg, parameters: trainer.model.parameters))
+        let y = try after.step(x)
+        #expect(y == (try fresh.step(x)))
+        #expect(y != first)
+    }
+}

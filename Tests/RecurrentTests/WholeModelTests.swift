@@ -114,6 +114,13 @@ struct WholeModelTests {
         for t in 0..<5 { steps += try stream.step(tokens: Array(tokens.ids[(2 * t)..<(2 * t + 2)])).scalars }
         #expect(steps == whole.scalars)
         #expect(stream.state.h == (try tagger(tokens).state.h))
+        // 40 ids (at least the vocabulary's 20) are projected through the table of every token's
+        // row; one step's 2 ids are looked up and projected: the same numbers.
+        let long = try TokenSequences(shape: [20, 2], ids: (0..<40).map { Int32(($0 * 7 + 3) % 20) })
+        var steps20 = try ModelStream(model: tagger, batch: 2)
+        var streamed: [Float] = []
+        for t in 0..<20 { streamed += try steps20.step(tokens: Array(long.ids[(2 * t)..<(2 * t + 2)])).scalars }
+        #expect(streamed == (try tagger(long).output.scalars))
 
         let encoder = try ModelCase("gru_encoder_decoder").model()
         let x: Tensor<Float> = try NPY.read(ModelCase("gru_encoder_decoder").url("input.npy"))  // (7, 4, 4)

@@ -6,9 +6,10 @@ enum CellInput<Scalar: RecurrentScalar>: @unchecked Sendable {
     // Invariant: the pointers are valid for the call that receives the value, and only read.
     /// `(T·B, In)` vectors, row `t·B + b`.
     case rows(MatrixView<Scalar>)
-    /// `T·B` token ids and the embedding `(V, In)` they index. The input projection of every
-    /// step is then a row of the table b + E W_ihᵀ `(V, G·H)`, made once per call: the same
-    /// numbers as projecting the looked-up rows, at V rows of work instead of T·B.
+    /// `T·B` token ids and the embedding `(V, In)` they index. When T·B ≥ V, the input
+    /// projection of every step is a row of the table b + E W_ihᵀ `(V, G·H)`, made once per
+    /// call: the same numbers as projecting the looked-up rows, at V rows of work instead of
+    /// T·B. Fewer rows (a stream's single step) are looked up and projected.
     case tokens(ids: UnsafePointer<Int32>, embedding: MatrixView<Scalar>)
 }
 
@@ -127,6 +128,13 @@ struct CellRunner<Scalar: RecurrentScalar>: @unchecked Sendable {
         case .rows(let x):
             precondition(x.rows == rows && x.cols == geometry.inputSize)
             gemm(x, w, MutableMatrixView(proj, rows: rows, cols: columns), accumulate: true, kernels: kernels, bias: bias)
+        case .tokens(let ids, let embedding) where rows < embedding.rows:
+            // Invariant: every id was checked against the vocabulary (`Embedding.check`).
+            precondition(embedding.cols == geometry.inputSize && embedding.colStride == 1)
+            let X = embedding.cols, looked = Buffer<Scalar>(uninitializedCount: rows * X)
+            for r in 0..<rows { (looked.base + r * X).update(from: embedding.base + Int(ids[r]) * embedding.rowStride, count: X) }
+            gemm(MatrixView(looked.base, rows: rows, cols: X), w, MutableMatrixView(proj, rows: rows, cols: columns),
+                 accumulate: true, kernels: kernels, bias: bias)
         case .tokens(let ids, let embedding):
             precondition(embedding.cols == geometry.inputSize)
             let table = Buffer<Scalar>(uninitializedCount: embedding.rows * columns)

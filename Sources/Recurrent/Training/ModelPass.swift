@@ -96,7 +96,8 @@ extension SequenceModel {
                 (state?.c ?? []).withUnsafeBufferPointer { c in
                     layout.forward(weights: p.baseAddress! + recurrentOffset, input: input, tokens: tokens, steps: T,
                                    batch: B, lengths: lengths, h0: state == nil ? nil : h.baseAddress,
-                                   c0: state?.c == nil ? nil : c.baseAddress, recordTape: recordTape, kernels: kernels)
+                                   c0: state?.c == nil ? nil : c.baseAddress, recordTape: recordTape,
+                                   packs: recordTape ? nil : packs, kernels: kernels)
                 }
             }
         }

@@ -148,7 +148,14 @@ public struct SequenceModel<Scalar: RecurrentScalar>: Sendable {
     /// The architecture.
     public let configuration: SequenceModelConfiguration
     /// Every parameter, in storage order.
-    public internal(set) var parameters: ParameterStore<Scalar>
+    public internal(set) var parameters: ParameterStore<Scalar> {
+        // Packs made from the old weights must not serve the new ones (training changes them
+        // every step; it never uses packs).
+        didSet { packs = NetworkPacks(layers: configuration.recurrent.layers, directions: configuration.recurrent.directions) }
+    }
+    /// The recurrent weights packed for inference, made on first use and kept between calls
+    /// (a stream of single steps repacked them at every step: 100 times the work).
+    var packs: NetworkPacks<Scalar>
     /// The characters of a character-level model's vocabulary, token i being `vocabulary[i]`.
     public var vocabulary: [String]?
     /// Tensors of the file the model was loaded from that are not part of it (other layers of
@@ -192,6 +199,7 @@ public struct SequenceModel<Scalar: RecurrentScalar>: Sendable {
         }
         self.configuration = configuration
         self.parameters = ordered
+        self.packs = NetworkPacks(layers: configuration.recurrent.layers, directions: configuration.recurrent.directions)
         self.layout = NetworkLayout(configuration.recurrent)
         self.recurrentOffset = ordered.offset(of: configuration.recurrentPrefix + "weight_ih_l0")
         self.embeddingOffset = ordered.entry(configuration.embeddingName)?.offset
