@@ -67,7 +67,7 @@ struct TrainCommand: ParsableCommand {
         }
         var trainer: Trainer<Float>
         let checkpointURL = checkpoint.map { fileURL($0) }
-        let origin = architecture.origin(recipe: recipe)
+        let origin = architecture.origin(recipe: recipe, loaded: model)
         if let checkpointURL, let resumed = try Trainer<Float>.resume(
             from: checkpointURL, data: data, options: options, model: model.configuration, origin: origin) {
             trainer = resumed
@@ -98,8 +98,15 @@ struct TrainCommand: ParsableCommand {
     /// own token ids and a forecaster its columns and scaling; a new model takes the series'
     /// scaling or the text's vocabulary.
     func dataAndModel(recipe: BuiltInTask.Recipe?) throws -> (any TrainingData, SequenceModel<Float>) {
-        var data = try self.data.makeData()
-        var model = try architecture.makeModel(for: data, recipe: recipe, seed: optimization.seed)
+        // A forecaster trained further reads its own columns by name, as a forecast does.
+        let modelColumns = self.data.csv == nil ? nil : architecture.model.flatMap { try? Self.seriesColumns(of: fileURL($0)) }
+        var data = try self.data.makeData(modelColumns: modelColumns)
+        // The seed draws a new model and some data: given for neither, it would change nothing.
+        if optimization.seed != nil, architecture.model != nil, !data.drawsFromSeed {
+            throw RecurrentError(.value, "--seed changes nothing here: the model is loaded (--model) and \(data.summary) is "
+                + "read in order (--shuffle, or --sampling windows for a text, draws from the seed)")
+        }
+        var model = try architecture.makeModel(for: data, recipe: recipe, seed: optimization.seed ?? 0)
         if let corpus = data as? TextCorpus, let vocabulary = model.vocabulary, vocabulary != corpus.vocabulary.map({ String($0) }) {
             // A character model goes on with its own token ids: the text is encoded with them.
             let scalars = try vocabulary.map { text in
@@ -121,6 +128,14 @@ struct TrainCommand: ParsableCommand {
             model.vocabulary = corpus.vocabulary.map { String($0) }
         }
         return (data, model)
+    }
+
+    /// The columns a forecaster's file records (its series scaling), or nil; a file it cannot
+    /// read is refused where the model is loaded.
+    static func seriesColumns(of url: URL) throws -> [String]? {
+        try SafetensorsHeader.read(url).metadata[TorchStateDict.MetadataKey.series].map {
+            try BoundedJSON.decode(SeriesScaling.self, from: $0).columns
+        }
     }
 
     /// The files the run writes: the model, its loss curve and the curve's picture (none

@@ -75,6 +75,10 @@ struct TrainingDataOptions: ParsableArguments {
         if let loss, !["mse", "ce"].contains(loss) { throw ValidationError("--loss must be mse or ce, got '\(loss)'") }
         if sampling != nil && text == nil { throw ValidationError("--sampling is for --text only") }
         if classes != nil && loss != "ce" { throw ValidationError("--classes is for --loss ce (class-index targets)") }
+        if let validationSplit, !(validationSplit >= 0 && validationSplit < 1) {
+            throw ValidationError("--validation-split must be in [0, 1), got \(validationSplit)")
+        }
+        if let seqLen, seqLen < 1 { throw ValidationError("--seq-len must be at least 1, got \(seqLen)") }
         try refuseUnused()
     }
 
@@ -108,7 +112,9 @@ struct TrainingDataOptions: ParsableArguments {
         return (validationSplit ?? (input != nil ? 0 : 0.1)) > 0
     }
 
-    func makeData() throws -> any TrainingData {
+    /// The data; a series reads `modelColumns` (a forecaster's own, by name) unless
+    /// `--columns` says which.
+    func makeData(modelColumns: [String]? = nil) throws -> any TrainingData {
         switch kind {
         case .task(let t):
             return try t.data(length: length)
@@ -120,7 +126,7 @@ struct TrainingDataOptions: ParsableArguments {
         case .csv:
             return try TimeSeriesCSV(contentsOf: fileURL(csv!), sequenceLength: seqLen ?? 32,
                                      validationFraction: validationSplit ?? 0.1,
-                                     columns: columnList)
+                                     columns: columnList ?? modelColumns, byNameOnly: columnList == nil && modelColumns != nil)
         case .arrays:
             var classCount: Int? = nil
             if loss == "ce" {
@@ -187,6 +193,9 @@ struct ArchitectureOptions: ParsableArguments {
             return
         }
         if prefix != nil { throw ValidationError("--prefix is for --model (the module to train inside a larger file)") }
+        for case let (option, value?) in [("--hidden", hidden), ("--layers", layers), ("--embedding", embedding)] where value < 1 {
+            throw ValidationError("\(option) must be at least 1, got \(value)")
+        }
         for case let (option, value?) in [("--forget-bias", forgetBias), ("--input-bias", inputBias)] {
             guard value.isFinite else { throw ValidationError("\(option) must be a finite number, got \(value)") }
             try checkSinglePrecision(option, value)
@@ -231,9 +240,10 @@ struct ArchitectureOptions: ParsableArguments {
         return try SequenceModel(configuration, initialization: initialization(recipe: recipe), seed: seed)
     }
 
-    /// How the run's model begins: loaded (`--model`), or drawn as `initialization` says.
-    func origin(recipe: BuiltInTask.Recipe?) -> ModelOrigin {
-        model == nil ? .drawn(initialization(recipe: recipe)) : .loaded
+    /// How the run's model begins: loaded (`--model`, whose parameters `loaded` are), or drawn
+    /// as `initialization` says.
+    func origin(recipe: BuiltInTask.Recipe?, loaded: SequenceModel<Float>) -> ModelOrigin {
+        model == nil ? .drawn(initialization(recipe: recipe)) : .loaded(content: loaded.contentHash)
     }
 
     /// How a new model's weights are drawn: the options, else the recipe's gate biases for the
@@ -289,8 +299,8 @@ struct OptimizationOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Passes over finite data.")
     var epochs: Int?
 
-    @Option(parsing: .unconditional, help: "Seed of the data and of a new model's initialisation.")
-    var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Seed of the data and of a new model's initialisation (default 0).")
+    var seed: UInt64?
 
     @Option(parsing: .unconditional, help: "Stop training after this many seconds.")
     var maxTime: Double?
@@ -359,7 +369,7 @@ struct OptimizationOptions: ParsableArguments {
         return TrainingOptions(batchSize: batchSize ?? recipe?.batchSize ?? 32, steps: stepCount, epochs: epochs,
                                optimizer: optimizerConfiguration, schedule: scheduleValue,
                                clipNorm: clip.map { $0.isInfinite ? nil : $0 } ?? recipe?.clipNorm ?? (isText ? 5 : nil),
-                               seed: seed, maxTime: maxTime)
+                               seed: seed ?? 0, maxTime: maxTime)
     }
 }
 

@@ -165,6 +165,25 @@ struct CheckpointSafetyTests {
         #expect(same.status == 0 && same.stdout.contains("at step 2"), "\(same.stderr)")
     }
 
+    @Test("Resuming from another model file is refused (the checkpoint records its parameters' hash); the same file resumes")
+    func otherModelFileIsRefused() throws {
+        let dir = try CLI.temporaryDirectory()
+        let make = ["train", "--task", "parity", "--length", "6", "--hidden", "4", "--batch-size", "4", "--steps", "1", "--quiet"]
+        #expect(try CLI.run(make + ["--output", "a.safetensors"], in: dir).status == 0)
+        #expect(try CLI.run(make + ["--seed", "5", "--output", "b.safetensors"], in: dir).status == 0)
+        let run = ["train", "--task", "parity", "--length", "6", "--batch-size", "4", "--quiet", "--checkpoint", "ck", "--checkpoint-every", "1"]
+        #expect(try CLI.run(run + ["--model", "a.safetensors", "--steps", "2"], in: dir).status == 0)
+        let other = try CLI.run(run + ["--model", "b.safetensors", "--steps", "3"], in: dir)
+        #expect(other.status == 1 && other.stderr.contains("whose model was loaded from a model file (parameters ")
+                && other.stderr.contains("but this run's would be loaded from a model file (parameters "), "\(other.stderr)")
+        let same = try CLI.run(run + ["--model", "a.safetensors", "--steps", "3"], in: dir)
+        #expect(same.status == 0 && same.stdout.contains("at step 2"), "\(same.stderr)")
+        // A checkpoint written before the hash was recorded resumes from any model file, as it did.
+        #expect(ModelOrigin.loaded(content: nil).admits(.loaded(content: "1f")) && !ModelOrigin.loaded(content: "2e").admits(.loaded(content: "1f")))
+        let old = try JSONDecoder().decode(ModelOrigin.self, from: Data(#"{"loaded":{}}"#.utf8))
+        #expect(old == .loaded(content: nil))
+    }
+
     @Test("Temporary files of interrupted writes are removed when the next run starts")
     func interruptedWritesAreRemoved() throws {
         let (dir, data) = try Self.checkpointDirectory()

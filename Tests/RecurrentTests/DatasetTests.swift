@@ -231,7 +231,7 @@ struct ArrayDatasetTests {
         var fractional = classes
         fractional[1, 3] = 1.5
         #expect(recurrentError { try ArrayDataset(inputs: inputs, targets: fractional, classes: 4) }?.message
-            == "targets: element (1, 3) is 1.5, not a class index in 0..<4")
+            == "targets: element (1, 3) is 1.5, not a whole number (a class index)")
         #expect(recurrentError { try ArrayDataset(inputs: inputs, targets: classes, classes: 3) }?.message
             == "targets: element (0, 3) is 3.0, not a class index in 0..<3")
         #expect(recurrentError { try ArrayDataset(inputs: inputs, targets: Tensor<Float>([1, 2, 3, 4, 5])) }?.message

@@ -76,6 +76,11 @@ struct TextCorpusTests {
             == "text: the 20 training characters are too few for 4 streams of 5 characters plus one; "
             + "use a batch size of at most 3 or a sequence length of at most 4")
         #expect(recurrentError { try corpus.validate(batchSize: 0) }?.kind == .value)
+        // Neither alone fits: the advice was cut off after "use".
+        let two = try TextCorpus(text: "abcdefghij", sequenceLength: 64, validationFraction: 0.8)
+        #expect(recurrentError { try two.validate(batchSize: 32) }?.message
+            == "text: the 2 training characters are too few for 32 windows of 64 characters plus one; "
+            + "use a batch size of 1 with a sequence length of 1")
     }
 
     @Test("training batches: B contiguous streams cut into chunks; targets are the next characters, across chunk boundaries too")

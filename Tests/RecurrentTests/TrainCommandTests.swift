@@ -116,6 +116,34 @@ struct TrainCommandTests {
         #expect(open.status == 64 && open.stderr.hasPrefix("Error: --columns: a quote is not closed"), "\(open.stderr)")
     }
 
+    @Test("A forecaster trained further on a CSV with more columns reads its own, by name (the README's example was refused)")
+    func forecasterReadsItsOwnColumns() throws {
+        let dir = try CLI.temporaryDirectory()
+        let rows = ["hour,temp,load"] + (0..<60).map { "\($0),\(10 + $0 % 7),\(3 + $0 % 3)" }
+        try rows.joined(separator: "\n").write(to: dir.appendingPathComponent("series.csv"), atomically: true, encoding: .utf8)
+        try ("load,x,temp\n" + (0..<60).map { "\(3 + $0 % 3),\($0),\(10 + $0 % 5)" }.joined(separator: "\n"))
+            .write(to: dir.appendingPathComponent("more.csv"), atomically: true, encoding: .utf8)
+        let first = try CLI.run(["train", "--csv", "series.csv", "--columns", "temp,load", "--hidden", "4", "--seq-len", "4",
+                                 "--epochs", "1", "--quiet", "--output", "f.safetensors"], in: dir)
+        #expect(first.status == 0, "\(first.stderr)")
+        let further = try CLI.run(["train", "--model", "f.safetensors", "--csv", "more.csv", "--seq-len", "4", "--epochs", "1",
+                                   "--quiet", "--output", "f2.safetensors"], in: dir)
+        #expect(further.status == 0 && further.stdout.contains("2 columns (temp, load)"), "\(further.stdout) \(further.stderr)")
+        #expect(try SequenceModel<Float>.load(from: dir.appendingPathComponent("f2.safetensors")).series?.columns == ["temp", "load"])
+    }
+
+    @Test("--seed with a loaded model and data read in order is refused: it would change nothing (the files were byte-identical)")
+    func unusedSeedRefused() throws {
+        let dir = try CLI.temporaryDirectory()
+        try String(repeating: "abcdefghij", count: 40).write(to: dir.appendingPathComponent("t.txt"), atomically: true, encoding: .utf8)
+        let text = ["train", "--text", "t.txt", "--seq-len", "8", "--batch-size", "2", "--steps", "1", "--quiet"]
+        #expect(try CLI.run(text + ["--hidden", "4", "--output", "m.safetensors"], in: dir).status == 0)
+        let streams = try CLI.run(text + ["--model", "m.safetensors", "--sampling", "streams", "--seed", "3"], in: dir)
+        #expect(streams.status == 1 && streams.stderr.hasPrefix("Error: --seed changes nothing here: the model is loaded (--model) and text "),
+                "\(streams.stderr)")
+        #expect(try CLI.run(text + ["--model", "m.safetensors", "--seed", "3"], in: dir).status == 0)   // windows are drawn from it
+    }
+
     @Test("--clip inf turns clipping off and checkpoints (JSON has no infinity: the first checkpoint failed), and the run resumes")
     func clipInfinityCheckpoints() throws {
         let dir = try CLI.temporaryDirectory()
@@ -281,7 +309,7 @@ struct TrainCommandTests {
         (["bench", "--repeats", "9223372036854775807"], "--repeats must be in 1...10000, got 9223372036854775807"),
         (["bench", "--config", "1,,1,1,1,1"], "--config takes five positive whole numbers B,T,X,H,L, got '1,,1,1,1,1'"),
         // Counted before they were checked, a negative layer count trapped (found by the arguments fuzzer).
-        (["train", "--layers", "-1"], "layer count must be positive, got -1"),
+        (["train", "--layers", "-1"], "--layers must be at least 1, got -1"),
         (["train", "--layers", "1000000000"], "layer count 1000000000 is larger than the largest supported, 4096"),
         // A value that starts with '-' is the option's value (was: "Missing value for '--config'").
         (["bench", "--config", "-1,5,2,4,1"], "--config takes five positive whole numbers B,T,X,H,L, got '-1,5,2,4,1'"),
@@ -346,6 +374,11 @@ struct TrainCommandTests {
         (["visualize", "--model", "m.safetensors", "--text", "t.txt", "--output", "v.html", "--layer", "-1"], "--layer must be at least 0, got -1"),
         (["generate", "--model", "m.safetensors", "--prime", ""], "--prime is empty; the model needs at least one character to start from"),
         (["trace", "--inputs", "abc"], "--inputs: 'abc' is not a finite number"),
+        (["train", "--text", "t.txt", "--validation-split", "1"], "--validation-split must be in [0, 1), got 1.0"),
+        (["train", "--text", "t.txt", "--validation-split", "nan"], "--validation-split must be in [0, 1), got nan"),
+        (["train", "--hidden", "0"], "--hidden must be at least 1, got 0"),
+        (["train", "--layers", "0"], "--layers must be at least 1, got 0"),
+        (["train", "--text", "t.txt", "--seq-len", "0"], "--seq-len must be at least 1, got 0"),
         (["plot"] + (1...9).map { "r\($0).loss.jsonl" } + ["--output", "x.svg"],
          "give at most 8 loss curves (one colour each), got 9; compare them in groups"),
     ])
@@ -360,6 +393,7 @@ struct TrainCommandTests {
         try NPY.write(Tensor<Float>(shape: [10, 4, 3], repeating: 0.5), to: dir.appendingPathComponent("x.npy"))
         for (bad, message) in [(Float(1e30), "y.npy: element (1) is 1e+30, not a class index in 0..<3"),
                                (-1, "y.npy: element (1) is -1.0, not a class index in 0..<3"),
+                               (1.5, "y.npy: element (1) is 1.5, not a whole number (a class index)"),
                                (.nan, "y.npy: element (1) is nan; values must be finite")] {
             try NPY.write(Tensor<Float>(shape: [4], scalars: [0, bad, 2, 0]), to: dir.appendingPathComponent("y.npy"))
             let result = try CLI.run(["train", "--input", "x.npy", "--target", "y.npy", "--loss", "ce", "--steps", "1"], in: dir)

@@ -104,9 +104,10 @@ public struct ArrayDataset: TrainingData {
         if let classes {
             // Checked in the file's order, so the first bad element is the file's first.
             if let bad = targets.scalars.firstIndex(where: { $0 != $0.rounded() || $0 < 0 || $0 >= Float(classes) }) {
+                let value = targets.scalars[bad]
                 throw RecurrentError.value(
-                    "\(targetName): element \(describeShape(Self.unflatten(bad, shape: targets.shape))) is "
-                        + "\(targets.scalars[bad]), not a class index in 0..<\(classes)")
+                    "\(targetName): element \(describeShape(Self.unflatten(bad, shape: targets.shape))) is \(value), "
+                        + (value == value.rounded() ? "not a class index in 0..<\(classes)" : "not a whole number (a class index)"))
             }
             targetClasses = perSequenceTargets.scalars.map { Int32($0) }
             targetValues = []
@@ -214,6 +215,8 @@ public struct ArrayDataset: TrainingData {
     public var maximumSteps: Int { steps }
     /// Whether consecutive training batches continue the same sequences.
     public var carriesState: Bool { false }
+    /// The order is shuffled from the seed only with `shuffle`.
+    public var drawsFromSeed: Bool { shuffle }
 
     private var order: EpochOrder { EpochOrder(count: trainingCount, shuffle: shuffle) }
 

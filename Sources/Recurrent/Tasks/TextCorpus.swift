@@ -221,6 +221,8 @@ public struct TextCorpus: TrainingData {
     public var carriesState: Bool { true }
     /// The target at each step is the next character, the next step's input.
     public var targetIsNextInput: Bool { true }
+    /// Random windows are drawn from the seed; streams are not.
+    public var drawsFromSeed: Bool { sampling == .windows }
 
     /// The number of windows in an epoch of `.windows` sampling, W = (N - L) / L.
     public var windowCount: Int { (trainingCount - sequenceLength) / sequenceLength }
@@ -242,6 +244,8 @@ public struct TextCorpus: TrainingData {
         var suggestions: [String] = []
         if maxBatch >= 1 { suggestions.append("a batch size of at most \(maxBatch)") }
         if maxLength >= 1 { suggestions.append("a sequence length of at most \(maxLength)") }
+        // Neither alone fits: both at their least, which fit the 2 training characters `init` requires.
+        if suggestions.isEmpty { suggestions.append("a batch size of 1 with a sequence length of 1") }
         throw RecurrentError.value(
             "\(name): the \(N) training characters are too few for \(B) \(sampling.rawValue) of "
                 + "\(L) characters plus one; use \(suggestions.joined(separator: " or "))")

@@ -99,15 +99,19 @@ public struct TimeSeriesCSV: TrainingData {
     ///   empty cell, or of a row with another number of cells than the first, or for a file
     ///   that is not UTF-8; (`.name`) for a column not in the header; (`.value`) for too few
     ///   rows for one window or a parameter out of range.
+    /// - Parameters:
+    ///   - columns: the columns to read, by header name or 1-based number; all when nil.
+    ///   - byNameOnly: `columns` are names only (a model's own: a name that is a number is not
+    ///     a column number).
     public init(contentsOf url: URL, sequenceLength: Int, validationFraction: Double = 0.1,
-                columns: [String]? = nil) throws {
+                columns: [String]? = nil, byNameOnly: Bool = false) throws {
         let data = try FileAccess.readMapped(url)
         let text = data.withUnsafeBytes { bytes in
             String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self)
         }
         guard let text else { throw RecurrentError.format("\(url.path): not a UTF-8 text file") }
         try self.init(csv: text, name: url.path, sequenceLength: sequenceLength,
-                      validationFraction: validationFraction, columns: columns)
+                      validationFraction: validationFraction, columns: columns, byNameOnly: byNameOnly)
     }
 
     /// The numbers of the picked columns of a CSV text, row after row, and the names.
@@ -205,14 +209,14 @@ public struct TimeSeriesCSV: TrainingData {
 
     /// Reads CSV text; `name` (a file name) starts every message. See `init(contentsOf:...)`.
     public init(csv text: String, name: String = "csv", sequenceLength: Int, validationFraction: Double = 0.1,
-                columns: [String]? = nil) throws {
+                columns: [String]? = nil, byNameOnly: Bool = false) throws {
         guard sequenceLength >= 1 else {
             throw RecurrentError.value("\(name): sequence length \(sequenceLength) must be at least 1")
         }
         guard validationFraction >= 0, validationFraction < 1 else {
             throw RecurrentError.value("\(name): validation fraction \(validationFraction) must be in [0, 1)")
         }
-        let table = try Self.table(csv: text, name: name, columns: columns)
+        let table = try Self.table(csv: text, name: name, columns: columns, byNameOnly: byNameOnly)
         let (names, picked, hasHeader) = (table.names, table.picked, table.hasHeader)
         var values = table.values
         let count = values.count / max(1, picked.count), training = count - heldOutItemCount(fraction: validationFraction, of: count)

@@ -83,7 +83,7 @@ extension Trainer {
             throw RecurrentError.value("\(source) is at step \(state.step), past this run's \(total) steps: ask for at least "
                 + "\(state.step) steps, or checkpoint into another directory")
         }
-        if let saved = state.origin, let origin, saved != origin {
+        if let saved = state.origin, let origin, !saved.admits(origin) {
             throw RecurrentError.value("\(source) was saved by a run whose model was \(saved.summary), but this run's would be "
                 + "\(origin.summary); resume the same way, or checkpoint into another directory")
         }

@@ -66,14 +66,23 @@ func orthogonalMatrix(rows: Int, cols: Int, generator g: inout SeededGenerator) 
 /// checkpoint keeps it, so that a resume that would begin otherwise is refused.
 public enum ModelOrigin: Equatable, Sendable, Codable {
     case drawn(Initialization)
-    case loaded
+    /// Loaded from a file whose parameters hash to `content` (`SequenceModel.contentHash`;
+    /// nil in checkpoints written before it was recorded).
+    case loaded(content: String? = nil)
 
     /// In words, for messages: "drawn with PyTorch's initialisation", "loaded from a model file".
     public var summary: String {
         switch self {
         case .drawn(let initialization): "drawn with " + initialization.summary
-        case .loaded: "loaded from a model file"
+        case .loaded(let content): "loaded from a model file" + (content.map { " (parameters \($0))" } ?? "")
         }
+    }
+
+    /// Whether a run beginning as `other` continues one that began as this: the same origin,
+    /// or a model file whose content one of them did not record.
+    public func admits(_ other: ModelOrigin) -> Bool {
+        if case .loaded(let mine) = self, case .loaded(let theirs) = other, mine == nil || theirs == nil { return true }
+        return self == other
     }
 }
 

@@ -168,6 +168,14 @@ public struct SequenceModel<Scalar: RecurrentScalar>: Sendable {
     let embeddingOffset: Int?
     let headOffset: Int?
 
+    /// A hash of every parameter's bits, in storage order (FNV-1a, hexadecimal): what a
+    /// checkpoint records of a model file a run began from.
+    public var contentHash: String {
+        var hash = FNV1a()
+        hash.mix(bitsOf: parameters.storage)
+        return hash.hex
+    }
+
     /// A model with zero parameters.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)

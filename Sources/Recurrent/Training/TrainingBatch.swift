@@ -107,6 +107,8 @@ public protocol TrainingData: Sendable {
     /// Whether each step's target is the next step's input (a text's next character, a
     /// series' next row): a model that reads the sequence backwards would see the answer.
     var targetIsNextInput: Bool { get }
+    /// Whether the seed changes the batches (drawn sequences, shuffled order, random windows).
+    var drawsFromSeed: Bool { get }
     /// The number of batches in one pass over the training data, or nil for a generator that
     /// never runs out (the synthetic tasks).
     func batchesPerEpoch(batchSize: Int) -> Int?
@@ -130,6 +132,9 @@ extension TrainingData {
 
     /// Targets apart from the inputs (a task's answer, arrays of targets).
     public var targetIsNextInput: Bool { false }
+
+    /// Drawn from the seed (a task's generator, shuffled windows).
+    public var drawsFromSeed: Bool { true }
 
     /// Accepts every batch size from 1 up.
     public func validate(batchSize: Int) throws {
