@@ -16,7 +16,7 @@ struct BenchCommand: ParsableCommand {
             training step. The header names the CPU, the kernels' instruction set (the best this CPU \
             runs, or RECURRENT_ISA), the threads, and the L2 streaming bandwidth and thread-meeting cost \
             measured; for a batch of one, the floor column is the time to stream W_hh from L2 once per \
-            step and layer at that bandwidth, the least a forward pass can take.
+            step and layer at that bandwidth, the least a forward pass can take (none when W_hh's share fits in L1).
             """)
 
     @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("A configuration B,T,X,H,L to measure (repeatable).", valueName: "B,T,X,H,L"))
@@ -67,6 +67,8 @@ struct BenchCommand: ParsableCommand {
             }
         }
         configurations = configurations.map { var c = $0; c.cell = cell; return c }
+        // Every size and the memory first: a refusal comes before seconds of measuring.
+        for c in configurations { try Benchmark.check(c) }
         let machine = MachineProfile.current, threadCount = KernelSettings.threadCount
         let streaming = _KernelBenchmark.l2StreamingGBps(threads: threadCount)
         let barrier = threadCount > 1 ? _KernelBenchmark.barrierNanoseconds(threads: threadCount) : 0

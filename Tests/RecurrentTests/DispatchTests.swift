@@ -32,6 +32,15 @@ struct DispatchTests {
         #expect(KernelTables(InstructionSet.best) != nil)
     }
 
+    @Test("bench's batch-1 floor is given only when a thread's share of W_hh outgrows L1 (small LSTMs ran below it)")
+    func floorOnlyBeyondL1() {
+        let small = Benchmark.Configuration(name: "small", batch: 1, steps: 100, input: 1, hidden: 32, layers: 1)   // 16 KB
+        #expect(Benchmark.batchOneFloorMilliseconds(small, streamingGBps: 50, threads: 1) == nil)
+        let stream = Benchmark.Configuration(name: "stream", batch: 1, steps: 1000, input: 64, hidden: 256, layers: 1)  // 1 MB
+        let floor = Benchmark.batchOneFloorMilliseconds(stream, streamingGBps: 50, threads: 1)
+        #expect(floor == 1000 * 1_048_576 / 50e9 * 1e3)
+    }
+
     /// The `isa` field of `recurrent bench --json` on a tiny configuration, with `environment`.
     static func benchISA(_ environment: [String: String]) throws -> CLI.Result {
         try CLI.run(["bench", "--config", "1,2,1,2,1", "--repeats", "1", "--inference-only", "--json", "--threads", "1"],

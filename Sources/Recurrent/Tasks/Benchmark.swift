@@ -71,9 +71,7 @@ public enum Benchmark {
     /// has passed, at most 1000) after one warm-up, median of each. Without `training`, only
     /// inference (the training fields are then 0), for profiling.
     public static func run(_ c: Configuration, repeats: Int = 5, seed: UInt64 = 0, training: Bool = true) throws -> Result {
-        try c.recurrent.validate()
-        try MemoryBudget.require(SequenceModelConfiguration(recurrent: c.recurrent).trainingBytes(batch: c.batch, steps: c.steps, scalarSize: 4),
-                                 for: "benchmarking \(c.recurrent.summary) on \(c.batch) sequences of \(c.steps) steps")
+        try check(c)
         let network = try RecurrentNetwork<Float>(c.recurrent, seed: seed)
         var g = SeededGenerator(seed: seed &+ 1)
         let x = try Tensor<Float>(shape: [c.steps, c.batch, c.input],
@@ -106,16 +104,27 @@ public enum Benchmark {
                       parameterBytes: network.parameterCount * MemoryLayout<Float>.stride)
     }
 
+    /// Checks that `c` is a valid network that fits in memory, as `run` does first: a caller
+    /// checks every configuration before measuring anything.
+    /// - Throws: `RecurrentError` naming the size at fault, or the memory it would need.
+    public static func check(_ c: Configuration) throws {
+        try c.recurrent.validate()
+        try MemoryBudget.require(SequenceModelConfiguration(recurrent: c.recurrent).trainingBytes(batch: c.batch, steps: c.steps, scalarSize: 4),
+                                 for: "benchmarking \(c.recurrent.summary) on \(c.batch) sequences of \(c.steps) steps")
+    }
+
     /// For a batch of one, the least time a forward pass can take: at every step and layer each
     /// thread streams its share of W_hh (`G·H × H` floats) from its L2 cache once, at
     /// `streamingGBps` per thread (`_KernelBenchmark.l2StreamingGBps`). Nil for larger batches,
-    /// whose time is in the matrix products instead.
+    /// whose time is in the matrix products instead, and for a share that fits in L1.
     public static func batchOneFloorMilliseconds(_ c: Configuration, streamingGBps: Double, threads: Int) -> Double? {
         guard c.batch == 1, streamingGBps > 0 else { return nil }
         let geometry = CellGeometry(kind: c.cell, inputSize: c.input, hiddenSize: c.hidden)
         let blocks = RowBlockLayout(geometry, shared: threads > 1).blocks
         let used = c.hidden * geometry.gateRows >= GemmPlan.minRowWork ? max(1, min(threads, blocks)) : 1
         let bytes = Double(geometry.gateRows * c.hidden * MemoryLayout<Float>.stride) / Double(used)
+        // A slice that stays in L1 is read faster than L2 streams it: no floor then.
+        guard bytes > Double(MachineProfile.current.l1DataBytes) else { return nil }
         return Double(c.steps * c.layers) * bytes / (streamingGBps * 1e9) * 1e3
     }
 
