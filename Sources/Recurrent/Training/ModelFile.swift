@@ -118,10 +118,17 @@ extension SequenceModel {
             try ModelRoles.find(shapes: shapes, recurrent: recurrent, prefix: chosen, choice: choice, source: source, advice: $0.roles)
         } ?? ModelRoles.find(shapes: shapes, recurrent: recurrent, prefix: chosen, choice: choice, source: source)
         let byName = Dictionary(shapes.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a })
-        return SequenceModelConfiguration(
+        let configuration = SequenceModelConfiguration(
             recurrent: recurrent, vocabularySize: roles.embedding.flatMap { byName[$0]?.first },
             headSize: roles.head.flatMap { byName[$0 + "weight"]?.first }, recurrentPrefix: chosen,
             embeddingName: roles.embedding ?? "embedding.weight", headPrefix: roles.head ?? "head.", headHasBias: roles.headHasBias)
+        // A parameter's name the module has no place for (`bias_hh_l0` without `bias_ih_l0`)
+        // would be kept aside unused: refused, as a bare network refuses it.
+        if let stray = configuration.strayParameter(among: shapes.map(\.name)) {
+            throw RecurrentError.name("\(source): tensor '\(stray)' has no place in the model the other tensors make "
+                + "(\(configuration.summary))")
+        }
+        return configuration
     }
 
     /// The metadata written with the model: its configuration, cell, nonlinearity and vocabulary.
