@@ -67,7 +67,10 @@ struct TrainCommand: ParsableCommand {
         }
         var trainer: Trainer<Float>
         let checkpointURL = checkpoint.map { fileURL($0) }
-        let origin = architecture.origin(recipe: recipe, loaded: model)
+        // Fine-tuned in place (--output is --model), the file changes as the run saves: its
+        // content cannot tell the run's start on resume, so none is recorded.
+        let inPlace = architecture.model.map { loaded in output.map { sameFile($0, loaded) } == true } ?? false
+        let origin = architecture.origin(recipe: recipe, loaded: inPlace ? nil : model)
         if let checkpointURL, let resumed = try Trainer<Float>.resume(
             from: checkpointURL, data: data, options: options, model: model.configuration, origin: origin) {
             trainer = resumed

@@ -240,10 +240,10 @@ struct ArchitectureOptions: ParsableArguments {
         return try SequenceModel(configuration, initialization: initialization(recipe: recipe), seed: seed)
     }
 
-    /// How the run's model begins: loaded (`--model`, whose parameters `loaded` are), or drawn
-    /// as `initialization` says.
-    func origin(recipe: BuiltInTask.Recipe?, loaded: SequenceModel<Float>) -> ModelOrigin {
-        model == nil ? .drawn(initialization(recipe: recipe)) : .loaded(content: loaded.contentHash)
+    /// How the run's model begins: loaded (`--model`, whose parameters `loaded` are; nil when
+    /// they are not known for good), or drawn as `initialization` says.
+    func origin(recipe: BuiltInTask.Recipe?, loaded: SequenceModel<Float>?) -> ModelOrigin {
+        model == nil ? .drawn(initialization(recipe: recipe)) : .loaded(content: loaded?.contentHash)
     }
 
     /// How a new model's weights are drawn: the options, else the recipe's gate biases for the

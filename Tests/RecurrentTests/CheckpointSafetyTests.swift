@@ -178,6 +178,11 @@ struct CheckpointSafetyTests {
                 && other.stderr.contains("but this run's would be loaded from a model file (parameters "), "\(other.stderr)")
         let same = try CLI.run(run + ["--model", "a.safetensors", "--steps", "3"], in: dir)
         #expect(same.status == 0 && same.stdout.contains("at step 2"), "\(same.stderr)")
+        // Fine-tuned in place, the file is the run's own output: the same command resumes.
+        let inPlace = run.map { $0 == "ck" ? "ck2" : $0 } + ["--model", "a.safetensors", "--output", "a.safetensors"]
+        #expect(try CLI.run(inPlace + ["--steps", "2"], in: dir).status == 0)
+        let again = try CLI.run(inPlace + ["--steps", "3"], in: dir)
+        #expect(again.status == 0 && again.stdout.contains("at step 2"), "\(again.stderr)")
         // A checkpoint written before the hash was recorded resumes from any model file, as it did.
         #expect(ModelOrigin.loaded(content: nil).admits(.loaded(content: "1f")) && !ModelOrigin.loaded(content: "2e").admits(.loaded(content: "1f")))
         let old = try JSONDecoder().decode(ModelOrigin.self, from: Data(#"{"loaded":{}}"#.utf8))
