@@ -66,8 +66,15 @@ struct TrainerTests {
         try resumed.run()
         #expect(bits(resumed) == bits(straight))
         var other = first.options
+        let rate = other.optimizer.learningRate
         other.optimizer.learningRate = 0.02
-        #expect(throws: RecurrentError.self) { try Trainer<Float>.resume(from: dir, data: first.data, options: other) }
+        other.batchSize += 1
+        // The message names what differs, with both values.
+        #expect(throws: RecurrentError.value("\(dir.appendingPathComponent(Trainer<Float>.checkpointFileName).path) was saved by a "
+            + "run with other options (batch size \(first.options.batchSize), now \(other.batchSize); learning rate \(rate), now 0.02); "
+            + "resume with the same options, or checkpoint into another directory")) {
+            try Trainer<Float>.resume(from: dir, data: first.data, options: other)
+        }
     }
 
     @Test("Parity (the homework's task) is learned: 100% on 1024 fresh sequences")

@@ -148,17 +148,32 @@ extension Trainer {
 
     /// Throws unless the checkpoint was saved by a run on the same data with the same options.
     static func checkSameRun(_ state: CheckpointState, data: any TrainingData, options: TrainingOptions, source: String) throws {
+        // The data first: other data (a task's length) also brings its own default options.
+        guard state.data == data.identity else {
+            throw RecurrentError.value("\(source) was saved by a run on other data (\(state.data)); this run is on \(data.summary)")
+        }
         var saved = state.options, asked = options
         (saved.steps, saved.epochs, saved.maxTime) = (nil, nil, nil)
         (asked.steps, asked.epochs, asked.maxTime) = (nil, nil, nil)
         guard saved == asked else {
-            throw RecurrentError.value(
-                "\(source) was saved by a run with other options (batch size, optimizer, learning rate, schedule, clipping or seed); "
-                    + "resume with the same options, or checkpoint into another directory")
+            throw RecurrentError.value("\(source) was saved by a run with other options (\(differences(saved, asked))); "
+                + "resume with the same options, or checkpoint into another directory")
         }
-        guard state.data == data.identity else {
-            throw RecurrentError.value("\(source) was saved by a run on other data (\(state.data)); this run is on \(data.summary)")
-        }
+    }
+
+    /// What differs between two runs' options, as "learning rate 0.001, now 0.01".
+    static func differences(_ saved: TrainingOptions, _ asked: TrainingOptions) -> String {
+        let a = saved.optimizer, b = asked.optimizer
+        let pairs: [(String, String, String)] = [
+            ("batch size", "\(saved.batchSize)", "\(asked.batchSize)"), ("optimizer", a.kind.rawValue, b.kind.rawValue),
+            ("learning rate", "\(a.learningRate)", "\(b.learningRate)"), ("momentum", "\(a.momentum)", "\(b.momentum)"),
+            ("Nesterov", "\(a.nesterov)", "\(b.nesterov)"), ("weight decay", "\(a.weightDecay)", "\(b.weightDecay)"),
+            ("schedule", "\(saved.schedule)", "\(asked.schedule)"),
+            ("clipping", saved.clipNorm.map { "\($0)" } ?? "none", asked.clipNorm.map { "\($0)" } ?? "none"),
+            ("seed", "\(saved.seed)", "\(asked.seed)"),
+        ]
+        let named = pairs.filter { $0.1 != $0.2 }.map { "\($0.0) \($0.1), now \($0.2)" }
+        return named.isEmpty ? "the optimizer's other settings" : named.joined(separator: "; ")
     }
 
     /// A 64-bit FNV-1a checksum of every tensor (name, shape, the bits of each value) and of the
