@@ -94,6 +94,7 @@ extension InspectCommand {
                 recurrent: recurrent, vocabularySize: roles.embedding.flatMap { byName[$0]?.first },
                 headSize: roles.head.flatMap { byName[$0 + "weight"]?.first }, recurrentPrefix: prefix,
                 embeddingName: roles.embedding ?? "", headPrefix: roles.head ?? "", headHasBias: roles.headHasBias)
+            try config.checkNoStrayParameter(among: shapes.map(\.name), source: source)
             print("model: " + RecurrentCommand.escapingControlCharacters(Self.describe(config)))
             if !roles.leftOut.isEmpty { print("  left out (not part of the model): " + RecurrentCommand.escapingControlCharacters(shortList(roles.leftOut, limit: 6))) }
         } catch {

@@ -70,7 +70,8 @@ struct TrainCommand: ParsableCommand {
         // Fine-tuned in place (--output is --model), the file changes as the run saves: its
         // content cannot tell the run's start on resume, so none is recorded.
         let inPlace = architecture.model.map { loaded in output.map { sameFile($0, loaded) } == true } ?? false
-        let origin = architecture.origin(recipe: recipe, loaded: inPlace ? nil : model)
+        // (Only a checkpoint keeps it: no hash of a large model otherwise.)
+        let origin = architecture.origin(recipe: recipe, loaded: inPlace || checkpoint == nil ? nil : model)
         if let checkpointURL, let resumed = try Trainer<Float>.resume(
             from: checkpointURL, data: data, options: options, model: model.configuration, origin: origin) {
             trainer = resumed

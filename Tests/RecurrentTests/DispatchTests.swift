@@ -35,9 +35,9 @@ struct DispatchTests {
     @Test("bench's batch-1 floor is given only when a thread's share of W_hh outgrows L1 (small LSTMs ran below it)")
     func floorOnlyBeyondL1() {
         let small = Benchmark.Configuration(name: "small", batch: 1, steps: 100, input: 1, hidden: 32, layers: 1)   // 16 KB
-        #expect(Benchmark.batchOneFloorMilliseconds(small, streamingGBps: 50, threads: 1) == nil)
+        #expect(Benchmark.batchOneFloorMilliseconds(small, streamingGBps: 50, threads: 1, l1DataBytes: 32 * 1024) == nil)
         let stream = Benchmark.Configuration(name: "stream", batch: 1, steps: 1000, input: 64, hidden: 256, layers: 1)  // 1 MB
-        let floor = Benchmark.batchOneFloorMilliseconds(stream, streamingGBps: 50, threads: 1)
+        let floor = Benchmark.batchOneFloorMilliseconds(stream, streamingGBps: 50, threads: 1, l1DataBytes: 32 * 1024)
         #expect(floor == 1000 * 1_048_576 / 50e9 * 1e3)
     }
 

@@ -54,3 +54,18 @@ struct ModelPackTests {
         #expect(y != first)
     }
 }
+
+extension PackCacheTests {
+    @Test("Packs made under two threads are not used under one: the layouts share a width but order the gates otherwise (H = 128)")
+    func packsFollowTheThreadCount() throws {
+        guard KernelSettings.maximumThreadCount >= 2 else { return }
+        let cfg = RecurrentConfiguration(cell: .lstm, inputSize: 3, hiddenSize: 128)
+        let x = try Self.input(6, 1, 3, seed: 3)
+        let network = try RecurrentNetwork<Float>(cfg, seed: 4)
+        let fresh = try RecurrentNetwork<Float>(cfg, parameters: network.parameters)
+        let two = try KernelSettings.withThreadCount(2) { try network(x).output }
+        let one = try KernelSettings.withThreadCount(1) { try network(x).output }
+        #expect(one == (try KernelSettings.withThreadCount(1) { try fresh(x).output }))
+        #expect(one.maxAbsoluteDifference(two) <= 1e-5)
+    }
+}

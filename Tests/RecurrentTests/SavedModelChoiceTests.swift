@@ -130,6 +130,10 @@ struct SavedModelChoiceTests {
             // Found by the fileToNetwork fuzzer: loaded with the bias aside, saved, its reload was refused.
             #expect(recurrentError { try SequenceModel<Float>.load(from: url, roles: .init(prefix: "lstm")) }?.message
                 == "p.safetensors: tensor 'lstm.bias_hh_l0' has no place in the model the other tensors make (LSTM(1, 1, bias=False))")
+            // inspect says so too (it showed the model without the bias).
+            let inspected = try CLI.run(["inspect", url.path])
+            #expect(inspected.stdout.contains("model: none: p.safetensors: tensor 'lstm.bias_hh_l0' has no place in the model"),
+                    "\(inspected.stdout)")
         }
     }
 

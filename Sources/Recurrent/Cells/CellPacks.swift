@@ -12,8 +12,10 @@ final class CellPacks<Scalar: RecurrentScalar>: @unchecked Sendable {
     private var projectionWeights: PackedMatrix<Scalar>?
     private var recurrentRowBlocks: RowBlockMatrix<Scalar>?
     private var inputRowBlocks: PackedMatrix<Scalar>?
-    /// The row-block width both row packs were made for (it depends on the thread count).
-    private var rowBlockWidth = 0
+    /// The layout both row packs were made for: the gate row of every column
+    /// (`RowBlockLayout.columnRows()`). It depends on the thread count, and two layouts of one
+    /// width can order the gates differently (8 blocks of 64 columns, 4 of 128).
+    private var rowLayout: [Int] = []
 
     /// W_ihᵀ packed for `gemm`.
     func input(_ make: () -> PackedMatrix<Scalar>) -> PackedMatrix<Scalar> { get(\.inputWeights, make) }
@@ -21,30 +23,24 @@ final class CellPacks<Scalar: RecurrentScalar>: @unchecked Sendable {
     func recurrent(_ make: () -> PackedMatrix<Scalar>) -> PackedMatrix<Scalar> { get(\.recurrentWeights, make) }
     /// W_hrᵀ packed for `gemm`.
     func projection(_ make: () -> PackedMatrix<Scalar>) -> PackedMatrix<Scalar> { get(\.projectionWeights, make) }
-    /// W_ihᵀ packed for `gemm` with its columns in the row blocks (of `width` columns) of the
-    /// batch-1 path.
-    func inputRows(width: Int, _ make: () -> PackedMatrix<Scalar>) -> PackedMatrix<Scalar> {
-        dropRows(unless: width)
-        return get(\.inputRowBlocks, make)
+    /// W_ihᵀ packed for `gemm` with its columns in the row blocks of the batch-1 path, laid out
+    /// as `columnRows` says.
+    func inputRows(layout columnRows: [Int], _ make: () -> PackedMatrix<Scalar>) -> PackedMatrix<Scalar> {
+        get(\.inputRowBlocks, make, layout: columnRows)
     }
-    /// W_hhᵀ in the row blocks (of `width` columns) of the batch-1 path.
-    func recurrentRows(width: Int, _ make: () -> RowBlockMatrix<Scalar>) -> RowBlockMatrix<Scalar> {
-        dropRows(unless: width)
-        return get(\.recurrentRowBlocks, make)
+    /// W_hhᵀ in the row blocks of the batch-1 path, laid out as `columnRows` says.
+    func recurrentRows(layout columnRows: [Int], _ make: () -> RowBlockMatrix<Scalar>) -> RowBlockMatrix<Scalar> {
+        get(\.recurrentRowBlocks, make, layout: columnRows)
     }
 
-    /// Forgets the row packs when they were made for another block width.
-    private func dropRows(unless width: Int) {
+    /// The pack in `slot`, made first if missing; a row pack (`layout` given) made for another
+    /// layout is dropped with its sibling first, under the same lock.
+    private func get<T>(_ slot: ReferenceWritableKeyPath<CellPacks, T?>, _ make: () -> T, layout: [Int]? = nil) -> T {
         lock.lock()
         defer { lock.unlock() }
-        if rowBlockWidth != width {
-            (inputRowBlocks, recurrentRowBlocks, rowBlockWidth) = (nil, nil, width)
+        if let layout, layout != rowLayout {
+            (inputRowBlocks, recurrentRowBlocks, rowLayout) = (nil, nil, layout)
         }
-    }
-
-    private func get<T>(_ slot: ReferenceWritableKeyPath<CellPacks, T?>, _ make: () -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
         if let made = self[keyPath: slot] { return made }
         let made = make()
         self[keyPath: slot] = made

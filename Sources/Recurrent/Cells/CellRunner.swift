@@ -111,7 +111,7 @@ struct CellRunner<Scalar: RecurrentScalar>: @unchecked Sendable {
             }
             return PackedMatrix(MatrixView(gathered.base, rows: columns, cols: X).transposed, kernels: kernels)
         }
-        let wih = rows == nil ? packs?.input(pack) ?? pack() : packs?.inputRows(width: columns, pack) ?? pack()
+        let wih = rows.map { packs?.inputRows(layout: $0, pack) ?? pack() } ?? packs?.input(pack) ?? pack()
         let out = buffer ?? Buffer<Scalar>(uninitializedCount: steps * batch * columns)
         project(input, wih, bias: bias.base, columns: columns, into: out.base)
         return out

@@ -83,7 +83,7 @@ struct RowBlockSteps<Scalar: RecurrentScalar>: ForwardSteps, @unchecked Sendable
                 RowBlockMatrix(MatrixView(runner.weights.weightHH, rows: g.gateRows, cols: g.hiddenSize).transposed,
                                blocks: layout.blocks, width: layout.width, kernels: runner.kernels, columns: columnRows)
             }
-            whh = runner.packs?.recurrentRows(width: layout.columns, pack) ?? pack()
+            whh = runner.packs?.recurrentRows(layout: columnRows, pack) ?? pack()
             if g.traits.keepsRecurrentPartApart, let b = runner.weights.biasHH {
                 let blocks = Buffer<Scalar>(count: layout.columns)
                 for (k, r) in columnRows.enumerated() where r >= 0 { blocks.base[k] = b[r] }

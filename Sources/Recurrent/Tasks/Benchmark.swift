@@ -117,14 +117,15 @@ public enum Benchmark {
     /// thread streams its share of W_hh (`G·H × H` floats) from its L2 cache once, at
     /// `streamingGBps` per thread (`_KernelBenchmark.l2StreamingGBps`). Nil for larger batches,
     /// whose time is in the matrix products instead, and for a share that fits in L1.
-    public static func batchOneFloorMilliseconds(_ c: Configuration, streamingGBps: Double, threads: Int) -> Double? {
+    public static func batchOneFloorMilliseconds(_ c: Configuration, streamingGBps: Double, threads: Int,
+                                                 l1DataBytes: Int = MachineProfile.current.l1DataBytes) -> Double? {
         guard c.batch == 1, streamingGBps > 0 else { return nil }
         let geometry = CellGeometry(kind: c.cell, inputSize: c.input, hiddenSize: c.hidden)
         let blocks = RowBlockLayout(geometry, shared: threads > 1).blocks
         let used = c.hidden * geometry.gateRows >= GemmPlan.minRowWork ? max(1, min(threads, blocks)) : 1
         let bytes = Double(geometry.gateRows * c.hidden * MemoryLayout<Float>.stride) / Double(used)
         // A slice that stays in L1 is read faster than L2 streams it: no floor then.
-        guard bytes > Double(MachineProfile.current.l1DataBytes) else { return nil }
+        guard bytes > Double(l1DataBytes) else { return nil }
         return Double(c.steps * c.layers) * bytes / (streamingGBps * 1e9) * 1e3
     }
 

@@ -155,6 +155,8 @@ extension Trainer {
         var saved = state.options, asked = options
         (saved.steps, saved.epochs, saved.maxTime) = (nil, nil, nil)
         (asked.steps, asked.epochs, asked.maxTime) = (nil, nil, nil)
+        // Data read in order does not use the seed, and the weights are the checkpoint's.
+        if !data.drawsFromSeed { (saved.seed, asked.seed) = (0, 0) }
         guard saved == asked else {
             throw RecurrentError.value("\(source) was saved by a run with other options (\(differences(saved, asked))); "
                 + "resume with the same options, or checkpoint into another directory")

@@ -3,6 +3,10 @@ extension SequenceModel {
     /// tensors U(-1/√H, 1/√H), embedding N(0, 1), head U(-1/√fan_in, 1/√fan_in)), then the
     /// options of `initialization`.
     mutating func initialize(_ initialization: Initialization, generator g: inout SeededGenerator) {
+        // Drawn into a copy and stored once: every write to `parameters` itself renews the
+        // packs (its didSet), which for 16.8M parameters took seconds.
+        var parameters = self.parameters
+        defer { self.parameters = parameters }
         let cfg = configuration.recurrent
         let H = cfg.hiddenSize
         let recurrentBound = 1 / Scalar(H).squareRoot()

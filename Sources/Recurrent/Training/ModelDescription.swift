@@ -39,6 +39,16 @@ extension SequenceModelConfiguration {
         return configuration
     }
 
+    /// Refuses a parameter's name among the tensors of a file this model was read from by the
+    /// roles of its tensors that it has no place for (`bias_hh_l0` without `bias_ih_l0`): it
+    /// would be kept aside unused. A bare network refuses it too.
+    /// - Throws: `RecurrentError` (`.name`) naming the tensor, the file (`source`) and the model.
+    public func checkNoStrayParameter(among names: [String], source: String) throws {
+        if let stray = strayParameter(among: names) {
+            throw RecurrentError.name("\(source): tensor '\(stray)' has no place in the model the other tensors make (\(summary))")
+        }
+    }
+
     /// The first of `names` that is named as one of this model's parameters but is not one: a
     /// recurrent parameter under its prefix (`rnn.bias_ih_l0` in a model without biases), its
     /// head's weight or bias, its embedding. A description edited to `"bias": false` left the

@@ -122,12 +122,7 @@ extension SequenceModel {
             recurrent: recurrent, vocabularySize: roles.embedding.flatMap { byName[$0]?.first },
             headSize: roles.head.flatMap { byName[$0 + "weight"]?.first }, recurrentPrefix: chosen,
             embeddingName: roles.embedding ?? "embedding.weight", headPrefix: roles.head ?? "head.", headHasBias: roles.headHasBias)
-        // A parameter's name the module has no place for (`bias_hh_l0` without `bias_ih_l0`)
-        // would be kept aside unused: refused, as a bare network refuses it.
-        if let stray = configuration.strayParameter(among: shapes.map(\.name)) {
-            throw RecurrentError.name("\(source): tensor '\(stray)' has no place in the model the other tensors make "
-                + "(\(configuration.summary))")
-        }
+        try configuration.checkNoStrayParameter(among: shapes.map(\.name), source: source)
         return configuration
     }
 
