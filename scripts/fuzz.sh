@@ -9,6 +9,7 @@
 # per target, the executions and whether it crashed; exits non-zero on a crash or a failed build.
 # FUZZ_RUNS=N runs N inputs per target from a fixed seed instead of for a time (what CI does:
 # the same inputs every time, so a red CI is a real crash, not bad luck).
+# FUZZ_BUILD_ONLY=1 builds and stops (scripts/fuzz-long.sh runs the binaries itself).
 # FUZZ_FLAGS adds libFuzzer flags (e.g. FUZZ_FLAGS=-fork=1 -ignore_crashes=1 to go on past a crash).
 set -euo pipefail
 
@@ -152,6 +153,7 @@ if ! build; then
     echo "fuzz build failed" >&2
     exit 1
 fi
+[[ -n ${FUZZ_BUILD_ONLY:-} ]] && exit 0
 budget_text=${SECONDS_PER_TARGET}s
 [[ -n ${FUZZ_RUNS:-} ]] && budget_text="$FUZZ_RUNS inputs"
 echo "running ${TARGETS[*]} for $budget_text each (logs in $BUILD/logs)"

@@ -46,13 +46,15 @@ public struct RecurrentError: Error, Equatable, Sendable, CustomStringConvertibl
 
 /// A list of names short enough for a one-line message: the first `limit`, then how many more.
 public func shortList(_ names: [String], limit: Int = 4) -> String {
-    names.prefix(limit).joined(separator: ", ") + (names.count > limit ? " and \(names.count - limit) more" : "")
+    let limit = max(limit, 0)
+    return names.prefix(limit).joined(separator: ", ") + (names.count > limit ? " and \(names.count - limit) more" : "")
 }
 
 /// A value from a file as a message quotes it: up to `limit` characters, then "…" (a cell of
 /// 5 MB was echoed whole).
 public func shortQuote(_ text: String, limit: Int = 40) -> String {
-    text.count > limit ? text.prefix(limit) + "…" : text
+    let limit = max(limit, 0)
+    return text.count > limit ? text.prefix(limit) + "…" : text
 }
 
 /// Formats a shape the way messages show it: `(4, 3)`, `()` for a scalar.

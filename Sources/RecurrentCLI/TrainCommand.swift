@@ -62,7 +62,7 @@ struct TrainCommand: ParsableCommand {
         let recipe = self.data.recipe
         let (data, model) = try dataAndModel(recipe: recipe)
         let options = try optimization.options(for: data, recipe: recipe, kind: self.data.kind)
-        if validateEvery != nil, (data.heldOutBatches(batchSize: options.batchSize, seed: 0) as [TrainingBatch<Float>]).isEmpty {
+        if validateEvery != nil, (try data.heldOutBatches(batchSize: options.batchSize, seed: 0) as [TrainingBatch<Float>]).isEmpty {
             throw RecurrentError(.value, "--validate-every: no data is held out (\(data.summary))")
         }
         var trainer: Trainer<Float>

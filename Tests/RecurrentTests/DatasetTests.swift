@@ -27,7 +27,7 @@ struct TimeSeriesCSVTests {
         #expect(abs(series.standardDeviations[0] - sdA) < 1e-12 && abs(series.standardDeviations[1] - sdB) < 1e-9)
         #expect(series.standardDeviations[2] == 1, "a constant column keeps deviation 1")
         #expect(abs(series.standardizedValues[22 * 3] - (22 - meanA) / sdA) < 1e-12)
-        #expect(abs(series.originalValue(series.standardizedValues[20 * 3 + 1], column: 1) - 400) < 1e-9)
+        #expect(try abs(series.originalValue(series.standardizedValues[20 * 3 + 1], column: 1) - 400) < 1e-9)
         #expect(series.input == .vectors(size: 3) && series.output == .values(size: 3) && !series.carriesState)
     }
 
@@ -43,16 +43,16 @@ struct TimeSeriesCSVTests {
         let series = try TimeSeriesCSV(csv: seriesCSV, sequenceLength: 4, validationFraction: 0.2, columns: ["a"])
         // 18 training rows: (18 - 1) / 4 = 4 windows; batches of 3: 2 per epoch (3 + 1).
         #expect(series.trainingWindowCount == 4 && series.batchesPerEpoch(batchSize: 3) == 2)
-        func raw(_ value: Double) -> Int { Int(series.originalValue(value, column: 0).rounded()) }
+        func raw(_ value: Double) throws -> Int { Int(try series.originalValue(value, column: 0).rounded()) }
         var orders: [[Int]] = []
         for epoch in 0..<3 {
             var starts: [Int] = []
             for j in 0..<2 {
-                let batch: TrainingBatch<Double> = series.trainingBatch(step: epoch * 2 + j, batchSize: 3, seed: 4)
+                let batch: TrainingBatch<Double> = try series.trainingBatch(step: epoch * 2 + j, batchSize: 3, seed: 4)
                 #expect(batch.batch == (j == 0 ? 3 : 1) && batch.steps == 4 && batch.lengths == nil)
                 for b in 0..<batch.batch {
-                    let inputs = (0..<4).map { raw(batch.vectorInputs[$0 * batch.batch + b]) }
-                    let targets = (0..<4).map { raw(batch.valueTargets[$0 * batch.batch + b]) }
+                    let inputs = try (0..<4).map { try raw(batch.vectorInputs[$0 * batch.batch + b]) }
+                    let targets = try (0..<4).map { try raw(batch.valueTargets[$0 * batch.batch + b]) }
                     #expect(inputs[0] % 4 == 0)
                     #expect(inputs == Array(inputs[0]..<(inputs[0] + 4)) && targets == inputs.map { $0 + 1 })
                     starts.append(inputs[0])
@@ -62,7 +62,7 @@ struct TimeSeriesCSVTests {
             orders.append(starts)
         }
         #expect(Set(orders).count > 1, "the order changes between epochs")
-        #expect(series.trainingBatch(step: 1, batchSize: 3, seed: 4) as TrainingBatch<Float>
+        #expect(try series.trainingBatch(step: 1, batchSize: 3, seed: 4) as TrainingBatch<Float>
             == series.trainingBatch(step: 1, batchSize: 3, seed: 4))
     }
 
@@ -70,15 +70,15 @@ struct TimeSeriesCSVTests {
     func heldOut() throws {
         let series = try TimeSeriesCSV(csv: seriesCSV, sequenceLength: 4, validationFraction: 0.3, columns: ["a"])
         #expect(series.trainingRowCount == 16 && series.heldOutRowCount == 7)
-        let batches: [TrainingBatch<Double>] = series.heldOutBatches(batchSize: 5, seed: 0)
+        let batches: [TrainingBatch<Double>] = try series.heldOutBatches(batchSize: 5, seed: 0)
         #expect(batches.count == 1)
         let batch = try #require(batches.first)
         #expect(batch.batch == 2 && batch.steps == 4 && batch.lengths == [4, 3])
         var targets: [Int] = []
         for b in 0..<2 {
             for t in 0..<batch.length(b) {
-                let input = series.originalValue(batch.vectorInputs[t * 2 + b], column: 0)
-                let target = series.originalValue(batch.valueTargets[t * 2 + b], column: 0)
+                let input = try series.originalValue(batch.vectorInputs[t * 2 + b], column: 0)
+                let target = try series.originalValue(batch.valueTargets[t * 2 + b], column: 0)
                 #expect(abs(target - input - 1) < 1e-9)
                 targets.append(Int(target.rounded()))
             }
@@ -145,8 +145,8 @@ struct ArrayDatasetTests {
         #expect(data.trainingCount == 4 && data.heldOutCount == 1 && data.positions == .everyStep)
         #expect(data.input == .vectors(size: 2) && data.output == .values(size: 1))
         #expect(data.batchesPerEpoch(batchSize: 3) == 2)
-        let first: TrainingBatch<Float> = data.trainingBatch(step: 0, batchSize: 3, seed: 0)
-        let second: TrainingBatch<Float> = data.trainingBatch(step: 1, batchSize: 3, seed: 0)
+        let first: TrainingBatch<Float> = try data.trainingBatch(step: 0, batchSize: 3, seed: 0)
+        let second: TrainingBatch<Float> = try data.trainingBatch(step: 1, batchSize: 3, seed: 0)
         #expect(first.batch == 3 && second.batch == 1 && first.steps == 3)
         for (batch, sequences) in [(first, [0, 1, 2]), (second, [3])] {
             for (b, n) in sequences.enumerated() {
@@ -156,8 +156,8 @@ struct ArrayDatasetTests {
                 }
             }
         }
-        #expect(data.trainingBatch(step: 2, batchSize: 3, seed: 0) == first)
-        let heldOut: [TrainingBatch<Float>] = data.heldOutBatches(batchSize: 3, seed: 0)
+        #expect(try data.trainingBatch(step: 2, batchSize: 3, seed: 0) == first)
+        let heldOut: [TrainingBatch<Float>] = try data.heldOutBatches(batchSize: 3, seed: 0)
         #expect(heldOut.count == 1 && heldOut[0].batch == 1 && heldOut[0].input(2, 0, width: 2) == [240, 241])
     }
 
@@ -166,20 +166,20 @@ struct ArrayDatasetTests {
         let (inputs, values, classes, last) = try sequenceFirstArrays()
         for (targets, classCount) in [(values, nil), (classes, 4), (last, nil)] as [(Tensor<Float>, Int?)] {
             let a = try ArrayDataset(inputs: inputs, targets: targets, shuffle: true, classes: classCount)
-            let swapped = targets.rank == 2 && classCount == nil ? targets : targets.swappingFirstTwoAxes()
-            let b = try ArrayDataset(inputs: inputs.swappingFirstTwoAxes(), targets: swapped, batchFirst: true,
+            let swapped = try targets.rank == 2 && classCount == nil ? targets : targets.swappingFirstTwoAxes()
+            let b = try ArrayDataset(inputs: try inputs.swappingFirstTwoAxes(), targets: swapped, batchFirst: true,
                                      shuffle: true, classes: classCount)
             for step in 0..<4 {
-                #expect(a.trainingBatch(step: step, batchSize: 2, seed: 1) as TrainingBatch<Double>
+                #expect(try a.trainingBatch(step: step, batchSize: 2, seed: 1) as TrainingBatch<Double>
                     == b.trainingBatch(step: step, batchSize: 2, seed: 1))
             }
         }
         let lastStep = try ArrayDataset(inputs: inputs, targets: last)
-        let batch: TrainingBatch<Float> = lastStep.trainingBatch(step: 0, batchSize: 2, seed: 0)
+        let batch: TrainingBatch<Float> = try lastStep.trainingBatch(step: 0, batchSize: 2, seed: 0)
         #expect(batch.targets == .values([0, 0.5, 1, 1.5], positions: .lastStep))
         let classified = try ArrayDataset(inputs: inputs, targets: classes, classes: 4)
         #expect(classified.output == .classes(count: 4))
-        let classBatch: TrainingBatch<Float> = classified.trainingBatch(step: 1, batchSize: 2, seed: 0)
+        let classBatch: TrainingBatch<Float> = try classified.trainingBatch(step: 1, batchSize: 2, seed: 0)
         #expect(classBatch.targets == .classes([2, 3, 3, 0, 0, 1], positions: .everyStep))
         let lastClasses = try ArrayDataset(inputs: inputs, targets: Tensor<Float>([3, 1, 0, 2, 2]), classes: 4)
         #expect(lastClasses.positions == .lastStep)
@@ -192,12 +192,12 @@ struct ArrayDatasetTests {
         #expect(data.trainingCount == 7 && data.batchesPerEpoch(batchSize: 3) == 3)
         var orders: [[Float]] = []
         for epoch in 0..<4 {
-            let order = (0..<3).flatMap { (data.trainingBatch(step: epoch * 3 + $0, batchSize: 3, seed: 5) as TrainingBatch<Float>).vectorInputs }
+            let order = try (0..<3).flatMap { (try data.trainingBatch(step: epoch * 3 + $0, batchSize: 3, seed: 5) as TrainingBatch<Float>).vectorInputs }
             #expect(order.sorted() == (0..<7).map(Float.init))
             orders.append(order)
         }
         #expect(Set(orders).count > 1)
-        let again = (0..<3).flatMap { (data.trainingBatch(step: $0, batchSize: 3, seed: 5) as TrainingBatch<Float>).vectorInputs }
+        let again = try (0..<3).flatMap { (try data.trainingBatch(step: $0, batchSize: 3, seed: 5) as TrainingBatch<Float>).vectorInputs }
         #expect(again == orders[0])
     }
 
@@ -255,8 +255,8 @@ struct ArrayDatasetTests {
                 #expect(targets.shape == [3, 2] && targets.scalars == ids.map(Float.init))
                 let fromIntegers = try ArrayDataset(inputURL: x, targetURL: url, classes: 3)
                 let fromFloats = try ArrayDataset(inputs: NPY.read(x, as: Float.self), targets: targets, classes: 3)
-                let a: TrainingBatch<Float> = fromIntegers.trainingBatch(step: 0, batchSize: 2, seed: 0)
-                let b: TrainingBatch<Float> = fromFloats.trainingBatch(step: 0, batchSize: 2, seed: 0)
+                let a: TrainingBatch<Float> = try fromIntegers.trainingBatch(step: 0, batchSize: 2, seed: 0)
+                let b: TrainingBatch<Float> = try fromFloats.trainingBatch(step: 0, batchSize: 2, seed: 0)
                 #expect(a == b && fromIntegers.output == .classes(count: 3))
             }
             #expect(recurrentError { try ArrayDataset(inputURL: x, targetURL: y64) }?.message == "\(y64.path): holds integers; "

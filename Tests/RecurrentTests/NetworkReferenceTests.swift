@@ -75,8 +75,8 @@ struct NetworkReferenceTests {
         let T = 5, B = 3
         let x = try Tensor<Float>(shape: [T, B, 3], scalars: Reference.randomArray(T * B * 3, seed: 9).map { Float($0) })
         let (ySeq, sSeq) = try net(x)
-        let (yBatch, sBatch) = try net(x.swappingFirstTwoAxes(), layout: .batchFirst)
-        #expect(yBatch == ySeq.swappingFirstTwoAxes())
+        let (yBatch, sBatch) = try net(try x.swappingFirstTwoAxes(), layout: .batchFirst)
+        #expect(try yBatch == ySeq.swappingFirstTwoAxes())
         #expect(sBatch == sSeq)
         // Sequence 1 alone, unbatched: (T, X) → (T, H), state (L, H).
         let x1 = try Tensor<Float>(shape: [T, 3], scalars: (0..<T).flatMap { t in (0..<3).map { x[t, 1, $0] } })

@@ -19,19 +19,19 @@ struct OptimizerCheckpointTests {
         let start = (0..<n).map { Float(sin(Double($0))) }
         let gradients = (0..<6).map { s in (0..<n).map { Float(cos(Double($0 * 7 + s * 3))) } }
         let schedule = LearningRateSchedule.cosine(totalSteps: 6, minimum: 0.001)
-        func lr(_ k: Int) -> Double { schedule.learningRate(base: configuration.learningRate, step: k) }
+        func lr(_ k: Int) throws -> Double { try schedule.learningRate(base: configuration.learningRate, step: k) }
 
         var straight = try Optimizer<Float>(configuration, parameterCount: n)
         var p1 = start
-        for k in 0..<6 { straight.step(parameters: &p1, gradients: gradients[k], learningRate: lr(k)) }
+        for k in 0..<6 { try straight.step(parameters: &p1, gradients: gradients[k], learningRate: try lr(k)) }
 
         var first = try Optimizer<Float>(configuration, parameterCount: n)
         var p2 = start
-        for k in 0..<3 { first.step(parameters: &p2, gradients: gradients[k], learningRate: lr(k)) }
+        for k in 0..<3 { try first.step(parameters: &p2, gradients: gradients[k], learningRate: try lr(k)) }
         let saved = (first.stepCount, first.state)
         var resumed = try Optimizer<Float>(configuration, parameterCount: n, stepCount: saved.0, state: saved.1)
         #expect(resumed == first)
-        for k in 3..<6 { resumed.step(parameters: &p2, gradients: gradients[k], learningRate: lr(k)) }
+        for k in 3..<6 { try resumed.step(parameters: &p2, gradients: gradients[k], learningRate: try lr(k)) }
 
         #expect(p1 == p2)
         #expect(resumed == straight)
@@ -83,7 +83,7 @@ struct OptimizerCheckpointTests {
         var sgd = try Optimizer<Float>(.init(kind: .sgd, learningRate: 0.1, momentum: 0.5), parameterCount: 2)
         #expect(sgd.state.isEmpty)
         var p: [Float] = [1, 1]
-        sgd.step(parameters: &p, gradients: [1, 2], learningRate: 0.1)
+        try sgd.step(parameters: &p, gradients: [1, 2], learningRate: 0.1)
         #expect(sgd.state == ["momentum_buffer": [1, 2]])
     }
 }
@@ -147,7 +147,7 @@ struct OptimizerKernelTests {
         for s in 0..<4 {
             let g = (0..<n).map { cos(Double($0 * 5 + s)) * Double(s + 1) }
             let lr = configuration.learningRate / Double(s + 1)
-            optimizer.step(parameters: &p, gradients: g, learningRate: lr)
+            try optimizer.step(parameters: &p, gradients: g, learningRate: lr)
             reference.step(&expected, g, lr: lr)
             #expect(p == expected, "\(configuration.kind) step \(s + 1)")
         }

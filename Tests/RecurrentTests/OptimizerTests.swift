@@ -119,7 +119,7 @@ struct OptimizerParityTests {
         #expect(fixture.steps == 3)
         var worst: Float = 0
         for k in 0..<fixture.steps {
-            let lr = schedule.learningRate(base: configuration.learningRate, step: k)
+            let lr = try schedule.learningRate(base: configuration.learningRate, step: k)
             #expect(abs(lr - lrs[k]) <= 1e-12, "\(name) step \(k + 1): lr \(lr) vs \(lrs[k])")
             var (loss, grads) = probeLossAndGradients(net, x: x, r: r)
             #expect(closeRelative(loss, losses[k], 1e-4), "\(name) step \(k + 1): loss \(loss) vs \(losses[k])")
@@ -133,7 +133,7 @@ struct OptimizerParityTests {
                 let clipped = grads.withUnsafeBufferPointer { sumOfSquares($0) }.squareRoot()
                 #expect(abs(clipped - clip) <= 1e-5 * clip)
             }
-            optimizer.step(parameters: &net.parameters.storage, gradients: grads, learningRate: lr)
+            try optimizer.step(parameters: &net.parameters.storage, gradients: grads, learningRate: lr)
             #expect(optimizer.stepCount == k + 1)
 
             let expected = try SafetensorsFile<Float>.read(fixture.url("after_\(k + 1).safetensors"))
@@ -161,7 +161,7 @@ struct OptimizerRuleTests {
         var p = start
         var history: [[Double]] = []
         for g in gradients {
-            optimizer.step(parameters: &p, gradients: g, learningRate: lr ?? configuration.learningRate)
+            try optimizer.step(parameters: &p, gradients: g, learningRate: lr ?? configuration.learningRate)
             history.append(p)
         }
         return (history, optimizer)
@@ -180,11 +180,11 @@ struct OptimizerRuleTests {
         var opt = try Optimizer<Double>(cfg, parameterCount: 2)
         #expect(opt.state.isEmpty)
         var p = [1.0, -2.0]
-        opt.step(parameters: &p, gradients: [0.5, 0.25], learningRate: 0.1)
+        try opt.step(parameters: &p, gradients: [0.5, 0.25], learningRate: 0.1)
         // buf = g (no factor 1 − dampening = 0.5); p = p − 0.1·buf
         #expect(opt.state == ["momentum_buffer": [0.5, 0.25]])
         expectClose(p, [0.95, -2.025])
-        opt.step(parameters: &p, gradients: [1, -1], learningRate: 0.1)
+        try opt.step(parameters: &p, gradients: [1, -1], learningRate: 0.1)
         // buf = 0.9·buf + 0.5·g = [0.95, −0.275]
         expectClose(opt.state["momentum_buffer"]!, [0.95, -0.275])
         expectClose(p, [0.95 - 0.095, -2.025 + 0.0275])
@@ -269,12 +269,12 @@ struct OptimizerRuleTests {
     @Test("StepLR and cosine annealing at chosen steps")
     func schedules() throws {
         let stepLR = LearningRateSchedule.step(stepSize: 2, gamma: 0.5)
-        #expect((0..<6).map { stepLR.learningRate(base: 0.1, step: $0) } == [0.1, 0.1, 0.05, 0.05, 0.025, 0.025])
+        #expect(try (0..<6).map { try stepLR.learningRate(base: 0.1, step: $0) } == [0.1, 0.1, 0.05, 0.05, 0.025, 0.025])
         let cosine = LearningRateSchedule.cosine(totalSteps: 4, minimum: 0.001)
-        expectClose([0, 1, 2, 3, 4, 6, 8].map { cosine.learningRate(base: 0.01, step: $0) },
+        expectClose(try [0, 1, 2, 3, 4, 6, 8].map { try cosine.learningRate(base: 0.01, step: $0) },
                     [0.01, 0.001 + 0.009 * (1 + 0.5.squareRoot()) / 2, 0.0055, 0.001 + 0.009 * (1 - 0.5.squareRoot()) / 2,
                      0.001, 0.0055, 0.01], 1e-17)
-        #expect(LearningRateSchedule.constant.learningRate(base: 0.3, step: 99) == 0.3)
+        #expect(try LearningRateSchedule.constant.learningRate(base: 0.3, step: 99) == 0.3)
         try stepLR.validate()
         try cosine.validate()
         try LearningRateSchedule.constant.validate()

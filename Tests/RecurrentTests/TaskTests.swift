@@ -32,8 +32,8 @@ let allSyntheticTasks: [SyntheticTaskCase] = [
     SyntheticTaskCase(name: "temporal order", data: try! TemporalOrderTask(length: 30)),
 ]
 
-private func batch(_ task: any TrainingData, step: Int, size: Int = 8, seed: UInt64 = 7) -> TrainingBatch<Double> {
-    task.trainingBatch(step: step, batchSize: size, seed: seed)
+private func batch(_ task: any TrainingData, step: Int, size: Int = 8, seed: UInt64 = 7) throws -> TrainingBatch<Double> {
+    try task.trainingBatch(step: step, batchSize: size, seed: seed)
 }
 
 @Suite("Synthetic tasks")
@@ -54,7 +54,7 @@ struct TaskTests {
         var ones = 0, total = 0
         var classCounts = [0, 0, 0]
         for step in 0..<40 {
-            let b: TrainingBatch<Float> = task.trainingBatch(step: step, batchSize: 16, seed: 3)
+            let b: TrainingBatch<Float> = try task.trainingBatch(step: step, batchSize: 16, seed: 3)
             #expect(b.steps == 25 && b.batch == 16 && b.lengths == nil && !b.continuesPrevious)
             #expect(b.targets.positions == .everyStep)
             #expect(b.vectorInputs.count == 25 * 16 && b.classTargets.count == 25 * 16)
@@ -92,7 +92,7 @@ struct TaskTests {
         let task = try AddingTask(length: T)
         var firstPairMarkedAsX1 = 0, sequences = 0
         for step in 0..<30 {
-            let b: TrainingBatch<Double> = task.trainingBatch(step: step, batchSize: 32, seed: 11)
+            let b: TrainingBatch<Double> = try task.trainingBatch(step: step, batchSize: 32, seed: 11)
             let lengths = try #require(b.lengths)
             #expect(b.steps == lengths.max())
             #expect(b.targets.positions == .lastStep && b.valueTargets.count == 32)
@@ -132,7 +132,7 @@ struct TaskTests {
         let task = try AddingTask(length: 20)
         var sum = 0.0, sumSquares = 0.0, count = 0.0
         for step in 0..<128 {
-            let b: TrainingBatch<Double> = task.trainingBatch(step: step, batchSize: 256, seed: 5)
+            let b: TrainingBatch<Double> = try task.trainingBatch(step: step, batchSize: 256, seed: 5)
             for y in b.valueTargets {
                 sum += y
                 sumSquares += (y - 0.5) * (y - 0.5)
@@ -162,7 +162,7 @@ struct TaskTests {
         let width = alphabet + 2, n = 2 * symbols + delay
         #expect(task.input == .vectors(size: width) && task.output == .classes(count: alphabet + 1))
         for step in 0..<5 {
-            let b: TrainingBatch<Float> = task.trainingBatch(step: step, batchSize: 16, seed: 2)
+            let b: TrainingBatch<Float> = try task.trainingBatch(step: step, batchSize: 16, seed: 2)
             #expect(b.steps == n && b.lengths == nil && b.targets.positions == .everyStep)
             for s in 0..<16 {
                 let symbolsIn = (0..<n).map { b.oneHot($0, s, width: width) }
@@ -198,7 +198,7 @@ struct TaskTests {
         #expect(task.firstPositions == 10...20 && task.secondPositions == 50...60 && task.lengthRange == 100...110)
         var classCounts = [0, 0, 0, 0]
         for step in 0..<20 {
-            let b: TrainingBatch<Double> = task.trainingBatch(step: step, batchSize: 32, seed: 9)
+            let b: TrainingBatch<Double> = try task.trainingBatch(step: step, batchSize: 32, seed: 9)
             let lengths = try #require(b.lengths)
             #expect(b.steps == lengths.max() && b.targets.positions == .lastStep && b.classTargets.count == 32)
             for s in 0..<32 {
@@ -225,28 +225,28 @@ struct TaskTests {
     // MARK: Every task
 
     @Test("the same (step, batch size, seed) gives identical batches; other steps and seeds differ", arguments: allSyntheticTasks)
-    func determinism(task: SyntheticTaskCase) {
-        let a = batch(task.data, step: 5), again = batch(task.data, step: 5)
+    func determinism(task: SyntheticTaskCase) throws {
+        let a = try batch(task.data, step: 5), again = try batch(task.data, step: 5)
         #expect(a == again)
-        #expect(a != batch(task.data, step: 6))
-        #expect(a != batch(task.data, step: 5, seed: 8))
+        #expect(try a != batch(task.data, step: 6))
+        #expect(try a != batch(task.data, step: 5, seed: 8))
         // A larger batch starts with the same sequences: sequence b depends on (seed, step, b) only.
-        let larger = batch(task.data, step: 5, size: 9)
+        let larger = try batch(task.data, step: 5, size: 9)
         #expect(larger.batch == 9)
-        let float: TrainingBatch<Float> = task.data.trainingBatch(step: 5, batchSize: 8, seed: 7)
+        let float: TrainingBatch<Float> = try task.data.trainingBatch(step: 5, batchSize: 8, seed: 7)
         #expect(float.vectorInputs == a.vectorInputs.map { Float($0) })
         #expect(float.lengths == a.lengths)
     }
 
     @Test("held-out sets: the stated count of fresh sequences, the same for every batch size", arguments: allSyntheticTasks)
     func heldOut(task: SyntheticTaskCase) throws {
-        let batches: [TrainingBatch<Double>] = task.data.heldOutBatches(batchSize: 100, seed: 1)
+        let batches: [TrainingBatch<Double>] = try task.data.heldOutBatches(batchSize: 100, seed: 1)
         let expectedCount = task.name == "adding" ? 2048 : 1024
         #expect(batches.map(\.batch).reduce(0, +) == expectedCount)
         #expect(batches.dropLast().allSatisfy { $0.batch == 100 })
         #expect(batches.last?.batch == expectedCount % 100)
         // The first 200 sequences of batches of 100 and 200 agree.
-        let big: [TrainingBatch<Double>] = task.data.heldOutBatches(batchSize: 200, seed: 1)
+        let big: [TrainingBatch<Double>] = try task.data.heldOutBatches(batchSize: 200, seed: 1)
         let merged = big[0]
         for s in 0..<200 {
             let small = batches[s / 100], b = s % 100
@@ -257,14 +257,14 @@ struct TaskTests {
             }
         }
         // Held-out sequences are not the training ones.
-        let training = batch(task.data, step: 0, size: 100, seed: 1)
+        let training = try batch(task.data, step: 0, size: 100, seed: 1)
         #expect(training.vectorInputs != batches[0].vectorInputs)
-        #expect(task.data.heldOutBatches(batchSize: 100, seed: 1) == batches)
+        #expect(try task.data.heldOutBatches(batchSize: 100, seed: 1) == batches)
     }
 
     @Test("maximumSteps is the longest batch drawn: none is longer, and some reach it", arguments: allSyntheticTasks)
-    func maximumStepsIsTheLongestBatch(task: SyntheticTaskCase) {
-        let steps = (0..<200).map { batch(task.data, step: $0).steps }
+    func maximumStepsIsTheLongestBatch(task: SyntheticTaskCase) throws {
+        let steps = try (0..<200).map { try batch(task.data, step: $0).steps }
         #expect(steps.max() == task.data.maximumSteps)
     }
 

@@ -12,8 +12,13 @@ struct CellCore<Scalar: RecurrentScalar>: Equatable, Sendable {
             throw RecurrentError.value(
                 "cell sizes must be positive, got input \(geometry.inputSize), hidden \(geometry.hiddenSize)")
         }
+        // Within the largest size, the gate rows and parameter shapes multiply without overflow.
+        let limit = CellGeometry.maximumSize
+        guard geometry.inputSize <= limit, geometry.hiddenSize <= limit else {
+            throw RecurrentError.value("cell sizes must be at most \(limit), got input \(geometry.inputSize), hidden \(geometry.hiddenSize)")
+        }
         guard geometry.projectionSize == 0
-            || (geometry.kind.definition.allowsProjection && geometry.projectionSize < geometry.hiddenSize)
+            || (geometry.kind.definition.allowsProjection && geometry.projectionSize > 0 && geometry.projectionSize < geometry.hiddenSize)
         else {
             throw RecurrentError.value("projection size \(geometry.projectionSize) needs an LSTM with a larger hidden size")
         }

@@ -70,6 +70,9 @@ public enum Nonlinearity: String, Sendable, CaseIterable, Codable {
 
 /// The sizes of one cell (one layer, one direction) and what it has.
 struct CellGeometry: Equatable, Sendable {
+    /// The largest input, hidden or projection size (`RecurrentConfiguration.maximumSize`).
+    static let maximumSize = 1 << 24
+
     let kind: CellKind
     let nonlinearity: Nonlinearity
     /// X, the size of each input vector.

@@ -54,8 +54,8 @@ public enum Axis {
 
     /// The label `Axis` writes for a tick at `value` on a linear axis stepping by `step`.
     public static func linearLabel(_ value: Double, step: Double) -> String {
-        if value == 0 || abs(value) < step * 1e-9 { return "0" }
-        if step < 1e-4 || abs(value) >= 1e6 {
+        if value == 0 || (step.isFinite && abs(value) < step * 1e-9) { return "0" }
+        if !(step >= 1e-4 && step.isFinite) || abs(value) >= 1e6 {  // (NaN and infinity too: no decimals to count)
             return ChartFormat.compact(value, significantDigits: 6)
         }
         let decimals = max(0, -Int(floor(log10(step) + 1e-9)))

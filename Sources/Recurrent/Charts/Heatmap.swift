@@ -38,12 +38,12 @@ public struct Heatmap: Sendable {
     public var colorScale: ColorScale
     /// Whether to write each value inside its cell.
     public var showValues: Bool
-    /// Digits after the point for values written in cells (0...6).
-    public var decimals: Int
+    /// Digits after the point for values written in cells, kept in 0...6.
+    public var decimals: Int { didSet { decimals = min(max(decimals, 0), 6) } }
     /// Cell width in pixels; `nil` picks one wide enough for the written values (at least 44).
     public var cellWidth: Double?
-    /// Cell height in pixels.
-    public var cellHeight: Double
+    /// Cell height in pixels, kept in 8...200 (24 for a value that is not finite).
+    public var cellHeight: Double { didSet { cellHeight = LineChart.clamped(cellHeight, 8...200, otherwise: 24) } }
 
     /// Creates a heatmap. The diverging scale defaults to a limit of `max |v|`.
     public init(title: String, subtitle: String? = nil, rowLabels: [String] = [],
@@ -60,7 +60,7 @@ public struct Heatmap: Sendable {
         self.showValues = showValues
         self.decimals = min(max(decimals, 0), 6)
         self.cellWidth = cellWidth
-        self.cellHeight = cellHeight.isFinite ? min(max(cellHeight, 8), 200) : 24
+        self.cellHeight = LineChart.clamped(cellHeight, 8...200, otherwise: 24)
     }
 
     /// Number of rows drawn.

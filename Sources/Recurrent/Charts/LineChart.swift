@@ -86,10 +86,15 @@ public struct LineChart: Sendable {
     public var series: [Series]
     /// Horizontal reference lines.
     public var referenceLines: [ReferenceLine]
-    /// Width of the SVG in pixels.
-    public var width: Double
-    /// Height of the SVG in pixels.
-    public var height: Double
+    /// Width of the SVG in pixels, kept in 200...10000 (720 for a value that is not finite).
+    public var width: Double { didSet { width = Self.clamped(width, 200...10_000, otherwise: 720) } }
+    /// Height of the SVG in pixels, kept in 150...10000 (420 for a value that is not finite).
+    public var height: Double { didSet { height = Self.clamped(height, 150...10_000, otherwise: 420) } }
+
+    /// `value` within `range`, or `otherwise` when it is not finite.
+    static func clamped(_ value: Double, _ range: ClosedRange<Double>, otherwise: Double) -> Double {
+        value.isFinite ? min(max(value, range.lowerBound), range.upperBound) : otherwise
+    }
 
     /// Creates a line chart; sizes default to 720 × 420 pixels.
     public init(title: String, subtitle: String? = nil, xLabel: String = "", yLabel: String = "",
@@ -104,8 +109,8 @@ public struct LineChart: Sendable {
         self.yScale = yScale
         self.series = series
         self.referenceLines = referenceLines
-        self.width = width.isFinite ? min(max(width, 200), 10_000) : 720
-        self.height = height.isFinite ? min(max(height, 150), 10_000) : 420
+        self.width = Self.clamped(width, 200...10_000, otherwise: 720)
+        self.height = Self.clamped(height, 150...10_000, otherwise: 420)
     }
 
     /// Reduces `points` to at most two per column: the lowest and highest y in each of
@@ -119,7 +124,7 @@ public struct LineChart: Sendable {
                                   xScale: AxisScale = .linear) -> [(x: Double, y: Double)] {
         let valid = points.filter { $0.x.isFinite && $0.y.isFinite && (xScale == .linear || $0.x > 0) }
         let columns = max(columns, 1)
-        guard valid.count > 2 * columns else { return valid }
+        guard valid.count / 2 >= columns, valid.count > 2 * columns else { return valid }  // (2 · columns may overflow)
         let keys = valid.map { xScale == .log10 ? Foundation.log10($0.x) : $0.x }
         let lo = keys.min() ?? 0, hi = keys.max() ?? 0
         let span = hi > lo ? hi - lo : 1

@@ -8,26 +8,34 @@ public struct TraceStep: Equatable, Sendable {
     public var values: [String: [Double]]
 }
 
-/// A model run step by step on an input sequence, keeping every gate and state.
+/// A model run step by step on an input sequence, keeping every gate and state. Read-only:
+/// the formats and pictures rely on every step holding every column.
 public struct Trace: Equatable, Sendable {
     /// The cell traced.
-    public var cell: CellKind
+    public private(set) var cell: CellKind
     /// The names of the values of each step, in display order: `f i o c h` (LSTM), `g s`
     /// (gated RNN), `s` (simple RNN).
-    public var columns: [String]
+    public private(set) var columns: [String]
     /// Whether the visible state was rounded at every step.
-    public var rounded: Bool
+    public private(set) var rounded: Bool
     /// The steps, in order.
-    public var steps: [TraceStep]
+    public private(set) var steps: [TraceStep]
 
     /// Runs `model` on `inputs` (each of length X), in float64.
     ///
     /// With `round`, the visible state (h_t, or s_t) is rounded to the nearest integer at every
     /// step before it feeds the next step, as the course's exercises instruct; the trace shows
     /// the rounded state. The memory cell is not rounded.
-    /// - Throws: `RecurrentError` when an input has the wrong length or is not finite.
+    /// - Throws: `RecurrentError` when an input or an initial state (`h0`, `c0`: public vars) has
+    ///   the wrong length or is not finite.
     public init(model: CourseModel, inputs: [[Double]], round: Bool = false) throws {
-        let X = model.parameters.inputSize
+        let X = model.parameters.inputSize, H = model.parameters.hiddenSize
+        for (name, state) in [("h0", model.h0), ("c0", model.c0)] where name == "h0" || model.cell == .lstm {
+            guard state.shape == [H] else {
+                throw RecurrentError.shape("\(name): expected (\(H)), got \(describeShape(state.shape))")
+            }
+            guard state.isFinite else { throw RecurrentError.value("\(name) must be finite numbers") }
+        }
         if let bad = inputs.firstIndex(where: { $0.count != X }) {
             throw RecurrentError.shape("inputs: step \(bad) has \(inputs[bad].count) values, the model takes \(X)")
         }

@@ -72,6 +72,10 @@ extension RecurrentNetwork {
     ) throws -> (output: Tensor<Scalar>, state: RecurrentState<Scalar>) {
         let batch = try SequenceBatch(input, layout: layout, inputSize: configuration.inputSize)
         try batch.validate(lengths: lengths)
+        // The output and the states can be far larger than the input (a small X, a large H, or
+        // no steps at all and a large B).
+        try MemoryBudget.require(configuration.inferenceBytes(batch: batch.batch, steps: batch.steps, scalarSize: MemoryLayout<Scalar>.size),
+                                 for: "\(configuration.summary) on \(batch.batch) sequences of \(batch.steps) steps")
         let (h0, c0) = try validatedState(initialState, batch: batch)
         // The last layer writes straight into the output's storage.
         let count = batch.steps * batch.batch * configuration.outputSize

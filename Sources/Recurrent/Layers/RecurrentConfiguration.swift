@@ -59,12 +59,16 @@ public struct RecurrentConfiguration: Equatable, Sendable, Codable {
     public var directions: Int { bidirectional ? 2 : 1 }
     /// Hout, the size of the visible state h: P with a projection, else H.
     public var stateSize: Int { projectionSize > 0 ? projectionSize : hiddenSize }
-    /// The size of each output vector: D · Hout.
-    public var outputSize: Int { directions * stateSize }
+    /// The size of each output vector: D · Hout (Int.max where that overflows: `validate`
+    /// refuses such sizes).
+    public var outputSize: Int {
+        let (size, overflow) = directions.multipliedReportingOverflow(by: stateSize)
+        return overflow ? .max : size
+    }
 
     /// The largest size of any one dimension (input, hidden, projection): far beyond any real
     /// network, small enough that sizes multiply without overflow before the memory check.
-    public static let maximumSize = 1 << 24
+    public static let maximumSize = CellGeometry.maximumSize
     /// The most layers a stack may have.
     public static let maximumLayers = 1 << 12
 
@@ -96,20 +100,23 @@ public struct RecurrentConfiguration: Equatable, Sendable, Codable {
                                  for: "the parameters of \(summary)")
     }
 
-    /// The number of parameters, or nil when it is too large to count (`validate` refuses it).
+    /// The number of parameters, or nil when a size is out of range or the count too large to
+    /// count (`validate` refuses both).
     public var parameterCount: Int? {
+        guard let shapes = parameterShapesChecked else { return nil }
         var sizes: [Int] = []
-        for (_, shape) in parameterShapesChecked {
+        for (_, shape) in shapes {
             guard let size = MemoryBudget.product(shape) else { return nil }
             sizes.append(size)
         }
         return MemoryBudget.sum(sizes)
     }
 
-    /// `parameterShapes` for sizes within the limits (an empty list otherwise).
-    private var parameterShapesChecked: [(name: String, shape: [Int])] {
+    /// `parameterShapes` for sizes within the limits (nil otherwise).
+    private var parameterShapesChecked: [(name: String, shape: [Int])]? {
         guard inputSize > 0, hiddenSize > 0, layers > 0, projectionSize >= 0, inputSize <= Self.maximumSize,
-              hiddenSize <= Self.maximumSize, layers <= Self.maximumLayers else { return [] }
+              hiddenSize <= Self.maximumSize, projectionSize <= Self.maximumSize, layers <= Self.maximumLayers
+        else { return nil }
         return parameterShapes
     }
 

@@ -90,8 +90,15 @@ public struct RecurrentNetwork<Scalar: RecurrentScalar>: Equatable, Sendable {
         // Reorder into state_dict order so every network's storage has the same layout.
         var ordered = ParameterStore<Scalar>()
         for (name, _) in expected { try ordered.append(name, parameters[name]!) }
+        self.init(validated: configuration, ordered: ordered)
+    }
+
+    /// A network from parameters known to match a configuration known to be valid (those of
+    /// another network, in its order): nothing is checked again. (Checking again could fail:
+    /// the memory check counts what the process holds at the time.)
+    init(validated configuration: RecurrentConfiguration, ordered parameters: ParameterStore<Scalar>) {
         self.configuration = configuration
-        self.parameters = ordered
+        self.parameters = parameters
         self.layout = NetworkLayout(configuration)
         self.packs = NetworkPacks(layers: configuration.layers, directions: configuration.directions)
     }
@@ -107,7 +114,6 @@ public struct RecurrentNetwork<Scalar: RecurrentScalar>: Equatable, Sendable {
 
     /// The network with its parameters converted to another scalar type.
     public func converted<Other: RecurrentScalar>(to: Other.Type = Other.self) -> RecurrentNetwork<Other> {
-        // Same names and shapes, so this cannot fail.
-        try! RecurrentNetwork<Other>(configuration, parameters: parameters.converted())
+        RecurrentNetwork<Other>(validated: configuration, ordered: parameters.converted())  // same names, shapes and order
     }
 }

@@ -35,7 +35,7 @@ struct SequenceBatch<Scalar: RecurrentScalar> {
             } else {
                 steps = input.shape[1]
                 batch = input.shape[0]
-                sequenceFirst = input.swappingFirstTwoAxes().scalars
+                sequenceFirst = try input.swappingFirstTwoAxes().scalars
             }
         default:
             throw RecurrentError.shape(
@@ -62,6 +62,6 @@ struct SequenceBatch<Scalar: RecurrentScalar> {
     func output(_ flat: [Scalar], size: Int) -> Tensor<Scalar> {
         guard isBatched else { return Tensor(uncheckedShape: [steps, size], scalars: flat) }
         let seqFirst = Tensor(uncheckedShape: [steps, batch, size], scalars: flat)
-        return layout == .sequenceFirst ? seqFirst : seqFirst.swappingFirstTwoAxes()
+        return layout == .sequenceFirst ? seqFirst : seqFirst.swappedFirstTwoAxes()
     }
 }

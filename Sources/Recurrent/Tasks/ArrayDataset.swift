@@ -88,8 +88,8 @@ public struct ArrayDataset: TrainingData {
 
     init(inputs: Tensor<Float>, targets: Tensor<Float>, inputName: String, targetName: String, batchFirst: Bool,
          validationFraction: Double, shuffle: Bool, classes: Int?) throws {
-        if let classes, classes < 1 {
-            throw RecurrentError.value("the number of classes \(classes) must be at least 1")
+        if let classes, classes < 1 || classes > Int(Int32.max) {
+            throw RecurrentError.value("the number of classes \(classes) must be in 1...\(Int32.max) (a class is stored as an Int32)")
         }
         guard validationFraction >= 0, validationFraction < 1 else {
             throw RecurrentError.value("validation fraction \(validationFraction) must be in [0, 1)")
@@ -99,8 +99,8 @@ public struct ArrayDataset: TrainingData {
         try Self.checkFinite(inputs, name: inputName)
         try Self.checkFinite(targets, name: targetName)
         // Per-sequence storage: batch-first.
-        let perSequence = batchFirst ? inputs : inputs.swappingFirstTwoAxes()
-        let perSequenceTargets = batchFirst || !everyStep ? targets : targets.swappingFirstTwoAxes()
+        let perSequence = try batchFirst ? inputs : inputs.swappingFirstTwoAxes()
+        let perSequenceTargets = try batchFirst || !everyStep ? targets : targets.swappingFirstTwoAxes()
         if let classes {
             // Checked in the file's order, so the first bad element is the file's first.
             if let bad = targets.scalars.firstIndex(where: { $0 != $0.rounded() || $0 < 0 || $0 >= Float(classes) }) {
@@ -224,13 +224,14 @@ public struct ArrayDataset: TrainingData {
     public func batchesPerEpoch(batchSize: Int) -> Int? { order.batchesPerEpoch(batchSize: batchSize) }
 
     /// The training batch for `step`, a pure function of (step, batchSize, seed).
-    public func trainingBatch<Scalar: RecurrentScalar>(step: Int, batchSize: Int, seed: UInt64) -> TrainingBatch<Scalar> {
-        batch(order.items(step: step, batchSize: batchSize, seed: seed))
+    public func trainingBatch<Scalar: RecurrentScalar>(step: Int, batchSize: Int, seed: UInt64) throws -> TrainingBatch<Scalar> {
+        try checkTrainingRequest(step: step, batchSize: batchSize)
+        return batch(order.items(step: step, batchSize: batchSize, seed: seed))
     }
 
     /// The held-out batches (see the type's description).
-    public func heldOutBatches<Scalar: RecurrentScalar>(batchSize: Int, seed: UInt64) -> [TrainingBatch<Scalar>] {
-        precondition(batchSize >= 1, "batch size \(batchSize) must be at least 1")
+    public func heldOutBatches<Scalar: RecurrentScalar>(batchSize: Int, seed: UInt64) throws -> [TrainingBatch<Scalar>] {
+        try Self.requirePositive(batchSize: batchSize)
         return batchRanges(count: heldOutCount, batchSize: batchSize).map { range in
             batch(range.map { trainingCount + $0 })
         }

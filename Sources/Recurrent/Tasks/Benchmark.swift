@@ -40,9 +40,12 @@ public enum Benchmark {
 
         /// The forward products' FLOPs: 2 · G·H · (X_l + H) · B · T per layer (G = 4 for the LSTM).
         public var forwardFLOPs: Double {
-            let G = Double(cell.gateCount), H = Double(hidden)
-            return (0..<layers).map { l in 2 * G * H * (Double(l == 0 ? input : hidden) + H) * Double(batch * steps) }
-                .reduce(0, +)
+            let G = Double(cell.gateCount), H = Double(hidden), BT = Double(batch) * Double(steps)
+            // In Double throughout: a configuration is checked (`Benchmark.check`) only when run.
+            return (0..<max(layers, 0)).map { (l: Int) -> Double in
+                let X = Double(l == 0 ? input : hidden)
+                return 2 * G * H * (X + H) * BT
+            }.reduce(0, +)
         }
     }
 

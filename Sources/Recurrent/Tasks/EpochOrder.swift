@@ -9,13 +9,14 @@ struct EpochOrder {
     /// Whether each epoch visits the items in a random order.
     var shuffle: Bool
 
-    /// The number of batches in one epoch.
+    /// The number of batches in one epoch (0 for a batch size below 1: no such batch).
     func batchesPerEpoch(batchSize: Int) -> Int {
-        precondition(batchSize >= 1, "batch size \(batchSize) must be at least 1")
-        return (count + batchSize - 1) / batchSize
+        guard batchSize >= 1 else { return 0 }
+        return count / batchSize + (count % batchSize == 0 ? 0 : 1)  // (count + batchSize - 1) / batchSize overflows
     }
 
-    /// The items of the training batch for `step`, in batch order.
+    /// The items of the training batch for `step`, in batch order. The callers' `trainingBatch`
+    /// checks the step and batch size first (`checkTrainingRequest`); the preconditions restate it.
     func items(step: Int, batchSize: Int, seed: UInt64) -> [Int] {
         precondition(step >= 0, "training step \(step) is negative")
         let batches = batchesPerEpoch(batchSize: batchSize)

@@ -39,7 +39,7 @@ public enum Experiments {
                                       optimizer: .init(kind: .adam, learningRate: recipe.learningRate),
                                       clipNorm: recipe.clipNorm, seed: seed)
         var trainer = try Trainer(model: model, data: data, options: options)
-        let heldOut: [TrainingBatch<Float>] = data.heldOutBatches(batchSize: 256, seed: options.heldOutSeed)
+        let heldOut: [TrainingBatch<Float>] = try data.heldOutBatches(batchSize: 256, seed: options.heldOutSeed)
         let start = Date()
         var curve: [(Int, Double)] = []
         var reached: Int?

@@ -59,13 +59,13 @@ public struct ParityTask: TrainingData {
     public func batchesPerEpoch(batchSize: Int) -> Int? { nil }
 
     /// The training batch for `step`, a pure function of (step, batchSize, seed).
-    public func trainingBatch<Scalar: RecurrentScalar>(step: Int, batchSize: Int, seed: UInt64) -> TrainingBatch<Scalar> {
-        syntheticTrainingBatch(step: step, batchSize: batchSize, seed: seed)
+    public func trainingBatch<Scalar: RecurrentScalar>(step: Int, batchSize: Int, seed: UInt64) throws -> TrainingBatch<Scalar> {
+        try syntheticTrainingBatch(step: step, batchSize: batchSize, seed: seed)
     }
 
     /// The held-out batches (see the type's description).
-    public func heldOutBatches<Scalar: RecurrentScalar>(batchSize: Int, seed: UInt64) -> [TrainingBatch<Scalar>] {
-        syntheticHeldOutBatches(batchSize: batchSize, seed: seed)
+    public func heldOutBatches<Scalar: RecurrentScalar>(batchSize: Int, seed: UInt64) throws -> [TrainingBatch<Scalar>] {
+        try syntheticHeldOutBatches(batchSize: batchSize, seed: seed)
     }
 }
 

@@ -47,9 +47,8 @@ extension SyntheticTask {
     }
 
     /// The training batch for `step`: `batchSize` sequences drawn from (seed, step, b).
-    func syntheticTrainingBatch<Scalar: RecurrentScalar>(step: Int, batchSize: Int, seed: UInt64) -> TrainingBatch<Scalar> {
-        precondition(step >= 0, "training step \(step) is negative")
-        precondition(batchSize >= 1, "batch size \(batchSize) must be at least 1")
+    func syntheticTrainingBatch<Scalar: RecurrentScalar>(step: Int, batchSize: Int, seed: UInt64) throws -> TrainingBatch<Scalar> {
+        try checkTrainingRequest(step: step, batchSize: batchSize)
         let sequences: [SyntheticSequence] = (0..<batchSize).map { b in
             var generator = TaskRandom.generator(seed: seed, .trainingSequence, step, b)
             return makeSequence(using: &generator)
@@ -59,8 +58,8 @@ extension SyntheticTask {
 
     /// The held-out set: `heldOutCount` sequences drawn from (seed, n), in batches of
     /// `batchSize` (the last one smaller when `batchSize` does not divide the count).
-    func syntheticHeldOutBatches<Scalar: RecurrentScalar>(batchSize: Int, seed: UInt64) -> [TrainingBatch<Scalar>] {
-        precondition(batchSize >= 1, "batch size \(batchSize) must be at least 1")
+    func syntheticHeldOutBatches<Scalar: RecurrentScalar>(batchSize: Int, seed: UInt64) throws -> [TrainingBatch<Scalar>] {
+        try Self.requirePositive(batchSize: batchSize)
         return batchRanges(count: heldOutCount, batchSize: batchSize).map { range in
             let sequences: [SyntheticSequence] = range.map { n in
                 var generator = TaskRandom.generator(seed: seed, .heldOutSequence, n)

@@ -192,7 +192,7 @@ public struct TextCorpus: TrainingData {
     }
 
     /// The number of characters in each training stream, m = (N - 1) / B.
-    public func streamLength(batchSize: Int) -> Int { (trainingCount - 1) / batchSize }
+    public func streamLength(batchSize: Int) -> Int { batchSize >= 1 ? (trainingCount - 1) / batchSize : 0 }
 
     /// One line saying what the data is, for the log.
     public var summary: String {
@@ -230,7 +230,8 @@ public struct TextCorpus: TrainingData {
     /// Training batches per epoch: W / B windows batches, or m / L chunks per stream; zero when
     /// the text is too short for one batch (which `validate(batchSize:)` reports).
     public func batchesPerEpoch(batchSize: Int) -> Int? {
-        sampling == .windows ? windowCount / batchSize : streamLength(batchSize: batchSize) / sequenceLength
+        guard batchSize >= 1 else { return 0 }  // no batch of fewer than one sequence
+        return sampling == .windows ? windowCount / batchSize : streamLength(batchSize: batchSize) / sequenceLength
     }
 
     /// - Throws: `RecurrentError` (`.value`) when the training part is too short for one batch
@@ -252,11 +253,9 @@ public struct TextCorpus: TrainingData {
     }
 
     /// The training batch for `step`, a pure function of (step, batchSize, seed).
-    public func trainingBatch<Scalar: RecurrentScalar>(step: Int, batchSize: Int, seed: UInt64) -> TrainingBatch<Scalar> {
-        precondition(step >= 0, "training step \(step) is negative")
-        let perEpoch = batchesPerEpoch(batchSize: batchSize) ?? 0
-        precondition(batchSize >= 1 && perEpoch >= 1,
-                     "\(name): too short for a batch of \(batchSize) sequences of \(sequenceLength) characters (see validate(batchSize:))")
+    public func trainingBatch<Scalar: RecurrentScalar>(step: Int, batchSize: Int, seed: UInt64) throws -> TrainingBatch<Scalar> {
+        try checkTrainingRequest(step: step, batchSize: batchSize)
+        let perEpoch = batchesPerEpoch(batchSize: batchSize) ?? 0  // at least 1: validated
         let B = batchSize, length = sequenceLength
         let epoch = step / perEpoch, index = step % perEpoch
         // Where each sequence of the batch starts, and whether it continues the previous batch's.
@@ -286,12 +285,15 @@ public struct TextCorpus: TrainingData {
     }
 
     /// The held-out batches (see the type's description).
-    public func heldOutBatches<Scalar: RecurrentScalar>(batchSize: Int, seed: UInt64) -> [TrainingBatch<Scalar>] {
-        precondition(batchSize >= 1, "batch size \(batchSize) must be at least 1")
+    public func heldOutBatches<Scalar: RecurrentScalar>(batchSize: Int, seed: UInt64) throws -> [TrainingBatch<Scalar>] {
+        try Self.requirePositive(batchSize: batchSize)
         let predictions = heldOutCount
         guard predictions > 0 else { return [] }
         // The held-out characters with the last training character in front as context.
         let context = trainingCount - 1
+        // Streams past the predictions would hold none: as many streams as predictions then
+        // (the same batches less their empty columns, so the same loss).
+        let batchSize = min(batchSize, predictions)
         let base = predictions / batchSize, extra = predictions % batchSize
         let counts = (0..<batchSize).map { base + ($0 < extra ? 1 : 0) }
         var offsets = [Int](repeating: 0, count: batchSize)

@@ -326,8 +326,12 @@ public struct TimeSeriesCSV: TrainingData {
     }
 
     /// A standardised value of a column mapped back to the file's scale: value · sd + mean.
-    public func originalValue(_ standardized: Double, column: Int) -> Double {
-        standardized * standardDeviations[column] + means[column]
+    /// - Throws: `RecurrentError` (`.value`) for a column outside `0..<columnCount`.
+    public func originalValue(_ standardized: Double, column: Int) throws -> Double {
+        guard columnNames.indices.contains(column) else {
+            throw RecurrentError.value("\(name): column \(column) is outside 0..<\(columnCount)")
+        }
+        return standardized * standardDeviations[column] + means[column]
     }
 
     /// One line saying what the data is, for the log.
@@ -353,14 +357,15 @@ public struct TimeSeriesCSV: TrainingData {
     public func batchesPerEpoch(batchSize: Int) -> Int? { windows.batchesPerEpoch(batchSize: batchSize) }
 
     /// The training batch for `step`, a pure function of (step, batchSize, seed).
-    public func trainingBatch<Scalar: RecurrentScalar>(step: Int, batchSize: Int, seed: UInt64) -> TrainingBatch<Scalar> {
+    public func trainingBatch<Scalar: RecurrentScalar>(step: Int, batchSize: Int, seed: UInt64) throws -> TrainingBatch<Scalar> {
+        try checkTrainingRequest(step: step, batchSize: batchSize)
         let starts = windows.items(step: step, batchSize: batchSize, seed: seed).map { $0 * sequenceLength }
         return batch(starts: starts, lengths: Array(repeating: sequenceLength, count: starts.count))
     }
 
     /// The held-out batches (see the type's description).
-    public func heldOutBatches<Scalar: RecurrentScalar>(batchSize: Int, seed: UInt64) -> [TrainingBatch<Scalar>] {
-        precondition(batchSize >= 1, "batch size \(batchSize) must be at least 1")
+    public func heldOutBatches<Scalar: RecurrentScalar>(batchSize: Int, seed: UInt64) throws -> [TrainingBatch<Scalar>] {
+        try Self.requirePositive(batchSize: batchSize)
         let context = trainingRowCount - 1, predictions = heldOutRowCount
         let windows = stride(from: 0, to: predictions, by: sequenceLength).map {
             (start: context + $0, length: min(sequenceLength, predictions - $0))

@@ -43,10 +43,14 @@ public struct ParameterStore<Scalar: RecurrentScalar>: Equatable, Sendable {
     public var scalarCount: Int { storage.count }
 
     /// Appends a tensor of zeros.
-    /// - Throws: `RecurrentError` (`.name`) when the name is already present.
+    /// - Throws: `RecurrentError`: `.name` when the name is already present, `.shape` for a
+    ///   negative dimension or a count that overflows, `.memory` when the store would not fit.
     public mutating func append(_ name: String, shape: [Int]) throws {
+        let count = try Tensor<Scalar>.elementCount(shape)
+        try MemoryBudget.require(MemoryBudget.sum([storage.count, count]).flatMap { MemoryBudget.product([$0, MemoryLayout<Scalar>.stride]) },
+                                 for: "parameters with '\(name)' of shape \(describeShape(shape))")
         try register(name, shape: shape)
-        storage.append(contentsOf: repeatElement(0, count: shape.reduce(1, *)))
+        storage.append(contentsOf: repeatElement(0, count: count))
     }
 
     /// Appends a tensor with its values (copied whole: zeros then a replacement took a

@@ -90,6 +90,8 @@ public struct Tensor<Scalar: RecurrentScalar>: Equatable, Sendable {
         set { scalars[flatIndex(indices)] = newValue }
     }
 
+    /// As `Array`'s subscript, an index out of range is the calling code's error (a trap), not
+    /// the input's: no reader of files or arguments indexes a tensor with values it read.
     private func flatIndex(_ indices: [Int]) -> Int {
         precondition(indices.count == shape.count, "expected \(shape.count) indices, got \(indices.count)")
         var flat = 0
@@ -113,10 +115,17 @@ public struct Tensor<Scalar: RecurrentScalar>: Equatable, Sendable {
 
     /// The tensor with its first two dimensions swapped: `(A, B, ...)` becomes `(B, A, ...)`.
     /// Converts between sequence-first `(T, B, X)` and batch-first `(B, T, X)` layouts.
+    /// - Throws: `RecurrentError` (`.shape`) for a tensor of fewer than two dimensions.
+    public func swappingFirstTwoAxes() throws -> Tensor {
+        guard rank >= 2 else { throw RecurrentError.shape("swapping the first two axes needs two dimensions, got \(describeShape(shape))") }
+        return swappedFirstTwoAxes()
+    }
+
+    /// `swappingFirstTwoAxes` for the library's own tensors of rank 2 or more (made just
+    /// before, with a shape it chose).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func swappingFirstTwoAxes() -> Tensor {
-        precondition(rank >= 2, "swappingFirstTwoAxes needs rank >= 2")
+    func swappedFirstTwoAxes() -> Tensor {
         var newShape = shape
         newShape.swapAt(0, 1)
         // No elements, nothing to move (and a (4e12, 0, 3) tensor must not loop 4e12 times).

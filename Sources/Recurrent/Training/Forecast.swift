@@ -5,11 +5,11 @@ import Foundation
 /// forecast reads and writes original units.
 public struct SeriesScaling: Codable, Equatable, Sendable {
     /// The column names, in order.
-    public var columns: [String]
+    public private(set) var columns: [String]
     /// Each column's mean over the training rows.
-    public var means: [Double]
+    public private(set) var means: [Double]
     /// Each column's standard deviation over the training rows (1 for a constant column).
-    public var standardDeviations: [Double]
+    public private(set) var standardDeviations: [Double]
 
     /// A scaling; the column names distinct (a forecast finds its columns by name), every
     /// number finite and every deviation positive.

@@ -16,7 +16,10 @@ public enum LearningRateSchedule: Equatable, Sendable, Codable {
     ///
     /// PyTorch computes the cosine schedule recursively; this closed form agrees with it to
     /// about 1e-18 at the step counts tested.
-    public func learningRate(base: Double, step: Int) -> Double {
+    /// - Throws: `RecurrentError` (`.value`) for a schedule `validate` refuses or a negative step.
+    public func learningRate(base: Double, step: Int) throws -> Double {
+        try validate()
+        guard step >= 0 else { throw RecurrentError.value("learning rate schedule: step \(step) is negative") }
         switch self {
         case .constant:
             return base

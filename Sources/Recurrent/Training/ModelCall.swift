@@ -79,7 +79,7 @@ struct ModelBatch<Scalar: RecurrentScalar> {
     func tensor(_ flat: [Scalar], size: Int) -> Tensor<Scalar> {
         guard isBatched else { return Tensor(uncheckedShape: [steps, size], scalars: flat) }
         let first = Tensor(uncheckedShape: [steps, batch, size], scalars: flat)
-        return layout == .sequenceFirst ? first : first.swappingFirstTwoAxes()
+        return layout == .sequenceFirst ? first : first.swappedFirstTwoAxes()
     }
 
     /// A tensor in the batch's layout `(T, B, size)` (or `(B, T, size)`, or `(T, size)`) as
@@ -87,7 +87,7 @@ struct ModelBatch<Scalar: RecurrentScalar> {
     func sequenceFirst(_ t: Tensor<Scalar>, size: Int) -> [Scalar]? {
         let expected = !isBatched ? [steps, size] : layout == .sequenceFirst ? [steps, batch, size] : [batch, steps, size]
         guard t.shape == expected else { return nil }
-        return isBatched && layout == .batchFirst ? t.swappingFirstTwoAxes().scalars : t.scalars
+        return isBatched && layout == .batchFirst ? t.swappedFirstTwoAxes().scalars : t.scalars
     }
 }
 

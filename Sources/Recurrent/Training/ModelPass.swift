@@ -148,7 +148,13 @@ extension SequenceModel {
     func pass(
         _ batch: TrainingBatch<Scalar>, state: CarriedState<Scalar>?, gradients: UnsafeMutablePointer<Scalar>?
     ) throws -> (loss: LossValue, state: CarriedState<Scalar>) {
-        let T = batch.steps, B = batch.batch, TB = T * B, O = configuration.modelOutputSize
+        let T = batch.steps, B = batch.batch, O = configuration.modelOutputSize
+        guard T >= 1, B >= 1 else { throw RecurrentError.shape("a batch needs at least one step and one sequence, got \(T) steps of \(B)") }
+        let size = MemoryLayout<Scalar>.size
+        try MemoryBudget.require(gradients != nil ? configuration.trainingBytes(batch: B, steps: T, scalarSize: size)
+                                                  : configuration.inferenceBytes(batch: B, steps: T, scalarSize: size),
+                                 for: "\(configuration.summary) on a batch of \(B) sequences of \(T) steps")
+        let TB = T * B  // within the memory checked above
         if let lengths = batch.lengths, lengths.count != B || lengths.contains(where: { $0 < 0 || $0 > T }) {
             throw RecurrentError.value("batch lengths must be \(B) values in 0...\(T)")
         }

@@ -26,6 +26,7 @@ public struct ModelStream<Scalar: RecurrentScalar>: Sendable {
             throw RecurrentError.unsupported("a bidirectional model cannot stream: its reverse direction needs the whole sequence")
         }
         guard batch > 0 else { throw RecurrentError.value("stream batch must be positive, got \(batch)") }
+        try Self.requireMemory(model, batch: batch, steps: 1)
         let (h, c) = try cfg.flatState(initialState, batch: batch, isBatched: true)
         initial = h.isEmpty ? nil : CarriedState(batch: batch, h: h, c: c.isEmpty ? nil : c)
         (self.model, self.batch, carried) = (model, batch, initial)
@@ -90,7 +91,14 @@ public struct ModelStream<Scalar: RecurrentScalar>: Sendable {
         stepCount = 0
     }
 
+    /// Refuses a call that cannot fit (its outputs can be far larger than its inputs: V logits per token).
+    private static func requireMemory(_ model: SequenceModel<Scalar>, batch: Int, steps: Int) throws {
+        try MemoryBudget.require(model.configuration.inferenceBytes(batch: batch, steps: steps, scalarSize: MemoryLayout<Scalar>.size),
+                                 for: "streaming \(model.configuration.summary) on \(batch) sequences of \(steps) steps")
+    }
+
     private mutating func advance(_ inputs: BatchInputs<Scalar>, steps T: Int) throws -> [Scalar] {
+        try Self.requireMemory(model, batch: batch, steps: T)
         let forward = try model.forward(inputs, steps: T, batch: batch, lengths: nil, state: carried, recordTape: false,
                                         kernels: .current)
         carried = CarriedState(batch: batch, h: forward.recurrent.hN.array, c: forward.recurrent.cN?.array)

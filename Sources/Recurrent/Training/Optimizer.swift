@@ -117,6 +117,9 @@ public struct Optimizer<Scalar: RecurrentScalar>: Sendable, Equatable {
     public let parameterCount: Int
     /// Optimizer steps taken so far.
     public private(set) var stepCount: Int
+    /// The most steps an optimizer counts: 2^53, every count exact in float64 (the bias
+    /// corrections raise β to it), and far from overflow.
+    public static var maximumStepCount: Int { 1 << 53 }
     /// SGD momentum buffer; empty until the first step.
     private var momentumBuffer: [Scalar] = []
     /// Adam's first and second moments; empty for SGD.
@@ -152,9 +155,12 @@ public struct Optimizer<Scalar: RecurrentScalar>: Sendable, Equatable {
         guard parameterCount >= 0 else {
             throw RecurrentError.value("optimizer parameter count must be >= 0, got \(parameterCount)")
         }
-        guard stepCount >= 0 else {
-            throw RecurrentError.value("optimizer step count must be >= 0, got \(stepCount)")
+        guard (0...Self.maximumStepCount).contains(stepCount) else {
+            throw RecurrentError.value("optimizer step count must be in 0...\(Self.maximumStepCount), got \(stepCount)")
         }
+        let buffers = configuration.kind != .sgd ? 2 : configuration.momentum != 0 ? 1 : 0
+        try MemoryBudget.require(MemoryBudget.product([buffers, parameterCount, MemoryLayout<Scalar>.stride]),
+                                 for: "the \(configuration.kind.rawValue) optimizer's state for \(parameterCount) parameters")
         self.configuration = configuration
         self.parameterCount = parameterCount
         self.stepCount = stepCount
@@ -224,15 +230,24 @@ public struct Optimizer<Scalar: RecurrentScalar>: Sendable, Equatable {
     /// - Adam: `g = g + λ·p`; AdamW: `p = p·(1 − lr·λ)`; then `m = lerp(m, g, 1 − β1)`,
     ///   `v = β2·v + (1 − β2)·g²`, `p = p − (lr / (1 − β1^t)) · m / (√v / √(1 − β2^t) + ε)`.
     ///
-    /// `parameters` and `gradients` must both hold `parameterCount` values (a precondition).
+    /// - Throws: `RecurrentError` when `parameters` or `gradients` do not hold `parameterCount`
+    ///   values, for a learning rate that is negative or not finite, or past `maximumStepCount`.
     /// The state buffers are updated in place: a step allocates nothing, except SGD's momentum
     /// buffer on its first step (and one copy of a buffer still shared with a copy of `state`
     /// or of the optimizer, by copy-on-write).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public mutating func step(parameters: inout [Scalar], gradients: [Scalar], learningRate: Double) {
-        precondition(parameters.count == parameterCount && gradients.count == parameterCount,
-                     "Optimizer.step: expected \(parameterCount) parameters and gradients, got \(parameters.count) and \(gradients.count)")
+    public mutating func step(parameters: inout [Scalar], gradients: [Scalar], learningRate: Double) throws {
+        guard parameters.count == parameterCount, gradients.count == parameterCount else {
+            throw RecurrentError.shape("optimizer step: expected \(parameterCount) parameters and gradients, "
+                + "got \(parameters.count) and \(gradients.count)")
+        }
+        guard learningRate.isFinite, learningRate >= 0 else {
+            throw RecurrentError.value("optimizer step: the learning rate must be a finite number >= 0, got \(learningRate)")
+        }
+        guard stepCount < Self.maximumStepCount else {
+            throw RecurrentError.value("optimizer step: the step count is at its largest, \(Self.maximumStepCount)")
+        }
         stepCount += 1
         parameters.withUnsafeMutableBufferPointer { p in
             gradients.withUnsafeBufferPointer { g in

@@ -78,6 +78,15 @@ extension SequenceModel {
         return text
     }
 
+    /// Refuses a vocabulary (a public var) whose length is not the embedding's row count V:
+    /// token i is `vocabulary[i]` for every i in 0..<V.
+    func checkVocabularySize(_ vocabulary: [String]) throws {
+        guard vocabulary.count == configuration.vocabularySize else {
+            throw RecurrentError.value("the model's vocabulary has \(vocabulary.count) characters; its embedding has "
+                + "\(configuration.vocabularySize.map { "\($0)" } ?? "no") rows")
+        }
+    }
+
     /// `generateText(prime:count:temperature:seed:)`, handing each character to `emit` as soon
     /// as it is drawn.
     /// - Throws: as `generateText(prime:count:temperature:seed:)`, and what `emit` throws.
@@ -87,6 +96,7 @@ extension SequenceModel {
             throw RecurrentError.unsupported("this model has no vocabulary: only a model trained on text generates text")
         }
         guard count >= 0 else { throw RecurrentError.value("the number of characters to generate, \(count), is negative") }
+        try checkVocabularySize(vocabulary)
         let ids = Dictionary(vocabulary.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { a, _ in a })
         let tokens = try prime.unicodeScalars.enumerated().map { position, scalar -> Int32 in
             guard let id = ids[String(scalar)] else {

@@ -257,7 +257,8 @@ public struct SequenceModel<Scalar: RecurrentScalar>: Sendable {
             // The names and shapes come from the same configuration, so neither step can fail.
             try! store.append(name, parameters[configuration.recurrentPrefix + name]!)
         }
-        return try! RecurrentNetwork(configuration.recurrent, parameters: store)
+        // A valid configuration (this model's), the parameters in its order.
+        return RecurrentNetwork(validated: configuration.recurrent, ordered: store)
     }
 
     /// The number of parameters.
@@ -288,7 +289,8 @@ extension SequenceModelConfiguration {
               let states = MemoryBudget.product([3, cfg.stateSize]),
               let perLayer = MemoryBudget.sum([tape, states]),
               let layers = MemoryBudget.product([cfg.layers, cfg.directions, perLayer]),
-              let perStep = MemoryBudget.sum([cfg.inputSize, 3 * modelOutputSize, layers]),
+              let outputs = MemoryBudget.product([3, modelOutputSize]),
+              let perStep = MemoryBudget.sum([cfg.inputSize, outputs, layers]),
               let activations = MemoryBudget.product([batch, steps, perStep]),
               let weights = MemoryBudget.product([8, parameters]),
               let total = MemoryBudget.sum([weights, activations])
@@ -303,21 +305,9 @@ extension SequenceModelConfiguration {
     /// the output, a layer's input projections and its outputs; per sequence each layer's gates
     /// and states. nil when it overflows. Counts B even when T is 0: the states are (B, H).
     public func inferenceBytes(batch: Int, steps: Int, scalarSize: Int) -> Int? {
-        let cfg = recurrent, H = cfg.hiddenSize, G = cfg.cell.definition.gateCount
-        guard let parameters = parameterCount,
-              let gates = MemoryBudget.product([G + 3, H]), let tape = MemoryBudget.sum([gates, RowBlockLayout.maximumPadding]),
-              let states = MemoryBudget.product([3, cfg.stateSize]), let perLayer = MemoryBudget.sum([tape, states]),
-              let perSequence = MemoryBudget.product([cfg.layers, cfg.directions, perLayer]),
-              let projection = MemoryBudget.product([G, H]), let outputs = MemoryBudget.product([2, cfg.stateSize]),
-              let perDirection = MemoryBudget.sum([projection, outputs]),
-              let layerStep = MemoryBudget.product([cfg.directions, perDirection]),
-              let perStep = MemoryBudget.sum([cfg.inputSize, modelOutputSize, layerStep]),
-              let sequenceSteps = MemoryBudget.product([steps, perStep]),
-              let sequence = MemoryBudget.sum([perSequence, sequenceSteps]),
-              let activations = MemoryBudget.product([batch, sequence]),
-              let total = MemoryBudget.sum([parameters, activations])
-        else { return nil }
-        return MemoryBudget.product([total, scalarSize])
+        parameterCount.flatMap {
+            recurrent.inferenceBytes(batch: batch, steps: steps, scalarSize: scalarSize, parameters: $0, outputSize: modelOutputSize)
+        }
     }
 
     /// The model in PyTorch's notation: `Embedding(V, X) → LSTM(X, H) → Linear(H, O)`.

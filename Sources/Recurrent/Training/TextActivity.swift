@@ -33,6 +33,7 @@ public struct TextActivity: Sendable {
         guard (0..<rec.layers).contains(layer) else {
             throw RecurrentError.value("layer \(layer) is out of range: the model has layers 0...\(rec.layers - 1)")
         }
+        try model.checkVocabularySize(vocabulary)
         let ids = try Self.encode(text, vocabulary: vocabulary, name: textName)
         let X = rec.inputSize
         var layers = try (0...layer).map { try LayerCell(model: model, layer: $0) }
@@ -68,7 +69,7 @@ public struct TextActivity: Sendable {
 
     /// One unit's values of `name` at every step.
     public func track(_ name: String, unit: Int) -> [Double] {
-        (values[name] ?? []).map { unit < $0.count ? $0[unit] : .nan }
+        (values[name] ?? []).map { $0.indices.contains(unit) ? $0[unit] : .nan }
     }
 }
 

@@ -55,7 +55,7 @@ extension TextActivity {
                 let r = pearson(track(name, unit: unit), f)
                 if abs(r) >= threshold { best.append(TrackingUnit(unit: unit, feature: feature, correlation: r)) }
             }
-            found += best.sorted(by: TrackingUnit.stronger).prefix(perFeature)
+            found += best.sorted(by: TrackingUnit.stronger).prefix(max(perFeature, 0))
         }
         return found.sorted(by: TrackingUnit.stronger)
     }

@@ -93,7 +93,7 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public mutating func trainStep(clock: Double = 0) throws -> TrainingRecord {
-        let batch: TrainingBatch<Scalar> = data.trainingBatch(step: step, batchSize: options.batchSize, seed: options.seed)
+        let batch: TrainingBatch<Scalar> = try data.trainingBatch(step: step, batchSize: options.batchSize, seed: options.seed)
         let state = batch.continuesPrevious && carried?.batch == batch.batch ? carried : nil
         gradients.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         let (loss, final) = try gradients.withUnsafeMutableBufferPointer { g in
@@ -106,8 +106,8 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
         try Self.requireFinite(gradients, in: model.parameters, step: step + 1) { "the gradient of '\($0)' is NaN or infinite" }
         carried = data.carriesState ? final : nil
         let norm = try options.clipNorm.map { try clipGradientNorm(&gradients, maxNorm: $0) }
-        let rate = options.schedule.learningRate(base: options.optimizer.learningRate, step: step)
-        optimizer.step(parameters: &model.parameters.storage, gradients: gradients, learningRate: rate)
+        let rate = try options.schedule.learningRate(base: options.optimizer.learningRate, step: step)
+        try optimizer.step(parameters: &model.parameters.storage, gradients: gradients, learningRate: rate)
         try Self.requireFinite(model.parameters.storage, in: model.parameters, step: step + 1) { "the update made '\($0)' NaN or infinite" }
         step += 1
         let record = TrainingRecord(step: step, loss: loss.mean, learningRate: rate, seconds: secondsBefore + clock,
@@ -210,7 +210,7 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func evaluateHeldOut(stop: () -> Bool = { false }) throws -> LossValue? {
-        let batches: [TrainingBatch<Scalar>] = data.heldOutBatches(batchSize: options.batchSize, seed: options.heldOutSeed)
+        let batches: [TrainingBatch<Scalar>] = try data.heldOutBatches(batchSize: options.batchSize, seed: options.heldOutSeed)
         return batches.isEmpty ? nil : try evaluate(batches, stop: stop)
     }
 }

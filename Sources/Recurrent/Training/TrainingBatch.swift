@@ -114,13 +114,15 @@ public protocol TrainingData: Sendable {
     func batchesPerEpoch(batchSize: Int) -> Int?
     /// The training batch for step `step` (0, 1, 2, ...). Finite data is visited in epochs of
     /// `batchesPerEpoch` steps; shuffling, if any, is derived from the seed and the epoch.
-    func trainingBatch<Scalar: RecurrentScalar>(step: Int, batchSize: Int, seed: UInt64) -> TrainingBatch<Scalar>
+    /// - Throws: `RecurrentError` for a negative step or a batch size `validate(batchSize:)` refuses.
+    func trainingBatch<Scalar: RecurrentScalar>(step: Int, batchSize: Int, seed: UInt64) throws -> TrainingBatch<Scalar>
     /// Held-out data to report on: the validation split of finite data, or fresh sequences
     /// from a generator (drawn from `seed`, which the trainer keeps apart from training seeds).
     /// Empty when there is none. Batches of a stream continue each other (`continuesPrevious`).
-    func heldOutBatches<Scalar: RecurrentScalar>(batchSize: Int, seed: UInt64) -> [TrainingBatch<Scalar>]
-    /// Checks, before training starts, that the data can make batches of `batchSize` sequences;
-    /// the other requirements may trap on a size this rejects.
+    /// - Throws: `RecurrentError` for a batch size below 1.
+    func heldOutBatches<Scalar: RecurrentScalar>(batchSize: Int, seed: UInt64) throws -> [TrainingBatch<Scalar>]
+    /// Checks, before training starts, that the data can make batches of `batchSize` sequences
+    /// (`trainingBatch` checks it again).
     /// - Throws: `RecurrentError` saying what is wrong and what to change (for example a text
     ///   too short for `batchSize` streams of one chunk). The default accepts every size >= 1.
     func validate(batchSize: Int) throws
@@ -138,6 +140,17 @@ extension TrainingData {
 
     /// Accepts every batch size from 1 up.
     public func validate(batchSize: Int) throws {
+        try Self.requirePositive(batchSize: batchSize)
+    }
+
+    /// What `trainingBatch` checks first: a step from 0 up and a batch size `validate` accepts.
+    func checkTrainingRequest(step: Int, batchSize: Int) throws {
+        guard step >= 0 else { throw RecurrentError.value("training step \(step) is negative") }
+        try validate(batchSize: batchSize)
+    }
+
+    /// Refuses a batch size below 1 (what `heldOutBatches` checks).
+    static func requirePositive(batchSize: Int) throws {
         guard batchSize >= 1 else { throw RecurrentError.value("batch size \(batchSize) must be at least 1") }
     }
 }

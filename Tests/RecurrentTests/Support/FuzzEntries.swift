@@ -263,12 +263,12 @@ enum FuzzEntries {
         try data.validate(batchSize: batchSize)
         guard let perEpoch = data.batchesPerEpoch(batchSize: batchSize), perEpoch >= 1 else { return }
         for step in Set([0, perEpoch - 1, perEpoch, 3 * perEpoch + 1]) {
-            let batch: TrainingBatch<Float> = data.trainingBatch(step: step, batchSize: batchSize, seed: 7)
-            guard batch == data.trainingBatch(step: step, batchSize: batchSize, seed: 7) else {
+            let batch: TrainingBatch<Float> = try data.trainingBatch(step: step, batchSize: batchSize, seed: 7)
+            guard try batch == data.trainingBatch(step: step, batchSize: batchSize, seed: 7) else {
                 throw FuzzViolation("training batch \(step) differs when drawn again")
             }
         }
-        let heldOut: [TrainingBatch<Float>] = data.heldOutBatches(batchSize: batchSize, seed: 1)
+        let heldOut: [TrainingBatch<Float>] = try data.heldOutBatches(batchSize: batchSize, seed: 1)
         guard heldOut.allSatisfy({ $0.batch >= 1 && $0.batch <= batchSize }) else {
             throw FuzzViolation("a held-out batch of another size than 1...\(batchSize)")
         }

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Long fuzz runs that add up across sessions and machines: every finished chunk of a run is a
+# row of Fuzz/ledger.tsv, keyed by the code it fuzzed (the library's and the fuzz entries'
+# sources at HEAD), so counts on one version of the code can be summed and counts on another
+# are never mixed in. See Fuzz/README.md.
+#
+#   scripts/fuzz-long.sh report                      inputs per target on this version, from the ledger
+#   scripts/fuzz-long.sh run [goal] [hours] [target ...]
+#       builds (scripts/fuzz.sh), then fuzzes each target below `goal` inputs on this version
+#       (default 10000000), one process per core at nice 19, in chunks of FUZZ_CHUNK seconds
+#       (default 1800), until every target reaches the goal or `hours` (default 2) pass; a
+#       chunk cut short by a kill is lost, nothing else is.
+#   scripts/fuzz-long.sh record TARGET SEED LOG      adds a row for a run made by hand (its log)
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${FUZZ_BUILD:-/tmp/recurrent-fuzz}
+LEDGER=$REPO/Fuzz/ledger.tsv
+ALL_TARGETS=(safetensors npy courseJSON csv textCorpus fileToNetwork arguments)
+declare -A MAX_LEN=([safetensors]=8192 [npy]=4096 [courseJSON]=4096 [csv]=2048 [textCorpus]=2048
+                    [fileToNetwork]=256 [arguments]=64)
+# What a fuzz binary is built from; a change to any of it starts the counts again.
+FUZZED=(Sources Fuzz/Targets Tests/RecurrentTests/Support/FuzzEntries.swift
+        Tests/RecurrentTests/Support/FuzzNetworkFiles.swift Tests/RecurrentTests/Support/FuzzCommands.swift)
+
+# version: a 12-digit hash of the fuzzed sources at HEAD; refuses when they differ from HEAD.
+version() {
+    cd "$REPO"
+    if ! git diff --quiet HEAD -- "${FUZZED[@]}" || [[ -n $(git ls-files --others --exclude-standard -- "${FUZZED[@]}") ]]; then
+        echo "the fuzzed sources differ from HEAD (commit them first): ${FUZZED[*]}" >&2; return 1
+    fi
+    git ls-tree -r HEAD -- "${FUZZED[@]}" | git hash-object --stdin | cut -c1-12
+}
+
+# total VERSION TARGET: the inputs the ledger holds for TARGET on VERSION.
+total() { awk -F'\t' -v v="$1" -v t="$2" '$1 == v && $2 == t { n += $3 } END { print n + 0 }' "$LEDGER" 2>/dev/null || echo 0; }
+
+# executions LOG: the inputs a libFuzzer log reports run (its final count, else its last status line).
+executions() {
+    local n
+    n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$1" | tail -1)
+    [[ -n $n ]] || n=$(grep -oE '^#[0-9]+' "$1" | tail -1 | tr -d '#')
+    echo "${n:-0}"
+}
+
+# append VERSION TARGET INPUTS CRASHES SEED [DATE]: one ledger row, under a lock (two workers
+# append); the CPU as lscpu names it, with its family and model (one name covers several cores).
+append() {
+    mkdir -p "$BUILD"
+    local cpu
+    cpu="$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo | head -1) (family $(sed -n 's/^cpu family[[:space:]]*: *//p' /proc/cpuinfo | head -1), model $(sed -n 's/^model[[:space:]]*: *//p' /proc/cpuinfo | head -1))"
+    [[ -s $LEDGER ]] || printf 'version\ttarget\tinputs\tcrashes\tseed\tdate\tcpu\n' >"$LEDGER"
+    ( flock 9; printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "${6:-$(date -u +%FT%TZ)}" "$cpu" >>"$LEDGER" ) 9>"$BUILD/ledger.lock"
+}
+
+report() {
+    local v; v=$(version) || return 1
+    echo "version $v (goal: 10000000 inputs per target, 0 crashes)"
+    for t in "${ALL_TARGETS[@]}"; do
+        printf '%-14s %10s inputs  %s crashes\n' "$t" "$(total "$v" "$t")" \
+            "$(awk -F'\t' -v v="$v" -v t="$t" '$1 == v && $2 == t { n += $4 } END { print n + 0 }' "$LEDGER" 2>/dev/null || echo 0)"
+    done
+}
+
+# chunk VERSION TARGET GOAL SECONDS: one run toward GOAL, of at most SECONDS; non-zero on a crash.
+chunk() {
+    local v=$1 t=$2 goal=$3 seconds=$4 seed=$RANDOM$RANDOM status=0
+    local log=$BUILD/logs/long-$t-$seed.log remaining=$(( goal - $(total "$v" "$t") ))
+    mkdir -p "$BUILD/corpus/$t" "$REPO/Fuzz/crashes/$t"
+    cp -n "$REPO/Fuzz/corpus/$t"/* "$BUILD/corpus/$t/" 2>/dev/null || true
+    SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:malloc_context_size=0 nice -n 19 \
+        "$BUILD/bin/$t" -seed="$seed" -runs="$remaining" -max_total_time="$seconds" -timeout=1800 \
+        -rss_limit_mb=2048 -max_len="${MAX_LEN[$t]}" -print_final_stats=1 \
+        -artifact_prefix="$REPO/Fuzz/crashes/$t/" "$BUILD/corpus/$t" >"$log" 2>&1 || status=$?
+    append "$v" "$t" "$(executions "$log")" "$(( status == 0 ? 0 : 1 ))" "$seed"
+    [[ $status -eq 0 ]] || { echo "$t CRASHED (exit $status), log: $log" >&2; return 1; }
+}
+
+# worker VERSION GOAL DEADLINE TARGET...: takes the target furthest from the goal that no other
+# worker holds, runs a chunk of it, and so on until the deadline or the goal.
+worker() {
+    local v=$1 goal=$2 deadline=$3; shift 3
+    while (( $(date +%s) + 10 < deadline )); do
+        local pick="" least=$goal
+        for t in "$@"; do
+            local n; n=$(total "$v" "$t")
+            [[ ! -e $BUILD/long-held/$t ]] && (( n < least )) && { pick=$t; least=$n; }
+        done
+        [[ -n $pick ]] && mkdir "$BUILD/long-held/$pick" 2>/dev/null || { [[ -z $pick ]] && return 0; continue; }
+        local left=$(( deadline - $(date +%s) )) chunk=${FUZZ_CHUNK:-1800}
+        chunk "$v" "$pick" "$goal" "$(( left < chunk ? left : chunk ))" || touch "$BUILD/long-held/$pick.crashed"
+        [[ -e $BUILD/long-held/$pick.crashed ]] || rmdir "$BUILD/long-held/$pick"
+    done
+}
+
+case ${1:-} in
+report) report ;;
+record)
+    [[ $# -eq 4 && -n ${MAX_LEN[$2]:-} && -f $4 ]] || { echo "usage: $0 record TARGET SEED LOG" >&2; exit 2; }
+    v=$(version); n=$(executions "$4")
+    crashed=$(grep -cE 'ERROR: (AddressSanitizer|libFuzzer)|Fatal error|fuzz property violated' "$4" || true)
+    append "$v" "$2" "$n" "$(( crashed > 0 ? 1 : 0 ))" "$3" "$(date -u -r "$4" +%FT%TZ)"; echo "$2: $n inputs recorded for version $v" ;;
+run)
+    shift; goal=${1:-10000000}; hours=${2:-2}; shift $(( $# < 2 ? $# : 2 ))
+    [[ $goal =~ ^[0-9]+$ && $hours =~ ^[0-9]+([.][0-9]+)?$ ]] || { echo "usage: $0 run [goal] [hours] [target ...]" >&2; exit 2; }
+    targets=("$@"); [[ ${#targets[@]} -gt 0 ]] || targets=("${ALL_TARGETS[@]}")
+    v=$(version)
+    FUZZ_BUILD_ONLY=1 bash "$REPO/scripts/fuzz.sh" 0 "${targets[@]}"
+    rm -rf "$BUILD/long-held"; mkdir -p "$BUILD/long-held" "$BUILD/logs"
+    deadline=$(( $(date +%s) + $(awk -v h="$hours" 'BEGIN { printf "%d", h * 3600 }') ))
+    for _ in $(seq "$(nproc)"); do worker "$v" "$goal" "$deadline" "${targets[@]}" & done
+    wait
+    report ;;
+*) sed -n '6,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+esac
