@@ -49,8 +49,9 @@ append() {
     mkdir -p "$BUILD"
     local cpu
     cpu="$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo | head -1) (family $(sed -n 's/^cpu family[[:space:]]*: *//p' /proc/cpuinfo | head -1), model $(sed -n 's/^model[[:space:]]*: *//p' /proc/cpuinfo | head -1))"
-    [[ -s $LEDGER ]] || printf 'version\ttarget\tinputs\tcrashes\tseed\tdate\tcpu\n' >"$LEDGER"
-    ( flock 9; printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "${6:-$(date -u +%FT%TZ)}" "$cpu" >>"$LEDGER" ) 9>"$BUILD/ledger.lock"
+    ( flock 9
+      [[ -s $LEDGER ]] || printf 'version\ttarget\tinputs\tcrashes\tseed\tdate\tcpu\n' >"$LEDGER"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "${6:-$(date -u +%FT%TZ)}" "$cpu" >>"$LEDGER" ) 9>"$BUILD/ledger.lock"
 }
 
 report() {
@@ -62,7 +63,8 @@ report() {
     done
 }
 
-# chunk VERSION TARGET GOAL SECONDS: one run toward GOAL, of at most SECONDS; non-zero on a crash.
+# chunk VERSION TARGET GOAL SECONDS: one run toward GOAL, of at most SECONDS; 1 on a crash, 2
+# when the run was stopped (`stop`): its inputs up to its last status line count, as no crash.
 chunk() {
     local v=$1 t=$2 goal=$3 seconds=$4 seed=$RANDOM$RANDOM status=0
     local log=$BUILD/logs/long-$t-$seed.log remaining=$(( goal - $(total "$v" "$t") ))
@@ -71,9 +73,17 @@ chunk() {
     SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:malloc_context_size=0 nice -n 19 \
         "$BUILD/bin/$t" -seed="$seed" -runs="$remaining" -max_total_time="$seconds" -timeout=1800 \
         -rss_limit_mb=2048 -max_len="${MAX_LEN[$t]}" -print_final_stats=1 \
-        -artifact_prefix="$REPO/Fuzz/crashes/$t/" "$BUILD/corpus/$t" >"$log" 2>&1 || status=$?
+        -artifact_prefix="$REPO/Fuzz/crashes/$t/" ${FUZZ_FLAGS:-} "$BUILD/corpus/$t" >"$log" 2>&1 || status=$?
+    if [[ -e $BUILD/long-held/.stop ]]; then append "$v" "$t" "$(executions "$log")" 0 "$seed"; return 2; fi
     append "$v" "$t" "$(executions "$log")" "$(( status == 0 ? 0 : 1 ))" "$seed"
     [[ $status -eq 0 ]] || { echo "$t CRASHED (exit $status), log: $log" >&2; return 1; }
+}
+
+# stop: ends every chunk under way with SIGKILL (a SIGINT would reach the `arguments`
+# target's in-process `train`, which saves and exits 130: a false crash), marked as stopped.
+stop() {
+    touch "$BUILD/long-held/.stop"
+    pkill -KILL -f "^$BUILD/bin/" 2>/dev/null || true
 }
 
 # worker VERSION GOAL DEADLINE TARGET...: takes the target furthest from the goal that no other
@@ -88,16 +98,23 @@ worker() {
         done
         [[ -n $pick ]] && mkdir "$BUILD/long-held/$pick" 2>/dev/null || { [[ -z $pick ]] && return 0; continue; }
         local left=$(( deadline - $(date +%s) )) chunk=${FUZZ_CHUNK:-1800}
-        chunk "$v" "$pick" "$goal" "$(( left < chunk ? left : chunk ))" || touch "$BUILD/long-held/$pick.crashed"
+        local status=0
+        chunk "$v" "$pick" "$goal" "$(( left < chunk ? left : chunk ))" || status=$?
+        [[ $status -eq 1 ]] && touch "$BUILD/long-held/$pick.crashed"
         [[ -e $BUILD/long-held/$pick.crashed ]] || rmdir "$BUILD/long-held/$pick"
+        [[ $status -ne 2 ]] || return 0
     done
 }
 
 case ${1:-} in
 report) report ;;
 record)
-    [[ $# -eq 4 && -n ${MAX_LEN[$2]:-} && -f $4 ]] || { echo "usage: $0 record TARGET SEED LOG" >&2; exit 2; }
+    [[ $# -eq 4 && -n $2 && -f $4 ]] && [[ -n ${MAX_LEN[$2]:-} ]] || { echo "usage: $0 record TARGET SEED LOG" >&2; exit 2; }
     v=$(version); n=$(executions "$4")
+    changed=$(git -C "$REPO" log -1 --format=%ct -- "${FUZZED[@]}")
+    if (( $(date -r "$4" +%s) < changed )); then
+        echo "$4 is older than the last change to the fuzzed sources ($(date -u -d "@$changed" +%FT%TZ)): it fuzzed another version" >&2; exit 1
+    fi
     crashed=$(grep -cE 'ERROR: (AddressSanitizer|libFuzzer)|Fatal error|fuzz property violated' "$4" || true)
     append "$v" "$2" "$n" "$(( crashed > 0 ? 1 : 0 ))" "$3" "$(date -u -r "$4" +%FT%TZ)"; echo "$2: $n inputs recorded for version $v" ;;
 run)
@@ -108,8 +125,9 @@ run)
     FUZZ_BUILD_ONLY=1 bash "$REPO/scripts/fuzz.sh" 0 "${targets[@]}"
     rm -rf "$BUILD/long-held"; mkdir -p "$BUILD/long-held" "$BUILD/logs"
     deadline=$(( $(date +%s) + $(awk -v h="$hours" 'BEGIN { printf "%d", h * 3600 }') ))
+    trap 'stop' INT TERM
     for _ in $(seq "$(nproc)"); do worker "$v" "$goal" "$deadline" "${targets[@]}" & done
-    wait
+    while ! wait; do :; done  # (a trapped signal ends `wait` early; the workers end their chunks)
     report ;;
 *) sed -n '6,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -48,7 +48,14 @@ extension SyntheticTask {
 
     /// The training batch for `step`: `batchSize` sequences drawn from (seed, step, b).
     func syntheticTrainingBatch<Scalar: RecurrentScalar>(step: Int, batchSize: Int, seed: UInt64) throws -> TrainingBatch<Scalar> {
-        try checkTrainingRequest(step: step, batchSize: batchSize)
+        // Not `validate(batchSize:)` at every step (it counts the held-out set too, against any
+        // ulimit): a step from 0, and a batch within the machine's memory.
+        guard step >= 0 else { throw RecurrentError.value("training step \(step) is negative") }
+        try Self.requirePositive(batchSize: batchSize)
+        let bytes = MemoryBudget.product([batchSize, maximumSteps, input.vectorSize + 1, 16])
+        if bytes.map({ $0 > MemoryBudget.physicalBytes }) ?? true {
+            try MemoryBudget.require(bytes, for: "\(batchSize) training sequences of \(maximumSteps) steps (\(summary))")
+        }
         let sequences: [SyntheticSequence] = (0..<batchSize).map { b in
             var generator = TaskRandom.generator(seed: seed, .trainingSequence, step, b)
             return makeSequence(using: &generator)

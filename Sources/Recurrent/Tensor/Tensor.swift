@@ -118,6 +118,8 @@ public struct Tensor<Scalar: RecurrentScalar>: Equatable, Sendable {
     /// - Throws: `RecurrentError` (`.shape`) for a tensor of fewer than two dimensions.
     public func swappingFirstTwoAxes() throws -> Tensor {
         guard rank >= 2 else { throw RecurrentError.shape("swapping the first two axes needs two dimensions, got \(describeShape(shape))") }
+        try MemoryBudget.require(MemoryBudget.product([count, MemoryLayout<Scalar>.stride]),
+                                 for: "a copy of a tensor of shape \(describeShape(shape)) with its first two axes swapped")
         return swappedFirstTwoAxes()
     }
 

@@ -141,6 +141,11 @@ extension SequenceModel {
         }
     }
 
+    /// Refuses `batch` unless `bytes` (its pass's estimate) fits in the memory this process may use.
+    func requireMemory(for batch: TrainingBatch<Scalar>, bytes: Int?) throws {
+        try MemoryBudget.require(bytes, for: "\(configuration.summary) on a batch of \(batch.batch) sequences of \(batch.steps) steps")
+    }
+
     /// Runs the model on a batch and returns its loss and final state; with `gradients` (a
     /// buffer laid out like `parameters.storage`), also adds ∂(mean loss)/∂parameters into it.
     @_specialize(where Scalar == Float)
@@ -150,10 +155,14 @@ extension SequenceModel {
     ) throws -> (loss: LossValue, state: CarriedState<Scalar>) {
         let T = batch.steps, B = batch.batch, O = configuration.modelOutputSize
         guard T >= 1, B >= 1 else { throw RecurrentError.shape("a batch needs at least one step and one sequence, got \(T) steps of \(B)") }
+        // Every step and held-out batch: only past the machine's memory, which refuses a
+        // hand-made batch of impossible size. Not against a ulimit: the estimate counts
+        // buffers the trainer already holds (gradients, moments, packs), so it would refuse
+        // runs that fit; the trainer checked its batches against any ulimit when it started.
         let size = MemoryLayout<Scalar>.size
-        try MemoryBudget.require(gradients != nil ? configuration.trainingBytes(batch: B, steps: T, scalarSize: size)
-                                                  : configuration.inferenceBytes(batch: B, steps: T, scalarSize: size),
-                                 for: "\(configuration.summary) on a batch of \(B) sequences of \(T) steps")
+        let bytes = gradients != nil ? configuration.trainingBytes(batch: B, steps: T, scalarSize: size)
+                                     : configuration.inferenceBytes(batch: B, steps: T, scalarSize: size)
+        if bytes.map({ $0 > MemoryBudget.physicalBytes }) ?? true { try requireMemory(for: batch, bytes: bytes) }
         let TB = T * B  // within the memory checked above
         if let lengths = batch.lengths, lengths.count != B || lengths.contains(where: { $0 < 0 || $0 > T }) {
             throw RecurrentError.value("batch lengths must be \(B) values in 0...\(T)")

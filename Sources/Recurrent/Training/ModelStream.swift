@@ -26,7 +26,7 @@ public struct ModelStream<Scalar: RecurrentScalar>: Sendable {
             throw RecurrentError.unsupported("a bidirectional model cannot stream: its reverse direction needs the whole sequence")
         }
         guard batch > 0 else { throw RecurrentError.value("stream batch must be positive, got \(batch)") }
-        try Self.requireMemory(model, batch: batch, steps: 1)
+        try Self.requireMemory(model, batch: batch, steps: 1, starting: true)
         let (h, c) = try cfg.flatState(initialState, batch: batch, isBatched: true)
         initial = h.isEmpty ? nil : CarriedState(batch: batch, h: h, c: c.isEmpty ? nil : c)
         (self.model, self.batch, carried) = (model, batch, initial)
@@ -91,14 +91,18 @@ public struct ModelStream<Scalar: RecurrentScalar>: Sendable {
         stepCount = 0
     }
 
-    /// Refuses a call that cannot fit (its outputs can be far larger than its inputs: V logits per token).
-    private static func requireMemory(_ model: SequenceModel<Scalar>, batch: Int, steps: Int) throws {
-        try MemoryBudget.require(model.configuration.inferenceBytes(batch: batch, steps: steps, scalarSize: MemoryLayout<Scalar>.size),
-                                 for: "streaming \(model.configuration.summary) on \(batch) sequences of \(steps) steps")
+    /// Refuses a call that cannot fit (its outputs can be far larger than its inputs: V logits
+    /// per token): against any ulimit when the stream starts, later only past the machine's
+    /// memory (the estimate counts the packed weights, which the first call made and keeps).
+    private static func requireMemory(_ model: SequenceModel<Scalar>, batch: Int, steps: Int, starting: Bool) throws {
+        let bytes = model.configuration.inferenceBytes(batch: batch, steps: steps, scalarSize: MemoryLayout<Scalar>.size)
+        if starting || bytes.map({ $0 > MemoryBudget.physicalBytes }) ?? true {
+            try MemoryBudget.require(bytes, for: "streaming \(model.configuration.summary) on \(batch) sequences of \(steps) steps")
+        }
     }
 
     private mutating func advance(_ inputs: BatchInputs<Scalar>, steps T: Int) throws -> [Scalar] {
-        try Self.requireMemory(model, batch: batch, steps: T)
+        try Self.requireMemory(model, batch: batch, steps: T, starting: false)
         let forward = try model.forward(inputs, steps: T, batch: batch, lengths: nil, state: carried, recordTape: false,
                                         kernels: .current)
         carried = CarriedState(batch: batch, h: forward.recurrent.hN.array, c: forward.recurrent.cN?.array)
