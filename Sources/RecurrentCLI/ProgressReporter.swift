@@ -14,12 +14,10 @@ final class ProgressReporter {
     func report(_ p: TrainingProgress) {
         guard !quiet else { return }
         let elapsed = p.record.seconds
-        let steps = p.totalSteps >= TrainingDataOptions.unbounded ? "step \(p.step)" : "step \(p.step)/\(p.totalSteps)"
-        let line = steps + String(format: "  loss %.4f (smoothed)  %.0f seq/s  ", p.smoothedLoss, p.sequencesPerSecond)
-            + "\(Self.duration(elapsed)) elapsed  \(Self.duration(p.secondsLeft)) left"
         if isTerminal {
             guard elapsed - lastPrint >= 0.1 || p.step == p.totalSteps else { return }
             lastPrint = elapsed
+            let line = Self.line(p)
             print("\r" + line + String(repeating: " ", count: max(0, lastLineLength - line.count)), terminator: "")
             lastLineLength = line.count
             StandardOutput.flush()
@@ -27,8 +25,15 @@ final class ProgressReporter {
             let every = p.totalSteps >= TrainingDataOptions.unbounded ? Int.max : max(1, p.totalSteps / 10)
             guard p.step % every == 0 || elapsed - lastPrint >= 10 || p.step == p.totalSteps else { return }
             lastPrint = elapsed
-            print(line)
+            print(Self.line(p))
         }
+    }
+
+    /// The progress line (made only when printed: steps can take microseconds).
+    static func line(_ p: TrainingProgress) -> String {
+        let steps = p.totalSteps >= TrainingDataOptions.unbounded ? "step \(p.step)" : "step \(p.step)/\(p.totalSteps)"
+        return steps + String(format: "  loss %.4f (smoothed)  %.0f seq/s  ", p.smoothedLoss, p.sequencesPerSecond)
+            + "\(duration(p.record.seconds)) elapsed  \(duration(p.secondsLeft)) left"
     }
 
     /// Ends the in-place line.
@@ -49,8 +54,10 @@ final class ProgressReporter {
         if isTerminal && !quiet && lastLineLength > 0 { print("") }
     }
 
+    /// `12s`, `3m04s`, `5h07m`; `?` for no number, `over 10000h` past that.
     static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite else { return "?" }
+        guard seconds.isFinite, seconds >= 0 else { return "?" }
+        guard seconds < 36_000_000 else { return "over 10000h" }
         let s = Int(seconds.rounded())
         return s < 60 ? "\(s)s" : s < 3600 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s / 3600)h\(String(format: "%02d", s / 60 % 60))m"
     }

@@ -82,7 +82,7 @@ struct TrainCommand: ParsableCommand {
         }
         let total = try options.totalSteps(for: data)
         print("data: \(data.summary)")
-        print("model: \(describe(trainer.model)); \(describe(options, total: total))")
+        print("model: \(describe(trainer.model)); \(describe(options, total: total, data: data))")
         let reporter = ProgressReporter(quiet: quiet)
         // Ctrl-C ends the run after its step, skips the final held-out measurement and saves what
         // was trained, as at the end; the signals stay caught until the files are written.
@@ -206,8 +206,10 @@ struct TrainCommand: ParsableCommand {
         model.configuration.summary + ", \(model.parameterCount) parameters"
     }
 
-    private func describe(_ options: TrainingOptions, total: Int) -> String {
+    private func describe(_ options: TrainingOptions, total: Int, data: any TrainingData) -> String {
         var text = "\(options.optimizer.kind.rawValue) lr \(options.optimizer.learningRate), batch \(options.batchSize)"
+        let largest = data.largestBatch(batchSize: options.batchSize)
+        if largest < options.batchSize { text += " (\(largest) sequences: all the data has)" }
         text += total >= TrainingDataOptions.unbounded ? ", until the time limit" : ", \(total) steps"
         if let clip = options.clipNorm { text += ", clip \(clip)" }
         if let limit = options.maxTime { text += ", at most \(limit) s" }

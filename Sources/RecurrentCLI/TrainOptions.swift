@@ -9,7 +9,7 @@ extension OptimizerKind: ExpressibleByArgument {}
 
 /// Where the training data comes from.
 struct TrainingDataOptions: ParsableArguments {
-    /// The step count standing for "until the time limit".
+    /// The step count standing for "until the time limit": above every count a run may be given.
     static let unbounded = 1 << 40
 
     enum Kind { case task(BuiltInTask), text, csv, arrays }
@@ -341,6 +341,10 @@ struct OptimizationOptions: ParsableArguments {
                                        ("--epochs", epochs, 1)] {
             if let value, value < least { throw ValidationError("\(option) must be at least \(least), got \(value)") }
         }
+        if let steps, steps >= TrainingDataOptions.unbounded {
+            throw ValidationError("--steps must be below \(TrainingDataOptions.unbounded), got \(steps) (for a run that ends at its "
+                + "time limit, give --max-time alone)")
+        }
     }
 
     /// Sets the kernels' thread count from `--threads` (checked in `validate()`).
@@ -358,6 +362,10 @@ struct OptimizationOptions: ParsableArguments {
         if stepCount == nil, epochs == nil, maxTime != nil { stepCount = TrainingDataOptions.unbounded }
         let total = try stepCount ?? TrainingOptions(batchSize: batchSize ?? recipe?.batchSize ?? 32, epochs: epochs)
             .totalSteps(for: data)
+        if stepCount == nil, total >= TrainingDataOptions.unbounded {
+            throw RecurrentError(.value, "--epochs \(epochs ?? 1): \(total) steps are more than a run may take "
+                + "(below \(TrainingDataOptions.unbounded)); give --max-time alone for a run that ends at its time limit")
+        }
         if schedule == .cosine, total == TrainingDataOptions.unbounded {
             throw RecurrentError(.value, "--schedule cosine anneals over the run's length: give --steps or --epochs")
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Recurrent
+@testable import RecurrentCLI
 
 /// Sizes no data can fill, given to `train`: each a one-line error and exit 1 (each trapped or
 /// died allocating before: an Int32 conversion, an overflowing ceiling, held-out streams
@@ -27,13 +28,12 @@ struct HugeSizeCommandTests {
             && result.stderr.filter(\.isNewline).count == 1, "\(result.stderr)")
     }
 
-    @Test("A batch size of Int.max over arrays is refused by the memory it would need")
+    @Test("A batch size of Int.max over arrays is one batch of all its sequences (the epoch's ceiling overflowed)")
     func arrayBatchOfIntMax() throws {
         let result = try CLI.run(["train", "--input", "x.npy", "--target", "y.npy", "--loss", "mse", "--batch-size", "9223372036854775807"],
                                  in: try Self.arrays())
-        #expect(result.status == 1)
-        #expect(result.stderr.hasPrefix("Error: training LSTM(1, 32) on batches of 9223372036854775807 sequences of 5 steps would need more than 8.0 EB")
-            && result.stderr.filter(\.isNewline).count == 1, "\(result.stderr)")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("batch 9223372036854775807 (4 sequences: all the data has), 1 steps"), "\(result.stdout)")
     }
 
     @Test("A class count past Int32 is refused by count")
@@ -43,5 +43,44 @@ struct HugeSizeCommandTests {
         #expect(result.status == 1)
         #expect(result.stderr == "Error: the number of classes 10000000000 must be in 1...2147483647 (a class is stored as an Int32)\n",
                 "\(result.stderr)")
+    }
+
+    @Test("A run too long to count is a usage error, and a remaining time too long to print is 'over 10000h'")
+    func runsTooLongToCount() throws {
+        let steps = try CLI.run(["train", "--steps", "9223372036854775807"])
+        #expect(steps.status == 64 && steps.stderr == "Error: --steps must be below 1099511627776, got 9223372036854775807 "
+            + "(for a run that ends at its time limit, give --max-time alone)\n", "\(steps.stderr)")
+        let epochs = try CLI.run(["train", "--input", "x.npy", "--target", "y.npy", "--loss", "mse", "--epochs", "9223372036854775807"],
+                                 in: try Self.arrays())
+        #expect(epochs.status == 1 && epochs.stderr == "Error: --epochs 9223372036854775807: 9223372036854775807 steps are more than a run "
+            + "may take (below 1099511627776); give --max-time alone for a run that ends at its time limit\n", "\(epochs.stderr)")
+        #expect(ProgressReporter.duration(1e19) == "over 10000h")
+        #expect(ProgressReporter.duration(.nan) == "?" && ProgressReporter.duration(-1) == "?")
+        #expect(ProgressReporter.duration(3725) == "1h02m" && ProgressReporter.duration(59.4) == "59s")
+    }
+
+    @Test("A batch larger than the data is counted, shown and measured as the sequences the data has")
+    func batchLargerThanTheData() throws {
+        let result = try CLI.run(["train", "--input", "x.npy", "--target", "y.npy", "--loss", "mse", "--batch-size", "10000000", "--steps", "2"],
+                                 in: try Self.arrays())
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("batch 10000000 (4 sequences: all the data has), 2 steps"), "\(result.stdout)")
+        let data = try ArrayDataset(inputs: Tensor(zeros: [5, 4, 1]), targets: Tensor(zeros: [5, 4, 1]), validationFraction: 0.5)
+        #expect(data.largestBatch(batchSize: 100) == 2 && data.largestBatch(batchSize: 1) == 1)
+    }
+
+    @Test("Long gradient experiments and forecasts are refused by the memory their rows take, under a ulimit")
+    func rowsCountedInMemory() throws {
+        let gradients = try CLI.shell("ulimit -v 300000; \"$0\" experiment gradients --length 2000000 --hidden 1 --sequences 1")
+        #expect(gradients.status == 1 && gradients.stderr.hasPrefix("Error: the gradient norms over 2000000 steps of 1 units would need 534.1 MB")
+            && gradients.stderr.filter(\.isNewline).count == 1, "\(gradients.stderr)")
+        let dir = try CLI.temporaryDirectory()
+        let csv = "a,b\n" + (0..<60).map { "\(Double($0 % 7) * 0.5),\(Double($0 % 5) - 2)" }.joined(separator: "\n") + "\n"
+        try Data(csv.utf8).write(to: dir.appendingPathComponent("s.csv"))
+        let made = try CLI.run(["train", "--csv", "s.csv", "--steps", "2", "--hidden", "4", "--output", "f.safetensors", "--quiet"], in: dir)
+        #expect(made.status == 0, "\(made.stderr)")
+        let forecast = try CLI.shell("ulimit -v 300000; \"$0\" forecast --model f.safetensors --csv s.csv --horizon 2000000 --output o.csv", in: dir)
+        #expect(forecast.status == 1 && forecast.stderr.hasPrefix("Error: a forecast of 2000000 steps would need 1.4 GB")
+            && forecast.stderr.filter(\.isNewline).count == 1, "\(forecast.stderr)")
     }
 }

@@ -298,7 +298,7 @@ struct TrainCommandTests {
         (["bench", "--config", "1,100000000,512,512,1"], "would need"),
         // Small widths, long: the batch-1 row blocks pad each step's gates to 128 columns.
         (["bench", "--config", "1,100000000,1,1,1", "--inference-only"], "benchmarking LSTM(1, 1) on 1 sequences of 100000000 steps would need "),
-        (["experiment", "gradients", "--length", "100000000"], "the gradient norms over 100000000 steps of 32 units would need 71.5 GB"),
+        (["experiment", "gradients", "--length", "100000000"], "the gradient norms over 100000000 steps of 32 units would need 95.4 GB"),
         (["train", "--task", "copy", "--length", "100000000"], "32 training and 1024 held-out sequences of 100000010 steps"),
         (["train", "--task", "adding", "--length", "9223372036854775807"], "adding task: length 9223372036854775807 must be at most 1099511627776"),
         (["train", "--task", "parity", "--length", "9223372036854775807"], "parity task: length 9223372036854775807 must be at most 1099511627776"),

@@ -39,7 +39,11 @@ public struct RecurrentNetwork<Scalar: RecurrentScalar>: Equatable, Sendable {
     @_specialize(where Scalar == Double)
     public init(_ configuration: RecurrentConfiguration) throws {
         try configuration.validate()
+        // In this scalar type (`validate` counts float32).
+        try MemoryBudget.require(configuration.parameterCount.flatMap { MemoryBudget.product([$0, MemoryLayout<Scalar>.stride]) },
+                                 for: "the parameters of \(configuration.summary)")
         var store = ParameterStore<Scalar>()
+        store.reserveCapacity(configuration.parameterCount ?? 0)  // counted: validated
         for (name, shape) in configuration.parameterShapes { try store.append(name, shape: shape) }
         try self.init(configuration, parameters: store)
     }
@@ -59,11 +63,10 @@ public struct RecurrentNetwork<Scalar: RecurrentScalar>: Equatable, Sendable {
     public init(_ configuration: RecurrentConfiguration, generator: inout SeededGenerator) throws {
         try self.init(configuration)
         let bound = 1 / Scalar(configuration.hiddenSize).squareRoot()
-        var store = parameters
-        for i in store.storage.indices {
-            store.storage[i] = generator.uniform(-bound, bound)
+        // In place (no copy of a large network's parameters; `parameters`' observer runs once).
+        parameters.storage.withUnsafeMutableBufferPointer { values in
+            for i in values.indices { values[i] = generator.uniform(-bound, bound) }
         }
-        parameters = store
     }
 
     /// A network with the given parameters, which must have exactly the configuration's names

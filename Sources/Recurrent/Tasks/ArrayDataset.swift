@@ -223,6 +223,9 @@ public struct ArrayDataset: TrainingData {
     /// The number of batches in one pass over the training data (nil: an endless generator).
     public func batchesPerEpoch(batchSize: Int) -> Int? { order.batchesPerEpoch(batchSize: batchSize) }
 
+    /// No more than the training or held-out sequences.
+    public func largestBatch(batchSize: Int) -> Int { min(batchSize, max(trainingCount, heldOutCount)) }
+
     /// The training batch for `step`, a pure function of (step, batchSize, seed).
     public func trainingBatch<Scalar: RecurrentScalar>(step: Int, batchSize: Int, seed: UInt64) throws -> TrainingBatch<Scalar> {
         try checkTrainingRequest(step: step, batchSize: batchSize)

@@ -88,7 +88,10 @@ public enum Experiments {
         guard T >= 1 else { throw RecurrentError.value("sequence length must be at least 1, got \(T)") }
         guard sequences >= 1 else { throw RecurrentError.value("sequence count must be at least 1, got \(sequences)") }
         guard hiddenSize >= 1 else { throw RecurrentError.value("hidden size must be at least 1, got \(hiddenSize)") }
-        try MemoryBudget.require(MemoryBudget.product([T, 3, hiddenSize, MemoryLayout<Double>.size]),
+        // Per step: h_t and c_t as arrays of their own (about 48 bytes each besides their H
+        // values: measured over 150 bytes a step at H = 1), x_t, the sums and the norms.
+        let perStep = MemoryBudget.product([3, hiddenSize, MemoryLayout<Double>.size]).flatMap { MemoryBudget.sum([256, $0]) }
+        try MemoryBudget.require(perStep.flatMap { MemoryBudget.product([T, $0]) },
                                  for: "the gradient norms over \(T) steps of \(hiddenSize) units")
         var logSums = [Double](repeating: 0, count: T)
         for s in 0..<sequences {

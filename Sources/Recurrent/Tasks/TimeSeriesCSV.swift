@@ -356,6 +356,12 @@ public struct TimeSeriesCSV: TrainingData {
     /// The number of batches in one pass over the training data (nil: an endless generator).
     public func batchesPerEpoch(batchSize: Int) -> Int? { windows.batchesPerEpoch(batchSize: batchSize) }
 
+    /// No more than the training or held-out windows.
+    public func largestBatch(batchSize: Int) -> Int {
+        let heldOutWindows = heldOutRowCount / sequenceLength + (heldOutRowCount % sequenceLength == 0 ? 0 : 1)
+        return min(batchSize, max(trainingWindowCount, heldOutWindows))
+    }
+
     /// The training batch for `step`, a pure function of (step, batchSize, seed).
     public func trainingBatch<Scalar: RecurrentScalar>(step: Int, batchSize: Int, seed: UInt64) throws -> TrainingBatch<Scalar> {
         try checkTrainingRequest(step: step, batchSize: batchSize)

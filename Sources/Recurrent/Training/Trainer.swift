@@ -48,10 +48,10 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
             throw RecurrentError.value("time limit must be a finite number of seconds above 0 (nil for none), got \(limit)")
         }
         _ = try options.totalSteps(for: data)
-        let steps = data.maximumSteps
+        let steps = data.maximumSteps, batch = data.largestBatch(batchSize: options.batchSize)
         try MemoryBudget.require(
-            model.configuration.trainingBytes(batch: options.batchSize, steps: steps, scalarSize: MemoryLayout<Scalar>.size),
-            for: "training \(model.configuration.recurrent.summary) on batches of \(options.batchSize) sequences of \(steps) steps")
+            model.configuration.trainingBytes(batch: batch, steps: steps, scalarSize: MemoryLayout<Scalar>.size),
+            for: "training \(model.configuration.recurrent.summary) on batches of \(batch) sequences of \(steps) steps")
         self.model = model
         self.data = data
         self.options = options
@@ -162,7 +162,7 @@ public struct Trainer<Scalar: RecurrentScalar>: Sendable {
             var left = perStep * Double(total - step)
             if let limit = options.maxTime { left = min(left, max(0, limit - secondsBefore - now)) }
             progress(TrainingProgress(step: step, totalSteps: total, record: curve[curve.count - 1],
-                                      smoothedLoss: smoothed!, sequencesPerSecond: Double(done * options.batchSize) / now,
+                                      smoothedLoss: smoothed!, sequencesPerSecond: Double(done) * Double(data.largestBatch(batchSize: options.batchSize)) / now,
                                       secondsLeft: left))
             if let every = checkpointEvery, every > 0, step % every == 0, step < total { try checkpoint?(self) }
             if let limit = options.maxTime, secondsBefore + now >= limit {

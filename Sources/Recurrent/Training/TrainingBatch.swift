@@ -112,6 +112,9 @@ public protocol TrainingData: Sendable {
     /// The number of batches in one pass over the training data, or nil for a generator that
     /// never runs out (the synthetic tasks).
     func batchesPerEpoch(batchSize: Int) -> Int?
+    /// The most sequences any batch of `batchSize` holds, training or held out: fewer than
+    /// `batchSize` for data with fewer sequences (what memory is counted for).
+    func largestBatch(batchSize: Int) -> Int
     /// The training batch for step `step` (0, 1, 2, ...). Finite data is visited in epochs of
     /// `batchesPerEpoch` steps; shuffling, if any, is derived from the seed and the epoch.
     /// - Throws: `RecurrentError` for a negative step or a batch size `validate(batchSize:)` refuses.
@@ -137,6 +140,9 @@ extension TrainingData {
 
     /// Drawn from the seed (a task's generator, shuffled windows).
     public var drawsFromSeed: Bool { true }
+
+    /// `batchSize`: every batch full (a generator, a text's streams and windows).
+    public func largestBatch(batchSize: Int) -> Int { batchSize }
 
     /// Accepts every batch size from 1 up.
     public func validate(batchSize: Int) throws {
