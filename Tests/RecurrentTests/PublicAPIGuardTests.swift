@@ -76,7 +76,7 @@ struct PublicAPIGuardTests {
         let wide = recurrentError { try LSTMCell<Float>(inputSize: 1, hiddenSize: Int.max / 2) }
         #expect(wide?.message == "cell sizes must be at most 16777216, got input 1, hidden 4611686018427387903")
         let big = recurrentError { try SimpleRNNCell<Float>(inputSize: 1 << 20, hiddenSize: 1 << 20) }
-        #expect(big?.message.hasPrefix("the parameter 'weight_ih' of shape (1048576, 1048576) would need 4.0 TB of memory") == true,
+        #expect(big?.message.hasPrefix("the parameters with 'weight_ih' of shape (1048576, 1048576) would need 4.0 TB of memory") == true,
                 "\(big?.message ?? "")")
         let negative = recurrentError { try LSTMCell<Float>(inputSize: 2, hiddenSize: 4, projectionSize: -1) }
         #expect(negative?.message == "projection size -1 needs an LSTM with a larger hidden size")

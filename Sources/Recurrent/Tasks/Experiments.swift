@@ -90,8 +90,13 @@ public enum Experiments {
         guard hiddenSize >= 1 else { throw RecurrentError.value("hidden size must be at least 1, got \(hiddenSize)") }
         // Per step: h_t and c_t as arrays of their own (about 48 bytes each besides their H
         // values: measured over 150 bytes a step at H = 1), x_t, the sums and the norms.
+        // Besides: the network, its gradients and the kernels' packed copies for the forward and
+        // backward products, in float64 (a ulimit of 4 GB held four copies of an LSTM of H = 5000, not five).
         let perStep = MemoryBudget.product([3, hiddenSize, MemoryLayout<Double>.size]).flatMap { MemoryBudget.sum([256, $0]) }
-        try MemoryBudget.require(perStep.flatMap { MemoryBudget.product([T, $0]) },
+        let steps = perStep.flatMap { MemoryBudget.product([T, $0]) }
+        let network = RecurrentConfiguration(cell: cell, inputSize: 1, hiddenSize: hiddenSize).parameterCount
+            .flatMap { MemoryBudget.product([6, $0, MemoryLayout<Double>.size]) }
+        try MemoryBudget.require(steps.flatMap { s in network.flatMap { MemoryBudget.sum([s, $0]) } },
                                  for: "the gradient norms over \(T) steps of \(hiddenSize) units")
         var logSums = [Double](repeating: 0, count: T)
         for s in 0..<sequences {

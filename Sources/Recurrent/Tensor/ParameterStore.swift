@@ -47,10 +47,12 @@ public struct ParameterStore<Scalar: RecurrentScalar>: Equatable, Sendable {
     ///   negative dimension or a count that overflows, `.memory` when the store would not fit.
     public mutating func append(_ name: String, shape: [Int]) throws {
         let count = try Tensor<Scalar>.elementCount(shape)
-        // The added values (what the store holds is already in memory; a caller that knows the
-        // total reserves it first, so that growing copies nothing).
-        try MemoryBudget.require(MemoryBudget.product([count, MemoryLayout<Scalar>.stride]),
-                                 for: "the parameter '\(name)' of shape \(describeShape(shape))")
+        // Only when the storage must grow: a new buffer for all of it while the old one is still
+        // held (a caller that knows the total reserves it first, so that nothing grows).
+        if storage.capacity - storage.count < count {
+            try MemoryBudget.require(MemoryBudget.sum([storage.count, count]).flatMap { MemoryBudget.product([$0, MemoryLayout<Scalar>.stride]) },
+                                     for: "the parameters with '\(name)' of shape \(describeShape(shape))")
+        }
         try register(name, shape: shape)
         storage.append(contentsOf: repeatElement(0, count: count))
     }
