@@ -53,9 +53,7 @@ extension SyntheticTask {
         guard step >= 0 else { throw RecurrentError.value("training step \(step) is negative") }
         try Self.requirePositive(batchSize: batchSize)
         let bytes = MemoryBudget.product([batchSize, maximumSteps, input.vectorSize + 1, 16])
-        if bytes.map({ $0 > MemoryBudget.physicalBytes }) ?? true {
-            try MemoryBudget.require(bytes, for: "\(batchSize) training sequences of \(maximumSteps) steps (\(summary))")
-        }
+        try MemoryBudget.requireWithinMachine(bytes, for: "\(batchSize) training sequences of \(maximumSteps) steps (\(summary))")
         let sequences: [SyntheticSequence] = (0..<batchSize).map { b in
             var generator = TaskRandom.generator(seed: seed, .trainingSequence, step, b)
             return makeSequence(using: &generator)

@@ -72,6 +72,13 @@ public enum MemoryBudget {
         }
     }
 
+    /// `require` against the machine's memory only, for checks made at every step or token:
+    /// nothing read from /proc and no message built unless it refuses. (Against a ulimit the
+    /// estimates would count buffers a run already holds; those are checked when it starts.)
+    public static func requireWithinMachine(_ bytes: Int?, for what: @autoclosure () -> String) throws {
+        if bytes.map({ $0 > physicalBytes }) ?? true { try require(bytes, for: what()) }
+    }
+
     /// `bytes` in the largest unit that keeps it at least 1 (KB, MB, GB, TB; powers of 1024).
     public static func describe(_ bytes: Int) -> String {
         let units = ["bytes", "KB", "MB", "GB", "TB", "PB", "EB"]

@@ -141,11 +141,6 @@ extension SequenceModel {
         }
     }
 
-    /// Refuses `batch` unless `bytes` (its pass's estimate) fits in the memory this process may use.
-    func requireMemory(for batch: TrainingBatch<Scalar>, bytes: Int?) throws {
-        try MemoryBudget.require(bytes, for: "\(configuration.summary) on a batch of \(batch.batch) sequences of \(batch.steps) steps")
-    }
-
     /// Runs the model on a batch and returns its loss and final state; with `gradients` (a
     /// buffer laid out like `parameters.storage`), also adds ∂(mean loss)/∂parameters into it.
     @_specialize(where Scalar == Float)
@@ -162,7 +157,7 @@ extension SequenceModel {
         let size = MemoryLayout<Scalar>.size
         let bytes = gradients != nil ? configuration.trainingBytes(batch: B, steps: T, scalarSize: size)
                                      : configuration.inferenceBytes(batch: B, steps: T, scalarSize: size)
-        if bytes.map({ $0 > MemoryBudget.physicalBytes }) ?? true { try requireMemory(for: batch, bytes: bytes) }
+        try MemoryBudget.requireWithinMachine(bytes, for: "\(configuration.summary) on a batch of \(B) sequences of \(T) steps")
         let TB = T * B  // within the memory checked above
         if let lengths = batch.lengths, lengths.count != B || lengths.contains(where: { $0 < 0 || $0 > T }) {
             throw RecurrentError.value("batch lengths must be \(B) values in 0...\(T)")

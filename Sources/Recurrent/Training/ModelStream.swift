@@ -96,9 +96,8 @@ public struct ModelStream<Scalar: RecurrentScalar>: Sendable {
     /// memory (the estimate counts the packed weights, which the first call made and keeps).
     private static func requireMemory(_ model: SequenceModel<Scalar>, batch: Int, steps: Int, starting: Bool) throws {
         let bytes = model.configuration.inferenceBytes(batch: batch, steps: steps, scalarSize: MemoryLayout<Scalar>.size)
-        if starting || bytes.map({ $0 > MemoryBudget.physicalBytes }) ?? true {
-            try MemoryBudget.require(bytes, for: "streaming \(model.configuration.summary) on \(batch) sequences of \(steps) steps")
-        }
+        let what = { "streaming \(model.configuration.summary) on \(batch) sequences of \(steps) steps" }
+        try starting ? MemoryBudget.require(bytes, for: what()) : MemoryBudget.requireWithinMachine(bytes, for: what())
     }
 
     private mutating func advance(_ inputs: BatchInputs<Scalar>, steps T: Int) throws -> [Scalar] {
