@@ -75,6 +75,9 @@ struct TrainingDataOptions: ParsableArguments {
         if let loss, !["mse", "ce"].contains(loss) { throw ValidationError("--loss must be mse or ce, got '\(loss)'") }
         if sampling != nil && text == nil { throw ValidationError("--sampling is for --text only") }
         if classes != nil && loss != "ce" { throw ValidationError("--classes is for --loss ce (class-index targets)") }
+        if let classes, !(1...RecurrentConfiguration.maximumSize).contains(classes) {
+            throw ValidationError("--classes must be in 1...\(RecurrentConfiguration.maximumSize) (the largest head a network has), got \(classes)")
+        }
         if let validationSplit, !(validationSplit >= 0 && validationSplit < 1) {
             throw ValidationError("--validation-split must be in [0, 1), got \(validationSplit)")
         }

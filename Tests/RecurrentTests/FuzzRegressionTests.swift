@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Testing
 @testable import Recurrent
@@ -121,7 +122,7 @@ struct FuzzRegressionTests {
 
     /// The tests run in parallel in one process, so a fuzzed command runs as the built
     /// executable, in the run directory: no signal, and a failing exit prints `Error: ...`.
-    static func runExecutable(_ list: [String], in directory: URL) -> FuzzCommands.Outcome {
+    static func runExecutable(_ parsed: ParsableCommand, _ list: [String], in directory: URL) -> FuzzCommands.Outcome {
         do {
             let result = try CLI.run(list, in: directory)
             if result.signaled { return .violated("\(list): ended by signal \(result.status): \(result.stderr)") }

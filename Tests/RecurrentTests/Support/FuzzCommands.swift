@@ -31,10 +31,10 @@ enum FuzzCommands {
     /// Values that name places outside the run's directory which a run must not write into.
     static let sharedPlaces = ["/tmp", "/dev/null"]
 
-    /// Parses the list the bytes give; a small command is handed to `run` with its arguments
-    /// and a fresh run directory (the libFuzzer target runs it in this process, the tests run
-    /// the built executable there).
-    static func arguments(_ bytes: [UInt8], run: ([String], URL) -> Outcome) -> Outcome {
+    /// Parses the list the bytes give; a small command is handed to `run` as parsed, with its
+    /// arguments and a fresh run directory (the libFuzzer target runs the parsed command in this
+    /// process, the tests run the built executable there with the arguments).
+    static func arguments(_ bytes: [UInt8], run: (ParsableCommand, [String], URL) -> Outcome) -> Outcome {
         let list = FuzzEntries.argumentList(bytes)
         let command: ParsableCommand
         do {
@@ -49,17 +49,18 @@ enum FuzzCommands {
         let directory: URL
         do { directory = try freshRunDirectory() } catch { return .violated("cannot prepare the run directory: \(error)") }
         defer { try? FileManager.default.removeItem(at: directory) }
-        return run(list, directory)
+        return run(command, list, directory)
     }
 
-    /// Runs the list in this process with `directory` as the working directory (the libFuzzer
-    /// target is one thread; tests, which run in parallel, must not change the directory).
-    static func runInProcess(_ list: [String], in directory: URL) -> Outcome {
+    /// Runs the parsed command in this process with `directory` as the working directory (the
+    /// libFuzzer target is one thread; tests, which run in parallel, must not change the
+    /// directory). Parsing once, not twice, is a sixth of the target's time.
+    static func runInProcess(_ parsed: ParsableCommand, _ list: [String], in directory: URL) -> Outcome {
         guard FileManager.default.changeCurrentDirectoryPath(directory.path) else {
             return .violated("cannot enter \(directory.path)")
         }
         do {
-            var command = try RecurrentCommand.parseAsRoot(list)
+            var command = parsed
             try command.run()
             return .ran
         } catch let error as RecurrentError {
