@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Long fuzz runs that add up across sessions and machines: every finished chunk of a run is a
-# row of Fuzz/ledger.tsv, keyed by the code it fuzzed (the library's and the fuzz entries'
-# sources at HEAD), so counts on one version of the code can be summed and counts on another
-# are never mixed in. See Fuzz/README.md.
+# row of Fuzz/ledger.tsv, keyed by the code its target is built from (its version: the sources
+# of that binary at HEAD), so counts on one version can be summed and counts on another are
+# never mixed in. See Fuzz/README.md.
 #
-#   scripts/fuzz-long.sh report                      inputs per target on this version, from the ledger
+#   scripts/fuzz-long.sh report                      inputs per target on its version, from the ledger
 #   scripts/fuzz-long.sh run [goal] [hours] [target ...]
-#       builds (scripts/fuzz.sh), then fuzzes each target below `goal` inputs on this version
+#       builds (scripts/fuzz.sh), then fuzzes each target below `goal` inputs on its version
 #       (default 10000000), one process per core at nice 19, in chunks of FUZZ_CHUNK seconds
 #       (default 1800), until every target reaches the goal or `hours` (default 2) pass; a
 #       chunk cut short by a kill is lost, nothing else is.
@@ -19,15 +19,20 @@ LEDGER=$REPO/Fuzz/ledger.tsv
 ALL_TARGETS=(safetensors npy courseJSON csv textCorpus fileToNetwork arguments)
 declare -A MAX_LEN=([safetensors]=8192 [npy]=4096 [courseJSON]=4096 [csv]=2048 [textCorpus]=2048
                     [fileToNetwork]=256 [arguments]=64)
-# What a fuzz binary is built from; a change to any of it starts the counts again.
-FUZZED=(Sources Fuzz/Targets Tests/RecurrentTests/Support/FuzzEntries.swift
-        Tests/RecurrentTests/Support/FuzzNetworkFiles.swift Tests/RecurrentTests/Support/FuzzCommands.swift)
+# fuzzed TARGET: what the target's binary is built from (scripts/fuzz.sh), into the array FUZZED;
+# a change to any of it starts that target's counts again. Every target links the library and
+# the kernels; only `arguments` compiles the CLI and FuzzCommands.
+fuzzed() {
+    FUZZED=(Sources/Recurrent Sources/CRecurrentKernels "Fuzz/Targets/$1.swift" scripts/fuzz.sh
+            Tests/RecurrentTests/Support/FuzzEntries.swift Tests/RecurrentTests/Support/FuzzNetworkFiles.swift)
+    [[ $1 != arguments ]] || FUZZED+=(Sources/RecurrentCLI Tests/RecurrentTests/Support/FuzzCommands.swift)
+}
 
-# version: a 12-digit hash of the fuzzed sources at HEAD; refuses when they differ from HEAD.
+# version TARGET: a 12-digit hash of the target's sources at HEAD; refuses when they differ from HEAD.
 version() {
-    cd "$REPO"
+    fuzzed "$1"; cd "$REPO"
     if ! git diff --quiet HEAD -- "${FUZZED[@]}" || [[ -n $(git ls-files --others --exclude-standard -- "${FUZZED[@]}") ]]; then
-        echo "the fuzzed sources differ from HEAD (commit them first): ${FUZZED[*]}" >&2; return 1
+        echo "the sources of the $1 target differ from HEAD (commit them first): ${FUZZED[*]}" >&2; return 1
     fi
     git ls-tree -r HEAD -- "${FUZZED[@]}" | git hash-object --stdin | cut -c1-12
 }
@@ -55,18 +60,18 @@ append() {
 }
 
 report() {
-    local v; v=$(version) || return 1
-    echo "version $v (goal: 10000000 inputs per target, 0 crashes)"
+    echo "inputs per target on its version at HEAD (goal: 10000000 inputs per target, 0 crashes)"
     for t in "${ALL_TARGETS[@]}"; do
-        printf '%-14s %10s inputs  %s crashes\n' "$t" "$(total "$v" "$t")" \
+        local v; v=$(version "$t") || return 1
+        printf '%-14s %s %10s inputs  %s crashes\n' "$t" "$v" "$(total "$v" "$t")" \
             "$(awk -F'\t' -v v="$v" -v t="$t" '$1 == v && $2 == t { n += $4 } END { print n + 0 }' "$LEDGER" 2>/dev/null || echo 0)"
     done
 }
 
-# chunk VERSION TARGET GOAL SECONDS: one run toward GOAL, of at most SECONDS; 1 on a crash, 2
-# when the run was stopped (`stop`): its inputs up to its last status line count, as no crash.
+# chunk TARGET GOAL SECONDS: one run toward GOAL, of at most SECONDS; 1 on a crash, 2 when the
+# run was stopped (`stop`): its inputs up to its last status line count, as no crash.
 chunk() {
-    local v=$1 t=$2 goal=$3 seconds=$4 seed=$RANDOM$RANDOM status=0
+    local t=$1 goal=$2 seconds=$3 seed=$RANDOM$RANDOM status=0 v=${VERSION[$1]}
     local log=$BUILD/logs/long-$t-$seed.log remaining=$(( goal - $(total "$v" "$t") ))
     mkdir -p "$BUILD/corpus/$t" "$REPO/Fuzz/crashes/$t"
     cp -n "$REPO/Fuzz/corpus/$t"/* "$BUILD/corpus/$t/" 2>/dev/null || true
@@ -89,20 +94,20 @@ stop() {
     pkill -KILL -f "^$BUILD/bin/" 2>/dev/null || true
 }
 
-# worker VERSION GOAL DEADLINE TARGET...: takes the target furthest from the goal that no other
-# worker holds, runs a chunk of it, and so on until the deadline or the goal.
+# worker GOAL DEADLINE TARGET...: takes the target furthest from the goal that no other worker
+# holds, runs a chunk of it, and so on until the deadline or the goal.
 worker() {
-    local v=$1 goal=$2 deadline=$3; shift 3
+    local goal=$1 deadline=$2; shift 2
     while (( $(date +%s) + 10 < deadline )); do
         local pick="" least=$goal
         for t in "$@"; do
-            local n; n=$(total "$v" "$t")
+            local n; n=$(total "${VERSION[$t]}" "$t")
             [[ ! -e $BUILD/long-held/$t ]] && (( n < least )) && { pick=$t; least=$n; }
         done
         [[ -n $pick ]] && mkdir "$BUILD/long-held/$pick" 2>/dev/null || { [[ -z $pick ]] && return 0; continue; }
         local left=$(( deadline - $(date +%s) )) chunk=${FUZZ_CHUNK:-1800}
         local status=0
-        chunk "$v" "$pick" "$goal" "$(( left < chunk ? left : chunk ))" || status=$?
+        chunk "$pick" "$goal" "$(( left < chunk ? left : chunk ))" || status=$?
         [[ $status -eq 1 ]] && touch "$BUILD/long-held/$pick.crashed"
         [[ -e $BUILD/long-held/$pick.crashed ]] || rmdir "$BUILD/long-held/$pick"
         [[ $status -ne 2 ]] || return 0
@@ -113,7 +118,7 @@ case ${1:-} in
 report) report ;;
 record)
     [[ $# -eq 4 && -n $2 && -f $4 ]] && [[ -n ${MAX_LEN[$2]:-} ]] || { echo "usage: $0 record TARGET SEED LOG" >&2; exit 2; }
-    v=$(version); n=$(executions "$4")
+    v=$(version "$2"); n=$(executions "$4"); fuzzed "$2"
     changed=$(git -C "$REPO" log -1 --format=%ct -- "${FUZZED[@]}")
     if (( $(date -r "$4" +%s) < changed )); then
         echo "$4 is older than the last change to the fuzzed sources ($(date -u -d "@$changed" +%FT%TZ)): it fuzzed another version" >&2; exit 1
@@ -124,7 +129,8 @@ run)
     shift; goal=${1:-10000000}; hours=${2:-2}; shift $(( $# < 2 ? $# : 2 ))
     [[ $goal =~ ^[0-9]+$ && $hours =~ ^[0-9]+([.][0-9]+)?$ ]] || { echo "usage: $0 run [goal] [hours] [target ...]" >&2; exit 2; }
     targets=("$@"); [[ ${#targets[@]} -gt 0 ]] || targets=("${ALL_TARGETS[@]}")
-    v=$(version)
+    declare -A VERSION
+    for t in "${targets[@]}"; do VERSION[$t]=$(version "$t"); done
     FUZZ_BUILD_ONLY=1 bash "$REPO/scripts/fuzz.sh" 0 "${targets[@]}"
     rm -rf "$BUILD/long-held"; mkdir -p "$BUILD/long-held" "$BUILD/logs"
     deadline=$(( $(date +%s) + $(awk -v h="$hours" 'BEGIN { printf "%d", h * 3600 }') ))
@@ -132,7 +138,7 @@ run)
     # Workers are pinned to cores 0, 1, ... only when this process may use every core.
     pinned=$(( $(nproc) == $(getconf _NPROCESSORS_ONLN) ))
     for core in $(seq 0 $(( $(nproc) - 1 ))); do
-        if (( pinned )); then CORE=$core worker "$v" "$goal" "$deadline" "${targets[@]}" & else worker "$v" "$goal" "$deadline" "${targets[@]}" & fi
+        if (( pinned )); then CORE=$core worker "$goal" "$deadline" "${targets[@]}" & else worker "$goal" "$deadline" "${targets[@]}" & fi
     done
     while ! wait; do :; done  # (a trapped signal ends `wait` early; the workers end their chunks)
     report ;;
