@@ -1,7 +1,12 @@
 // Which kernel tables this binary holds and which this CPU can run. Compiled for the build's
 // plain target: nothing here may use an instruction the oldest supported CPU lacks.
 
+#if defined(__linux__)
+#define _GNU_SOURCE  // sched_getaffinity and CPU_COUNT; before any header
+#include <sched.h>
+#endif
 #include <string.h>
+#include <unistd.h>
 #include "RecurrentKernels.h"
 
 #if defined(__x86_64__)
@@ -101,6 +106,20 @@ void rk_cpu_brand(char *out, long size) {
     memcpy(out, start, (size_t)n);
     out[n] = 0;
 #endif
+}
+
+long rk_usable_cpu_count(void) {
+#if defined(__linux__)
+    // The affinity mask (taskset, a container's cpuset); a machine of more than 1024 CPUs makes
+    // the fixed-size set fail with EINVAL, and the online count stands in.
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        const int n = CPU_COUNT(&set);
+        if (n > 0) return n;
+    }
+#endif
+    const long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? n : 1;
 }
 
 void rk_cpu_family_model(int *family, int *model) {

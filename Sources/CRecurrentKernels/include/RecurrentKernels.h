@@ -296,6 +296,9 @@ const rk_kernels *_Nullable rk_kernels_for(rk_isa isa, rk_dtype dtype);
 void rk_cpu_brand(char *_Nonnull out, long size);
 /// x86 family and model as cpuid reports them (display family/model), or -1.
 void rk_cpu_family_model(int *_Nonnull family, int *_Nonnull model);
+/// The processors this process may run on: its affinity mask on Linux (so `taskset` and a
+/// container's cpuset count), else the online processors; at least 1.
+long rk_usable_cpu_count(void);
 
 // Atomics and spin hints for the kernels' thread pool (Swift's own atomics need macOS 15 or
 // the swift-atomics package). All operations are sequentially consistent.

@@ -78,7 +78,9 @@ public enum KernelSettings {
     /// The most threads `threadCount` takes: the cores this process may use, at most 64. More
     /// threads than cores would not be faster, and the step barriers of batch-1 work, where
     /// threads wait for each other every step, would wait for a descheduled thread each time.
-    public static let maximumThreadCount = max(1, min(64, ProcessInfo.processInfo.activeProcessorCount))
+    /// (Foundation's `activeProcessorCount` counts every online processor on Linux, ignoring
+    /// `taskset` and a container's cpuset: `rk_usable_cpu_count` reads the affinity mask.)
+    public static let maximumThreadCount = max(1, min(64, Int(rk_usable_cpu_count())))
 
     /// How long, in microseconds, an idle worker thread spins waiting for the next product
     /// before it sleeps (waking a sleeping worker costs a few microseconds).
@@ -127,7 +129,7 @@ public enum KernelSettings {
         let instructionSet = UnsafeMutablePointer<CLong>.allocate(capacity: 1)
 
         init() {
-            threadCount.initialize(to: max(1, ProcessInfo.processInfo.activeProcessorCount))
+            threadCount.initialize(to: KernelSettings.maximumThreadCount)
             spinMicroseconds.initialize(to: 200)
             var isa = InstructionSet.best
             do {

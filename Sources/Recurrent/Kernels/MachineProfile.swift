@@ -7,7 +7,8 @@ import Foundation
 public struct MachineProfile: Sendable, Equatable, Codable {
     /// The CPU's name as it reports it, with its x86 family and model when known.
     public var cpuName: String
-    /// Logical processors available to the process.
+    /// Logical processors this process may run on (on Linux, its affinity mask: `taskset` and a
+    /// container's cpuset count).
     public var processors: Int
     /// Data cache sizes in bytes: L1 and L2 per core, L3 shared (0 when unknown).
     public var l1DataBytes: Int
@@ -28,7 +29,7 @@ public struct MachineProfile: Sendable, Equatable, Codable {
         let l1 = cacheBytes(level: 1, type: "Data") ?? sysconfBytes(level: 1) ?? 32 * 1024
         let l2 = cacheBytes(level: 2, type: "Unified") ?? sysconfBytes(level: 2) ?? 512 * 1024
         let l3 = cacheBytes(level: 3, type: "Unified") ?? sysconfBytes(level: 3) ?? 0
-        return MachineProfile(cpuName: name, processors: ProcessInfo.processInfo.activeProcessorCount,
+        return MachineProfile(cpuName: name, processors: Int(rk_usable_cpu_count()),
                               l1DataBytes: l1, l2Bytes: l2, l3Bytes: l3)
     }
 
