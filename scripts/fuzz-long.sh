@@ -94,15 +94,16 @@ stop() {
     pkill -KILL -f "^$BUILD/bin/" 2>/dev/null || true
 }
 
-# worker GOAL DEADLINE TARGET...: takes the target furthest from the goal that no other worker
-# holds, runs a chunk of it, and so on until the deadline or the goal.
+# worker GOAL DEADLINE TARGET...: takes the target nearest the goal (still below it) that no
+# other worker holds, runs a chunk of it, and so on until the deadline or the goal: targets
+# reach the goal one after another rather than all late together.
 worker() {
     local goal=$1 deadline=$2; shift 2
     while (( $(date +%s) + 10 < deadline )); do
-        local pick="" least=$goal
+        local pick="" most=-1
         for t in "$@"; do
             local n; n=$(total "${VERSION[$t]}" "$t")
-            [[ ! -e $BUILD/long-held/$t ]] && (( n < least )) && { pick=$t; least=$n; }
+            [[ ! -e $BUILD/long-held/$t ]] && (( n < goal && n > most )) && { pick=$t; most=$n; }
         done
         [[ -n $pick ]] && mkdir "$BUILD/long-held/$pick" 2>/dev/null || { [[ -z $pick ]] && return 0; continue; }
         local left=$(( deadline - $(date +%s) )) chunk=${FUZZ_CHUNK:-1800}
