@@ -149,6 +149,15 @@ def main():
         print(f"| {name} ({B}, {T}, {X}, {H}, {L}) | {oi:.3f} ms ({gf(oi)} GFLOP/s) | {floor} | {ti:.3f} ms | {xi:.3f} ms "
               f"| {min(ti, xi) / oi:.2f}x | {ot:.2f} ms ({gf(ot, 3)} GFLOP/s) | {tt:.2f} ms | {tt / ot:.2f}x "
               f"| {m(r['mem']) / 1e6:.1f} MB |")
+    # A shared host can change speed within minutes: each round's own ratios show how far apart they are.
+    print()
+    print("Per-round ratios (each round's ours against its peers, run within a minute of each other):")
+    for name, *_ in CONFIGS:
+        r = results[name]
+        infer = [min(t, x) / o for o, t, x in zip(r["ours_i"], r["torch_i"], r["ort_i"])]
+        train = [t / o for o, t in zip(r["ours_t"], r["torch_t"])]
+        spread = lambda values: f"{min(values):.2f}x to {max(values):.2f}x"
+        print(f"- {name}: inference {spread(infer)}, training {spread(train)}")
 
 
 if __name__ == "__main__":
