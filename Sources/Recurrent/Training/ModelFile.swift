@@ -42,7 +42,10 @@ extension SequenceModel {
                                  for: "loading \(configuration.summary) from \(source)")
         let own = Set(configuration.parameterShapes.map(\.name))
         var store = ParameterStore<Scalar>()
-        store.reserveCapacity(configuration.parameterCount ?? 0)
+        // Room for the tensors the file holds, not for the count its metadata claims: a small file
+        // that claims a large model is refused below without reserving that model's memory.
+        let held = file.tensors.reduce(0) { own.contains($1.name) ? $0 + $1.tensor.count : $0 }
+        store.reserveCapacity(min(held, configuration.parameterCount ?? 0))
         var passthrough: [(name: String, tensor: Tensor<Scalar>)] = []
         for (name, tensor) in file.tensors {
             if own.contains(name) {

@@ -198,7 +198,9 @@ public struct SequenceModel<Scalar: RecurrentScalar>: Sendable {
     public init(_ configuration: SequenceModelConfiguration, parameters: ParameterStore<Scalar>) throws {
         try configuration.validate()
         var ordered = ParameterStore<Scalar>()
-        ordered.reserveCapacity(configuration.parameterCount ?? 0)
+        // At most what was given: parameters short of the configuration are refused below, before
+        // the configuration's full count is ever reserved.
+        ordered.reserveCapacity(min(parameters.scalarCount, configuration.parameterCount ?? 0))
         for (name, shape) in configuration.parameterShapes {
             guard let tensor = parameters[name] else { throw RecurrentError.name("missing tensor '\(name)'") }
             guard tensor.shape == shape else {
