@@ -2,7 +2,9 @@
 // plain target: nothing here may use an instruction the oldest supported CPU lacks.
 
 #if defined(__linux__)
+#ifndef _GNU_SOURCE  // a build may define it already (-D_GNU_SOURCE); defining it twice warns
 #define _GNU_SOURCE  // sched_getaffinity and CPU_COUNT; before any header
+#endif
 #include <sched.h>
 #endif
 #include <string.h>

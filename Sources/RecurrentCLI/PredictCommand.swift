@@ -95,7 +95,7 @@ struct PredictCommand: ParsableCommand {
             if let bad = x.firstNonFiniteIndex, let value = x.scalars.first(where: { !$0.isFinite }) {
                 throw RecurrentError(.value, "\(input): input\(bad) is \(value); the model reads finite numbers")
             }
-            (y, final) = try Self.namingLengths { try loaded(x, initialState: state, lengths: sequenceLengths, layout: layout) }
+            (y, final) = try loaded(x, initialState: state, lengths: sequenceLengths, layout: layout)
         case .integers(let shape, let values):
             guard loaded.configuration.vocabularySize != nil else {
                 throw RecurrentError(.value, "\(input): the model reads vectors (it has no embedding), the input holds integers")
@@ -104,7 +104,7 @@ struct PredictCommand: ParsableCommand {
             if let vocabulary = loaded.configuration.vocabularySize, let problem = tokens.outOfRange(vocabulary: vocabulary) {
                 throw RecurrentError(.value, "\(input): \(problem)")
             }
-            (y, final) = try Self.namingLengths { try loaded(tokens, initialState: state, lengths: sequenceLengths, layout: layout) }
+            (y, final) = try loaded(tokens, initialState: state, lengths: sequenceLengths, layout: layout)
         }
         if softmax { y = Self.softmax(y) }
         // The outputs and the final states land together, or neither does.
@@ -112,16 +112,6 @@ struct PredictCommand: ParsableCommand {
         var writes: [(destination: URL, write: (URL) throws -> Void)] = [(fileURL(output), { try NPY.write(result, to: $0) })]
         if let stateOutput { writes.append((fileURL(stateOutput), { try final.write(to: $0) })) }
         try FileAccess.writeTogether(writes)
-    }
-
-    /// Runs `body`; the library's refusal of the lengths ("lengths[0] = 5 is outside 0...4")
-    /// comes back naming the option that gave them ("--lengths[0] = 5 ...").
-    static func namingLengths<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let error as RecurrentError where error.message.hasPrefix("lengths") {
-            throw RecurrentError(error.kind, "--" + error.message)
-        }
     }
 
     /// Integers as token ids; an id beyond Int32 is out of any vocabulary.

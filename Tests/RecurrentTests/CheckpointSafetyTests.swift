@@ -12,7 +12,7 @@ struct CheckpointSafetyTests {
     static func checkpointDirectory() throws -> (URL, ParityTask) {
         let dir = try CLI.temporaryDirectory()
         let data = try ParityTask(length: 10)
-        let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 1, hiddenSize: 8), outputSize: 3), seed: 1)
+        let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 1, hiddenSize: 8), headSize: 3), seed: 1)
         var trainer = try Trainer(model: model, data: data, options: options)
         try trainer.run()
         try trainer.writeCheckpoint(to: dir)
@@ -97,7 +97,7 @@ struct CheckpointSafetyTests {
         let text = String((0..<600).map { Character(Unicode.Scalar(UInt8(97 + ($0 * 7) % 9))) })
         let corpus = try TextCorpus(text: text, sequenceLength: 8)
         let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 4, hiddenSize: 4), vocabularySize: 9,
-                                                   outputSize: 9), seed: 1)
+                                                   headSize: 9), seed: 1)
         let options = TrainingOptions(batchSize: 4, steps: 2, optimizer: .init(kind: .adam, learningRate: 0.01))
         var trainer = try Trainer(model: model, data: corpus, options: options)
         try trainer.run()
@@ -127,22 +127,22 @@ struct CheckpointSafetyTests {
     func bidirectionalOnNextStepRefused() throws {
         let corpus = try TextCorpus(text: String(repeating: "abcdefgh", count: 20), sequenceLength: 8)
         let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .gru, inputSize: 4, hiddenSize: 4, bidirectional: true),
-                                                   vocabularySize: 8, outputSize: 8), seed: 1)
+                                                   vocabularySize: 8, headSize: 8), seed: 1)
         let error = recurrentError { try Trainer(model: model, data: corpus, options: Self.options) }
         #expect(error?.message.hasPrefix("the model is bidirectional: reading the sequence backwards it sees the next character") == true,
                 "\(String(describing: error))")
         let parity = try ParityTask(length: 4)
         let both = try SequenceModel<Float>(.init(recurrent: .init(cell: .gru, inputSize: 1, hiddenSize: 4, bidirectional: true),
-                                                  outputSize: 3), seed: 1)
+                                                  headSize: 3), seed: 1)
         #expect(try Trainer(model: both, data: parity, options: Self.options).step == 0)
     }
 
     @Test("Resuming with another model or other data is refused, naming both")
     func otherRunIsRefused() throws {
         let (dir, data) = try Self.checkpointDirectory()
-        let gru = SequenceModelConfiguration(recurrent: .init(cell: .gru, inputSize: 1, hiddenSize: 8), outputSize: 3)
+        let gru = SequenceModelConfiguration(recurrent: .init(cell: .gru, inputSize: 1, hiddenSize: 8), headSize: 3)
         #expect(Self.resumeError(dir, data: data, model: gru).contains("holds LSTM(1, 8) → Linear(8, 3), this run asks for GRU(1, 8) → Linear(8, 3)"))
-        let wider = SequenceModelConfiguration(recurrent: .init(cell: .lstm, inputSize: 1, hiddenSize: 9), outputSize: 3)
+        let wider = SequenceModelConfiguration(recurrent: .init(cell: .lstm, inputSize: 1, hiddenSize: 9), headSize: 3)
         #expect(Self.resumeError(dir, data: data, model: wider).contains("this run asks for LSTM(1, 9)"))
         #expect(Self.resumeError(dir, data: try ParityTask(length: 12)).contains("was saved by a run on other data (parity: 10 random bits"))
     }
@@ -205,7 +205,7 @@ struct CheckpointSafetyTests {
         let x = try Tensor<Float>(shape: [5, 4, 2], scalars: Reference.randomArray(40, seed: 3).map(Float.init))
         let y = try Tensor<Float>(shape: [5, 4, 1], scalars: Reference.randomArray(20, seed: 4).map(Float.init))
         let data = try ArrayDataset(inputs: x, targets: y)
-        let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 2, hiddenSize: 4), outputSize: 1), seed: 2)
+        let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 2, hiddenSize: 4), headSize: 1), seed: 2)
         let options = TrainingOptions(batchSize: 4, steps: 50, optimizer: .init(kind: .sgd, learningRate: 1e30))
         var trainer = try Trainer(model: model, data: data, options: options)
         var message = ""
@@ -223,7 +223,7 @@ struct CheckpointSafetyTests {
 
     @Test("Training is refused before any allocation when its batches cannot fit in memory, with the figures")
     func memoryIsCheckedFirst() throws {
-        let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 1, hiddenSize: 16), outputSize: 3), seed: 0)
+        let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 1, hiddenSize: 16), headSize: 3), seed: 0)
         let options = TrainingOptions(batchSize: 1 << 40, steps: 1)
         #expect(throws: RecurrentError.self) { try Trainer(model: model, data: try ParityTask(length: 20), options: options) }
         let cfg = model.configuration

@@ -72,7 +72,7 @@ struct FuzzRegressionTests {
 
     @Test("The third fileToNetwork crash: a series scaling with fewer means than columns is refused on load, not a trap in forecast")
     func seriesScalingCheckedOnLoad() throws {
-        var model = try SequenceModel<Float>(.init(recurrent: .init(cell: .gru, inputSize: 2, hiddenSize: 3), outputSize: 2))
+        var model = try SequenceModel<Float>(.init(recurrent: .init(cell: .gru, inputSize: 2, hiddenSize: 3), headSize: 2))
         model.series = try SeriesScaling(columns: ["a", "b"], means: [1, 2], standardDeviations: [1, 1])
         let url = FuzzEntries.scratchFile("safetensors")
         defer { try? FileManager.default.removeItem(at: url) }

@@ -5,7 +5,7 @@ import Testing
 @Suite("Initialisation")
 struct InitializationTests {
     let configuration = SequenceModelConfiguration(
-        recurrent: .init(cell: .lstm, inputSize: 5, hiddenSize: 8, layers: 2), vocabularySize: 11, outputSize: 3)
+        recurrent: .init(cell: .lstm, inputSize: 5, hiddenSize: 8, layers: 2), vocabularySize: 11, headSize: 3)
 
     @Test("PyTorch's defaults: recurrent tensors in ±1/√H, head in ±1/√fan_in, embedding N(0, 1)")
     func pytorchDefaults() throws {

@@ -28,7 +28,7 @@ struct ModelGradientTests {
           arguments: [false, true])
     func charModelMatchesTorch(_ lastStep: Bool) throws {
         let model = try SequenceModel<Float>.load(from: Self.charDirectory.appendingPathComponent("model.safetensors"))
-        #expect(model.configuration.vocabularySize == 7 && model.configuration.outputSize == 7)
+        #expect(model.configuration.vocabularySize == 7 && model.configuration.headSize == 7)
         let (loss, g) = try gradients(model, try charBatch(last: lastStep))
         let json = try JSONSerialization.jsonObject(
             with: Data(contentsOf: Self.charDirectory.appendingPathComponent(lastStep ? "loss_last.json" : "loss.json"))) as! [String: Any]
@@ -45,7 +45,7 @@ struct ModelGradientTests {
     func fineTuneGradientMatchesTorch() throws {
         let dir = TorchCase.root.appendingPathComponent("finetune")
         let model = try SequenceModel<Float>.load(from: dir.appendingPathComponent("model.safetensors"))
-        #expect(model.configuration.recurrentPrefix == "" && model.configuration.outputSize == nil)
+        #expect(model.configuration.recurrentPrefix == "" && model.configuration.headSize == nil)
         let x = try NPY.read(dir.appendingPathComponent("input.npy"), as: Float.self)
         let y = try NPY.read(dir.appendingPathComponent("target.npy"), as: Float.self)
         let batch = TrainingBatch<Float>(steps: x.shape[0], batch: x.shape[1], inputs: .vectors(x.scalars),
@@ -60,15 +60,15 @@ struct ModelGradientTests {
 
     static let finiteDifferenceCases: [(String, SequenceModelConfiguration, LossPositions, [Int]?)] = [
         ("tokens → GRU → head, CE every step, lengths",
-         .init(recurrent: .init(cell: .gru, inputSize: 3, hiddenSize: 4), vocabularySize: 5, outputSize: 5), .everyStep, [4, 2, 3]),
+         .init(recurrent: .init(cell: .gru, inputSize: 3, hiddenSize: 4), vocabularySize: 5, headSize: 5), .everyStep, [4, 2, 3]),
         ("tokens → LSTM 2 layers → head, CE last step, lengths",
-         .init(recurrent: .init(cell: .lstm, inputSize: 2, hiddenSize: 3, layers: 2), vocabularySize: 4, outputSize: 3), .lastStep, [4, 1, 3]),
+         .init(recurrent: .init(cell: .lstm, inputSize: 2, hiddenSize: 3, layers: 2), vocabularySize: 4, headSize: 3), .lastStep, [4, 1, 3]),
         ("vectors → bidirectional gated RNN → head, MSE every step",
-         .init(recurrent: .init(cell: .gated, inputSize: 2, hiddenSize: 3, bidirectional: true), outputSize: 2), .everyStep, nil),
+         .init(recurrent: .init(cell: .gated, inputSize: 2, hiddenSize: 3, bidirectional: true), headSize: 2), .everyStep, nil),
         ("vectors → RNN, no head, MSE last step, lengths",
-         .init(recurrent: .init(cell: .rnn, inputSize: 2, hiddenSize: 3), outputSize: nil), .lastStep, [2, 4, 3]),
+         .init(recurrent: .init(cell: .rnn, inputSize: 2, hiddenSize: 3), headSize: nil), .lastStep, [2, 4, 3]),
         ("vectors → LSTM with projection → head, MSE every step",
-         .init(recurrent: .init(cell: .lstm, inputSize: 2, hiddenSize: 4, projectionSize: 2), outputSize: 1), .everyStep, nil),
+         .init(recurrent: .init(cell: .lstm, inputSize: 2, hiddenSize: 4, projectionSize: 2), headSize: 1), .everyStep, nil),
     ]
 
     @Test("Every parameter's gradient, through embedding, stack, head and loss, matches finite differences (relative 1e-6)",
@@ -92,5 +92,17 @@ struct ModelGradientTests {
             return (try? m.pass(batch, state: nil, gradients: nil).loss.mean) ?? .nan
         }
         #expect(relativeError(analytic, numeric) < 1e-6)
+    }
+
+    @Test("A training batch's lengths are checked as a call's are: one per sequence, each in 0...T, the bad one named",
+          arguments: [([4, 9, 3], RecurrentError(.value, "batch lengths[1] = 9 is outside 0...4")),
+                      ([4, 2, -1], RecurrentError(.value, "batch lengths[2] = -1 is outside 0...4")),
+                      ([4, 2], RecurrentError(.shape, "batch lengths: expected 3 values (one per sequence), got 2"))])
+    func trainingBatchLengthsAreChecked(_ lengths: [Int], _ expected: RecurrentError) throws {
+        let model = try SequenceModel<Double>(.init(recurrent: .init(cell: .gru, inputSize: 2, hiddenSize: 3), headSize: 1), seed: 1)
+        let (T, B) = (4, 3)
+        let batch = TrainingBatch<Double>(steps: T, batch: B, inputs: .vectors(Array(repeating: 0.5, count: T * B * 2)),
+                                          targets: .values(Array(repeating: 0, count: B), positions: .lastStep), lengths: lengths)
+        #expect(throws: expected) { try model.pass(batch, state: nil, gradients: nil) }
     }
 }

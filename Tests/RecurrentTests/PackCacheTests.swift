@@ -39,7 +39,7 @@ struct PackCacheTests {
 struct ModelPackTests {
     @Test("A stream after a training step uses the new weights: it equals a model built afresh from them")
     func modelPacksFollowTraining() throws {
-        let cfg = SequenceModelConfiguration(recurrent: .init(cell: .lstm, inputSize: 1, hiddenSize: 96), outputSize: 3)
+        let cfg = SequenceModelConfiguration(recurrent: .init(cell: .lstm, inputSize: 1, hiddenSize: 96), headSize: 3)
         let options = TrainingOptions(batchSize: 4, steps: 1, optimizer: .init(kind: .adam, learningRate: 0.05))
         var trainer = try Trainer(model: try SequenceModel<Float>(cfg, seed: 1), data: try ParityTask(length: 6), options: options)
         let x = try Tensor<Float>(shape: [1], scalars: [1])

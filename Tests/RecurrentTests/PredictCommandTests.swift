@@ -64,7 +64,7 @@ struct PredictCommandTests {
         ("missing model", ["--model", "nowhere/model.safetensors", "--input", "lstm_basic/input.npy"], "Error: "),
         // The upper bound is the input's steps, known once it is read.
         ("length past the steps", ["--model", "lstm_basic/model.safetensors", "--input", "lstm_basic/input.npy", "--lengths", "9,5,5,5"],
-         "Error: --lengths[0] = 9 is outside 0..."),
+         "Error: lengths[0] = 9 is outside 0...7"),
     ])
     func errors(_ label: String, _ arguments: [String], _ expected: String) throws {
         let dir = try CLI.temporaryDirectory()

@@ -414,7 +414,7 @@ struct TrainCommandTests {
         #expect(result.stderr.hasPrefix("Error: ") && result.stderr.contains(expected), "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         let cell = try #require(CellKind(rawValue: arguments[2]))
-        let configuration = SequenceModelConfiguration(recurrent: .init(cell: cell, inputSize: 1, hiddenSize: 4), outputSize: 1)
+        let configuration = SequenceModelConfiguration(recurrent: .init(cell: cell, inputSize: 1, hiddenSize: 4), headSize: 1)
         let bias = arguments[3] == "--forget-bias" ? Initialization(forgetBias: 1) : Initialization(inputBias: -1)
         #expect(throws: RecurrentError.self) { try SequenceModel<Float>(configuration, initialization: bias, seed: 1) }
     }

@@ -10,7 +10,7 @@ struct TrainerTests {
     func parityTrainer(steps: Int, seed: UInt64 = 7, optimizer: OptimizerKind = .adam) throws -> Trainer<Float> {
         let data = try ParityTask(length: 12)
         let model = try SequenceModel<Float>(
-            .init(recurrent: .init(cell: .lstm, inputSize: 1, hiddenSize: 12), outputSize: 3), seed: seed)
+            .init(recurrent: .init(cell: .lstm, inputSize: 1, hiddenSize: 12), headSize: 3), seed: seed)
         let options = TrainingOptions(batchSize: 16, steps: steps,
                                       optimizer: .init(kind: optimizer, learningRate: 0.01, momentum: optimizer == .sgd ? 0.9 : 0),
                                       clipNorm: 1, seed: seed)
@@ -21,7 +21,7 @@ struct TrainerTests {
         let data = try TextCorpus(text: Self.text, sequenceLength: 16, validationFraction: 0.1)
         let model = try SequenceModel<Float>(
             .init(recurrent: .init(cell: .gru, inputSize: 8, hiddenSize: 16, layers: 2), vocabularySize: data.vocabularySize,
-                  outputSize: data.vocabularySize), seed: 3)
+                  headSize: data.vocabularySize), seed: 3)
         return try Trainer(model: model, data: data, options: TrainingOptions(
             batchSize: 4, steps: steps, optimizer: .init(kind: .adamw, learningRate: 0.01), schedule: .cosine(totalSteps: steps, minimum: 0.001),
             clipNorm: 5, seed: 11))
@@ -90,7 +90,7 @@ struct TrainerTests {
     func addingIsLearned() throws {
         let data = try AddingTask(length: 20)
         let recipe = BuiltInTask.adding.recipe(length: 20)
-        let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 2, hiddenSize: 16), outputSize: 1),
+        let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 2, hiddenSize: 16), headSize: 1),
                                              initialization: .init(forgetBias: recipe.forgetBias), seed: 1)
         var trainer = try Trainer(model: model, data: data, options: TrainingOptions(
             batchSize: 32, steps: 600, optimizer: .init(kind: .adam, learningRate: 0.003), clipNorm: 1, seed: 1))
@@ -127,7 +127,7 @@ struct TrainerTests {
 
     @Test("Data that does not fit the model is refused, naming both sizes")
     func incompatibleData() throws {
-        let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 2, hiddenSize: 4), outputSize: 3))
+        let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 2, hiddenSize: 4), headSize: 3))
         #expect(throws: RecurrentError.self) {
             try Trainer(model: model, data: try ParityTask(), options: TrainingOptions(steps: 1))
         }
@@ -142,8 +142,8 @@ struct TrainerTests {
             let model = try SequenceModel<Float>(configuration, seed: 1)
             return try #require(throws: RecurrentError.self) { try Trainer(model: model, data: data, options: options) }.message
         }
-        let vectors = SequenceModelConfiguration(recurrent: .init(cell: .gru, inputSize: 2, hiddenSize: 4), outputSize: 3)
-        let tokens = SequenceModelConfiguration(recurrent: .init(cell: .gru, inputSize: 2, hiddenSize: 4), vocabularySize: 5, outputSize: 3)
+        let vectors = SequenceModelConfiguration(recurrent: .init(cell: .gru, inputSize: 2, hiddenSize: 4), headSize: 3)
+        let tokens = SequenceModelConfiguration(recurrent: .init(cell: .gru, inputSize: 2, hiddenSize: 4), vocabularySize: 5, headSize: 3)
         #expect(try refusal(vectors, parity) == "the model reads vectors of size 2, but the data gives vectors of size 1 (\(parity.summary))")
         #expect(try refusal(tokens, parity)
             == "the model reads token ids (an embedding of 5 tokens), but the data gives vectors of size 1 (\(parity.summary))")
@@ -151,13 +151,13 @@ struct TrainerTests {
             == "the model has a vocabulary of 5 tokens, but the data has a vocabulary of \(text.vocabularySize) tokens (\(text.summary))")
         #expect(try refusal(vectors, text) == "the model reads vectors of size 2 (it has no embedding), but the data has a vocabulary of "
             + "\(text.vocabularySize) tokens (\(text.summary))")
-        let wide = SequenceModelConfiguration(recurrent: .init(cell: .gru, inputSize: 1, hiddenSize: 4), outputSize: 7)
+        let wide = SequenceModelConfiguration(recurrent: .init(cell: .gru, inputSize: 1, hiddenSize: 4), headSize: 7)
         #expect(try refusal(wide, parity) == "the model outputs 7 values per step, but the data has targets of size \(parity.output.size) (\(parity.summary))")
     }
 
     @Test("Training that would not fit in memory is refused before a batch is drawn, with the figure")
     func trainingTooLargeForMemory() throws {
-        let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 1, hiddenSize: 2048), outputSize: 3), seed: 1)
+        let model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 1, hiddenSize: 2048), headSize: 3), seed: 1)
         let error = try #require(throws: RecurrentError.self) {
             try Trainer(model: model, data: ParityTask(length: 100_000), options: TrainingOptions(batchSize: 32, steps: 1))
         }

@@ -96,7 +96,7 @@ public struct RecurrentConfiguration: Equatable, Sendable, Codable {
                 throw RecurrentError.value("proj_size (\(projectionSize)) must be smaller than hidden_size (\(hiddenSize))")
             }
         }
-        try MemoryBudget.require(parameterCount.flatMap { MemoryBudget.product([$0, 4]) },
+        try MemoryBudget.require(MemoryBudget.product([parameterCount, 4]),
                                  for: "the parameters of \(summary)")
     }
 

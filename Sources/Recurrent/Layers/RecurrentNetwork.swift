@@ -40,7 +40,7 @@ public struct RecurrentNetwork<Scalar: RecurrentScalar>: Equatable, Sendable {
     public init(_ configuration: RecurrentConfiguration) throws {
         try configuration.validate()
         // In this scalar type (`validate` counts float32).
-        try MemoryBudget.require(configuration.parameterCount.flatMap { MemoryBudget.product([$0, MemoryLayout<Scalar>.stride]) },
+        try MemoryBudget.require(MemoryBudget.product([configuration.parameterCount, MemoryLayout<Scalar>.stride]),
                                  for: "the parameters of \(configuration.summary)")
         var store = ParameterStore<Scalar>()
         store.reserveCapacity(configuration.parameterCount ?? 0)  // counted: validated

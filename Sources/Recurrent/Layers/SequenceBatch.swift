@@ -49,13 +49,7 @@ struct SequenceBatch<Scalar: RecurrentScalar> {
 
     /// Checks per-sequence lengths: one per sequence, each in 0...T.
     func validate(lengths: [Int]?) throws {
-        guard let lengths else { return }
-        guard lengths.count == batch else {
-            throw RecurrentError.shape("lengths: expected \(batch) values (one per sequence), got \(lengths.count)")
-        }
-        if let bad = lengths.firstIndex(where: { $0 < 0 || $0 > steps }) {
-            throw RecurrentError.value("lengths[\(bad)] = \(lengths[bad]) is outside 0...\(steps)")
-        }
+        if let lengths { try validateLengths(lengths, batch: batch, steps: steps) }
     }
 
     /// Sequence-first `(T·B, size)` elements as a tensor in this batch's layout.
@@ -63,5 +57,16 @@ struct SequenceBatch<Scalar: RecurrentScalar> {
         guard isBatched else { return Tensor(uncheckedShape: [steps, size], scalars: flat) }
         let seqFirst = Tensor(uncheckedShape: [steps, batch, size], scalars: flat)
         return layout == .sequenceFirst ? seqFirst : seqFirst.swappedFirstTwoAxes()
+    }
+}
+
+/// The one check of per-sequence lengths, wherever they come from: `batch` values, each in
+/// `0...steps`; the error names them `name` ("lengths[2] = 9 is outside 0...5").
+func validateLengths(_ lengths: [Int], batch: Int, steps: Int, name: String = "lengths") throws {
+    guard lengths.count == batch else {
+        throw RecurrentError.shape("\(name): expected \(batch) values (one per sequence), got \(lengths.count)")
+    }
+    if let bad = lengths.firstIndex(where: { $0 < 0 || $0 > steps }) {
+        throw RecurrentError.value("\(name)[\(bad)] = \(lengths[bad]) is outside 0...\(steps)")
     }
 }

@@ -92,11 +92,10 @@ public enum Experiments {
         // values: measured over 150 bytes a step at H = 1), x_t, the sums and the norms.
         // Besides: the network, its gradients and the kernels' packed copies for the forward and
         // backward products, in float64 (a ulimit of 4 GB held four copies of an LSTM of H = 5000, not five).
-        let perStep = MemoryBudget.product([3, hiddenSize, MemoryLayout<Double>.size]).flatMap { MemoryBudget.sum([256, $0]) }
-        let steps = perStep.flatMap { MemoryBudget.product([T, $0]) }
-        let network = RecurrentConfiguration(cell: cell, inputSize: 1, hiddenSize: hiddenSize).parameterCount
-            .flatMap { MemoryBudget.product([6, $0, MemoryLayout<Double>.size]) }
-        try MemoryBudget.require(steps.flatMap { s in network.flatMap { MemoryBudget.sum([s, $0]) } },
+        let perStep = MemoryBudget.sum([256, MemoryBudget.product([3, hiddenSize, MemoryLayout<Double>.size])])
+        let parameters = RecurrentConfiguration(cell: cell, inputSize: 1, hiddenSize: hiddenSize).parameterCount
+        let network = MemoryBudget.product([6, parameters, MemoryLayout<Double>.size])
+        try MemoryBudget.require(MemoryBudget.sum([MemoryBudget.product([T, perStep]), network]),
                                  for: "the gradient norms over \(T) steps of \(hiddenSize) units")
         var logSums = [Double](repeating: 0, count: T)
         for s in 0..<sequences {

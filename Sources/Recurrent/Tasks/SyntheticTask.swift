@@ -41,7 +41,7 @@ extension SyntheticTask {
     func validateSynthetic(batchSize: Int) throws {
         guard batchSize >= 1 else { throw RecurrentError.value("batch size \(batchSize) must be at least 1") }
         let sequences = MemoryBudget.sum([batchSize, heldOutCount])
-        let bytes = sequences.flatMap { MemoryBudget.product([$0, maximumSteps, input.vectorSize + 1, 16]) }
+        let bytes = MemoryBudget.product([sequences, maximumSteps, input.vectorSize + 1, 16])
         try MemoryBudget.require(bytes, for: "\(batchSize) training and \(heldOutCount) held-out sequences of "
                                  + "\(maximumSteps) steps (\(summary))")
     }

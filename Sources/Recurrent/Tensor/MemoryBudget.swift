@@ -25,11 +25,12 @@ public enum MemoryBudget {
         return limits.min().flatMap { $0 < physicalBytes ? $0 : nil }
     }
 
-    /// The product of `factors`, or nil when it overflows or a factor is negative.
-    public static func product(_ factors: [Int]) -> Int? {
+    /// The product of `factors`, or nil when it overflows or a factor is negative or nil (a
+    /// count that itself overflowed), so products and sums of products nest without unwrapping.
+    public static func product(_ factors: [Int?]) -> Int? {
         var total = 1
         for f in factors {
-            guard f >= 0 else { return nil }
+            guard let f, f >= 0 else { return nil }
             let (value, overflow) = total.multipliedReportingOverflow(by: f)
             if overflow { return nil }
             total = value
@@ -37,10 +38,11 @@ public enum MemoryBudget {
         return total
     }
 
-    /// The sum of `terms`, or nil when it overflows.
-    public static func sum(_ terms: [Int]) -> Int? {
+    /// The sum of `terms`, or nil when it overflows or a term is nil.
+    public static func sum(_ terms: [Int?]) -> Int? {
         var total = 0
         for t in terms {
+            guard let t else { return nil }
             let (value, overflow) = total.addingReportingOverflow(t)
             if overflow { return nil }
             total = value

@@ -50,7 +50,7 @@ public struct ParameterStore<Scalar: RecurrentScalar>: Equatable, Sendable {
         // Only when the storage must grow: a new buffer for all of it while the old one is still
         // held (a caller that knows the total reserves it first, so that nothing grows).
         if storage.capacity - storage.count < count {
-            try MemoryBudget.require(MemoryBudget.sum([storage.count, count]).flatMap { MemoryBudget.product([$0, MemoryLayout<Scalar>.stride]) },
+            try MemoryBudget.require(MemoryBudget.product([MemoryBudget.sum([storage.count, count]), MemoryLayout<Scalar>.stride]),
                                      for: "the parameters with '\(name)' of shape \(describeShape(shape))")
         }
         try register(name, shape: shape)

@@ -72,8 +72,8 @@ extension SequenceModel {
         guard horizon >= 1 else { throw RecurrentError.value("the horizon must be at least 1 step, got \(horizon)") }
         // Per step: the row as an array of its own and its line of CSV text as the caller
         // writes it (a string that grows by doubling): measured about 680 bytes a step at C = 2.
-        let perStep = MemoryBudget.product([128, C]).flatMap { MemoryBudget.sum([512, $0]) }
-        try MemoryBudget.require(perStep.flatMap { MemoryBudget.product([horizon, $0]) }, for: "a forecast of \(horizon) steps")
+        let perStep = MemoryBudget.sum([512, MemoryBudget.product([128, C])])
+        try MemoryBudget.require(MemoryBudget.product([horizon, perStep]), for: "a forecast of \(horizon) steps")
         var scaled: [Scalar] = []
         for (r, row) in history.enumerated() {
             // Rows of data counted from 1, as a reader of the file counts them (the header not among them).

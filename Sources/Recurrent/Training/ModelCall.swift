@@ -133,14 +133,7 @@ extension SequenceModel {
         throws -> ModelForward<Scalar>
     {
         let cfg = configuration.recurrent
-        if let lengths {
-            guard lengths.count == batch.batch else {
-                throw RecurrentError.shape("lengths: expected \(batch.batch) values (one per sequence), got \(lengths.count)")
-            }
-            if let bad = lengths.firstIndex(where: { $0 < 0 || $0 > batch.steps }) {
-                throw RecurrentError.value("lengths[\(bad)] = \(lengths[bad]) is outside 0...\(batch.steps)")
-            }
-        }
+        if let lengths { try validateLengths(lengths, batch: batch.batch, steps: batch.steps) }
         let (B, T, size) = (batch.batch, batch.steps, MemoryLayout<Scalar>.size)
         try MemoryBudget.require(recordTape ? configuration.trainingBytes(batch: B, steps: T, scalarSize: size)
                                             : configuration.inferenceBytes(batch: B, steps: T, scalarSize: size),

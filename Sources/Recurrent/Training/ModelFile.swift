@@ -38,7 +38,7 @@ extension SequenceModel {
         let configuration = try Self.configuration(of: file, choice: choice, nonlinearity: nonlinearity, source: source,
                                                    advice: advice)
         // The parameters' store, the model's ordered copy, the kernels' packed copy, with room to spare.
-        try MemoryBudget.require(configuration.parameterCount.flatMap { MemoryBudget.product([$0, 4, MemoryLayout<Scalar>.size]) },
+        try MemoryBudget.require(MemoryBudget.product([configuration.parameterCount, 4, MemoryLayout<Scalar>.size]),
                                  for: "loading \(configuration.summary) from \(source)")
         let own = Set(configuration.parameterShapes.map(\.name))
         var store = ParameterStore<Scalar>()

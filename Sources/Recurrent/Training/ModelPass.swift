@@ -159,9 +159,7 @@ extension SequenceModel {
                                      : configuration.inferenceBytes(batch: B, steps: T, scalarSize: size)
         try MemoryBudget.requireWithinMachine(bytes, for: "\(configuration.summary) on a batch of \(B) sequences of \(T) steps")
         let TB = T * B  // within the memory checked above
-        if let lengths = batch.lengths, lengths.count != B || lengths.contains(where: { $0 < 0 || $0 > T }) {
-            throw RecurrentError.value("batch lengths must be \(B) values in 0...\(T)")
-        }
+        if let lengths = batch.lengths { try validateLengths(lengths, batch: B, steps: T, name: "batch lengths") }
         let kernels = Kernels.current
         let forward = try self.forward(batch.inputs, steps: T, batch: B, lengths: batch.lengths, state: state,
                                        recordTape: gradients != nil, kernels: kernels)

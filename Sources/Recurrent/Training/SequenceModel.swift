@@ -100,7 +100,7 @@ public struct SequenceModelConfiguration: Equatable, Sendable, Codable {
             throw RecurrentError.value("vocabulary size must be in 1...\(limit), got \(v)")
         }
         if let o = headSize, o <= 0 || o > limit { throw RecurrentError.value("head size must be in 1...\(limit), got \(o)") }
-        try MemoryBudget.require(parameterCount.flatMap { MemoryBudget.product([$0, 4]) }, for: "the parameters of this model")
+        try MemoryBudget.require(MemoryBudget.product([parameterCount, 4]), for: "the parameters of this model")
     }
 
     /// The number of parameters, or nil when it is too large to count (`validate` refuses it).
@@ -236,7 +236,7 @@ public struct SequenceModel<Scalar: RecurrentScalar>: Sendable {
         // The sizes first (the count below assumes them), then the zero store and the ordered copy
         // that init(_:parameters:) makes, with room to spare.
         try configuration.validate()
-        try MemoryBudget.require(configuration.parameterCount.flatMap { MemoryBudget.product([$0, 4, MemoryLayout<Scalar>.size]) },
+        try MemoryBudget.require(MemoryBudget.product([configuration.parameterCount, 4, MemoryLayout<Scalar>.size]),
                                  for: "drawing the parameters of \(configuration.summary)")
         try self.init(configuration)
         var g = SeededGenerator(seed: seed)

@@ -57,7 +57,7 @@ enum FuzzNetworkFiles {
             projectionSize: shape & 8 != 0 && cell == .lstm && h > 1 ? 1 : 0, bias: shape & 4 == 0,
             nonlinearity: shape & 16 != 0 ? .relu : .tanh)
         let configuration = SequenceModelConfiguration(
-            recurrent: recurrent, vocabularySize: vocabulary, outputSize: output, recurrentPrefix: r.pick(prefixes),
+            recurrent: recurrent, vocabularySize: vocabulary, headSize: output, recurrentPrefix: r.pick(prefixes),
             embeddingName: r.pick(embeddings), headPrefix: r.pick(heads), headHasBias: shape & 32 == 0)
         let dtype = r.pick(["F32", "F16", "BF16", "F64"]), which = r.byte()
         var p = Program()
@@ -91,7 +91,7 @@ enum FuzzNetworkFiles {
         var model = [("recurrentPrefix", json(c.recurrentPrefix)), ("embeddingName", json(c.embeddingName)),
                      ("headPrefix", json(c.headPrefix)), ("headHasBias", "\(c.headHasBias)")]
         if let v = c.vocabularySize { model.append(("vocabularySize", "\(v)")) }
-        if let o = c.outputSize { model.append(("outputSize", "\(o)")) }
+        if let o = c.headSize { model.append(("outputSize", "\(o)")) }
         return (recurrent, model)
     }
 
