@@ -105,31 +105,6 @@ struct ExperimentTests {
         }
         #expect(error.message.hasPrefix("the gradient norms over 1099511627776 steps of 32 units would need 1.0 PB of memory; this machine has"))
     }
-
-    @Test("On a terminal, experiment gradients names the cell it is at on one line, erased before the table; a pipe gets none of it")
-    func gradientsStatusOnATerminal() throws {
-        let arguments = ["experiment", "gradients", "--length", "20", "--hidden", "4", "--sequences", "1"]
-        let onTerminal = try CLI.runOnTerminal(arguments), piped = try CLI.run(arguments)
-        #expect(onTerminal.status == 0 && piped.status == 0, "\(onTerminal.terminal) \(piped.stderr)")
-        #expect(onTerminal.stdout == piped.stdout && piped.stderr.isEmpty && piped.stdout.contains("lstm f=3.0"))
-        // Every update starts with a carriage return: the line is rewritten, never a new one.
-        #expect(onTerminal.terminal.hasPrefix("\r") && !onTerminal.terminal.contains("\n"), "\(onTerminal.terminal)")
-        // The line as the terminal shows it after each write: a carriage return goes back to
-        // its start, each character replaces the one under it.
-        var line = [Character](), screens = [String]()
-        for update in onTerminal.terminal.split(separator: "\r") {
-            for (column, character) in update.enumerated() {
-                if column < line.count { line[column] = character } else { line.append(character) }
-            }
-            screens.append(String(line).trimmingCharacters(in: .whitespaces))
-        }
-        let cells = ["rnn", "gated", "lstm", "lstm f=3.0", "gru"]
-        let expected = cells.enumerated().map { "computing the norms of \($1) (cell \($0 + 1) of 5), " }
-        #expect(screens.count == 6, "\(screens)")
-        #expect(zip(screens, expected).allSatisfy { $0.hasPrefix($1) && $0.hasSuffix("s so far") }, "\(screens)")
-        // Erased before the table: nothing of any update is left on the line.
-        #expect(screens.last == "", "\(screens)")
-    }
 }
 
 import Foundation

@@ -1,18 +1,23 @@
 import Foundation
 
 extension CLI {
-    /// What `recurrent` wrote to a terminal: its standard error a pseudo-terminal (as a user's
-    /// shell gives it), its standard output a pipe.
+    /// One of the program's output streams.
+    enum Stream { case standardOutput, standardError }
+
+    /// What `recurrent` wrote with one of its streams a terminal and the other a pipe.
     struct TerminalResult {
         var status: Int32
-        var stdout: String
         /// The bytes the terminal received, as the program wrote them (output post-processing,
         /// which turns "\n" into "\r\n", is switched off).
         var terminal: String
+        /// What the other stream wrote, to a pipe.
+        var piped: String
     }
 
-    /// Runs `recurrent` with `arguments`, its standard error a fresh pseudo-terminal.
-    static func runOnTerminal(_ arguments: [String]) throws -> TerminalResult {
+    /// Runs `recurrent` with `arguments`, the stream `terminal` a fresh pseudo-terminal (as a
+    /// user's shell gives it), the other a pipe, read once the terminal is closed: it must stay
+    /// under a pipe's capacity (64 KB), or the program blocks.
+    static func runOnTerminal(_ arguments: [String], terminal: Stream) throws -> TerminalResult {
         // posix_openpt, unlockpt and ptsname, which Swift's Glibc does not import, by hand: the
         // multiplexer gives a new pair, TIOCSPTLCK unlocks its replica and TIOCGPTN numbers it
         // (Linux's asm-generic values: _IOW('T', 0x31, int), _IOR('T', 0x30, unsigned int)).
@@ -33,21 +38,34 @@ extension CLI {
         let process = Process()
         process.executableURL = productsDirectory.appendingPathComponent("recurrent")
         process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        let replicaHandle = FileHandle(fileDescriptor: replica, closeOnDealloc: false)
-        process.standardError = replicaHandle
+        let pipe = Pipe(), replicaHandle = FileHandle(fileDescriptor: replica, closeOnDealloc: false)
+        process.standardOutput = terminal == .standardOutput ? replicaHandle : pipe
+        process.standardError = terminal == .standardError ? replicaHandle : pipe
         do { try process.run() } catch { close(replica); throw error }
         close(replica)   // the child holds its copy: reading the master ends (EIO) when the child exits
-        // The terminal's bytes are read on this thread, standard output (small) after.
         var received = [UInt8](), buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             let count = read(master, &buffer, buffer.count)
             if count > 0 { received += buffer[0..<count] } else if count < 0 && errno == EINTR { continue } else { break }
         }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let pipedData = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return TerminalResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                              terminal: String(decoding: received, as: UTF8.self))
+        return TerminalResult(status: process.terminationStatus, terminal: String(decoding: received, as: UTF8.self),
+                              piped: String(decoding: pipedData, as: UTF8.self))
+    }
+
+    /// The lines a terminal shows for `text`: a line break starts a new line, a carriage return
+    /// goes back to the line's start, and a character replaces the one under it; blanks at a
+    /// line's end are dropped.
+    static func screen(_ text: some StringProtocol) -> [String] {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { written in
+            var line = [Character]()
+            for update in written.split(separator: "\r", omittingEmptySubsequences: false) {
+                for (column, character) in update.enumerated() {
+                    if column < line.count { line[column] = character } else { line.append(character) }
+                }
+            }
+            return String(String(line).reversed().drop { $0 == " " }.reversed())
+        }
     }
 }
