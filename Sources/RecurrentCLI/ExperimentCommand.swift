@@ -121,7 +121,7 @@ struct GradientsExperimentCommand: ParsableCommand {
             (String(format: "lstm f=%.1f", openForget), .lstm, openForget), ("gru", .gru, nil),
         ]
         // A long run (T = 5000, H = 128: a minute) says on a terminal which cell it is at.
-        var status = TerminalStatus()
+        var status = TerminalStatus(on: .standardError)
         defer { status.clear() }
         let start = ContinuousClock.now
         let logNorms = try columns.enumerated().map { index, column in

@@ -4,9 +4,8 @@ import Recurrent
 /// Prints training progress: one line rewritten in place on a terminal, plain lines now and
 /// then when the output goes to a pipe or a file.
 final class ProgressReporter {
-    private let isTerminal = isatty(STDOUT_FILENO) != 0
+    private var status = TerminalStatus(on: .standardOutput)
     private var lastPrint = 0.0
-    private var lastLineLength = 0
     private let quiet: Bool
 
     init(quiet: Bool) { self.quiet = quiet }
@@ -14,13 +13,10 @@ final class ProgressReporter {
     func report(_ p: TrainingProgress) {
         guard !quiet else { return }
         let elapsed = p.record.seconds
-        if isTerminal {
+        if status.isTerminal {
             guard elapsed - lastPrint >= 0.1 || p.step == p.totalSteps else { return }
             lastPrint = elapsed
-            let line = Self.line(p)
-            print("\r" + line + String(repeating: " ", count: max(0, lastLineLength - line.count)), terminator: "")
-            lastLineLength = line.count
-            StandardOutput.flush()
+            status.show(Self.line(p))
         } else {
             let every = p.totalSteps >= TrainingDataOptions.unbounded ? Int.max : max(1, p.totalSteps / 10)
             guard p.step % every == 0 || elapsed - lastPrint >= 10 || p.step == p.totalSteps else { return }
@@ -36,22 +32,22 @@ final class ProgressReporter {
             + "\(duration(p.record.seconds)) elapsed  \(duration(p.secondsLeft)) left"
     }
 
-    /// Ends the in-place line.
-    /// A held-out measurement, on a line of its own (even when quiet).
+    /// A held-out measurement, on a line of its own (even when quiet); on a terminal it takes
+    /// the place of the progress line, which is drawn again below it at the next report.
     func validated(_ record: TrainingRecord) {
         let line = String(format: "step %ld  validation loss %.4f  after %@ of training", record.step,
                           record.validationLoss ?? .nan, Self.duration(record.seconds))
-        if isTerminal && lastLineLength > 0 {
-            print("\r" + line + String(repeating: " ", count: max(0, lastLineLength - line.count)))
-            lastLineLength = 0
+        if status.isShown {
+            status.settle(line)
         } else {
             print(line)
+            StandardOutput.flush()
         }
-        StandardOutput.flush()
     }
 
+    /// Ends the progress line, so that the results are printed below it.
     func finish() {
-        if isTerminal && !quiet && lastLineLength > 0 { print("") }
+        status.end()
     }
 
     /// `12s`, `3m04s`, `5h07m`; `?` for no number, `over 10000h` past that.
