@@ -29,8 +29,9 @@ struct ReadmeTests {
         #expect(Self.blocks("").contains(printed))
     }
 
-    @Test("The README's library example runs and its comments hold")
+    @Test("The README's library example runs as written and its comments hold")
     func libraryExample() throws {
+        // The README's statements, verbatim (checked below), but for the file written.
         let lstm = try RecurrentNetwork<Float>(
             .init(cell: .lstm, inputSize: 3, hiddenSize: 5, layers: 2, bidirectional: true), seed: 42)
         let x = try Tensor<Float>(zeros: [7, 4, 3])
@@ -44,9 +45,25 @@ struct ReadmeTests {
         var trainer = try Trainer(model: model, data: try ParityTask(length: 20), options: TrainingOptions(
             steps: 600, optimizer: .init(kind: .adam, learningRate: 0.01), clipNorm: 1))
         try trainer.run()
-        #expect(try trainer.evaluateHeldOut()?.accuracy == 1)
+        let accuracy = try trainer.evaluateHeldOut()?.accuracy       // 1.0 on 1024 fresh sequences
+        #expect(try accuracy == 1 && ParityTask(length: 20).heldOutCount == 1024)
+        let saved = try CLI.temporaryDirectory().appendingPathComponent("parity.safetensors")
+        try trainer.model.write(to: saved)
+        #expect(try SequenceModel<Float>.load(from: saved).parameters == trainer.model.parameters)
         var stream = try RecurrentStream(network: try RecurrentNetwork<Float>(.init(cell: .gru, inputSize: 3, hiddenSize: 8), seed: 1))
-        #expect(try stream.step(Tensor<Float>([0.1, 0.2, 0.3])).shape == [8])
+        let h1 = try stream.step(Tensor<Float>([0.1, 0.2, 0.3]))     // (8)
+        // "Same numbers as the whole-sequence call": one step of the same network, called whole.
+        let (whole, _) = try RecurrentNetwork<Float>(.init(cell: .gru, inputSize: 3, hiddenSize: 8), seed: 1)(
+            try Tensor<Float>(shape: [1, 1, 3], scalars: [0.1, 0.2, 0.3]))
+        #expect(h1.shape == [8] && h1.scalars == whole.scalars)
+
+        // Every statement of the README's block is one of the above (comments and blanks aside).
+        let block = try #require(Self.blocks("swift").first { $0.contains("RecurrentNetwork<Float>(") && $0.contains("Trainer(") })
+        let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
+        let statements = block.split(separator: "\n").map { $0.components(separatedBy: "//")[0].trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("import ") && !$0.contains("parity.safetensors") }
+        #expect(statements.count == 14, "\(statements)")
+        for statement in statements { #expect(source.contains(statement), "the README's '\(statement)' is not what this test runs") }
     }
 
     @Test("The README's first two commands are the main job and the test command CI runs")

@@ -116,10 +116,26 @@ struct RowPathTests {
         #expect(cfg.hiddenSize * cfg.hiddenSize * cell.gateCount >= GemmPlan.minRowWork, "shared between threads")
         let batched = try Self.pass(Float.self, cfg, batch: 2, length: 90, threads: 1, steps: 100)
         for threads in [2, 3] {
-            let alone = try Self.pass(Float.self, cfg, batch: 1, length: 90, threads: threads, steps: 100,
+            let pool = KernelThreadPool()
+            let alone = try Self.pass(Float.self, cfg, batch: 1, length: 90, threads: threads, pool: pool, steps: 100,
                                       balancing: .alternating)
             #expect(KernelTests.mismatches(alone, batched) == [], "\(cell), \(threads) threads")
+            // The pool's own threads took part: the blocks (moved at steps 32, 64 and 96 by
+            // the alternating policy, `alternatingSplitMoves`) were really shared.
+            #expect(pool.chunksRunByWorkers > 0, "\(cell), \(threads) threads: no worker thread ran")
         }
+    }
+
+    @Test("The alternating split moves every boundary one block left, then right, every 32 steps, whatever was measured")
+    func alternatingSplitMoves() {
+        let split = RowBlockSplit(participants: 3, blocks: 12, policy: .alternating)
+        func bounds(_ step: Int) -> [Int] { (0..<3).map { split.range($0, step: step).lowerBound } + [split.range(2, step: step).upperBound] }
+        #expect(bounds(0) == [0, 4, 8, 12])
+        split.addBusy(0, 1_000_000)  // ignored by this policy
+        for s in 0...32 { split.prepare(step: s) }
+        #expect(bounds(32) == [0, 4, 8, 12] && bounds(33) == [0, 3, 7, 12])
+        for s in 33...64 { split.prepare(step: s) }
+        #expect(bounds(64) == [0, 3, 7, 12] && bounds(65) == [0, 4, 8, 12])
     }
 
     @Test("The split moves a block away from the busier participant, never empties one, and keeps still when balanced")

@@ -36,6 +36,33 @@ private func batch(_ task: any TrainingData, step: Int, size: Int = 8, seed: UIn
     try task.trainingBatch(step: step, batchSize: size, seed: seed)
 }
 
+/// Sequence s of a batch, whatever the batch's size: its length, then its inputs and targets
+/// within that length, in time order.
+private func sequence(_ b: TrainingBatch<Double>, _ s: Int) -> [Double] {
+    let T = b.steps, B = b.batch, n = b.lengths?[s] ?? T
+    var values = [Double(n)]
+    switch b.inputs {
+    case .vectors(let v):
+        let X = v.count / (T * B)
+        for t in 0..<n { values += v[((t * B + s) * X)..<((t * B + s + 1) * X)] }
+    case .tokens(let ids):
+        values += (0..<n).map { Double(ids[$0 * B + s]) }
+    }
+    switch b.targets {
+    case .values(let v, .everyStep):
+        let O = v.count / (T * B)
+        for t in 0..<n { values += v[((t * B + s) * O)..<((t * B + s + 1) * O)] }
+    case .values(let v, .lastStep):
+        let O = v.count / B
+        values += v[(s * O)..<((s + 1) * O)]
+    case .classes(let c, .everyStep):
+        values += (0..<n).map { Double(c[$0 * B + s]) }
+    case .classes(let c, .lastStep):
+        values.append(Double(c[s]))
+    }
+    return values
+}
+
 @Suite("Synthetic tasks")
 struct TaskTests {
     // MARK: Parity
@@ -233,6 +260,8 @@ struct TaskTests {
         // A larger batch starts with the same sequences: sequence b depends on (seed, step, b) only.
         let larger = try batch(task.data, step: 5, size: 9)
         #expect(larger.batch == 9)
+        #expect((0..<8).map { sequence(larger, $0) } == (0..<8).map { sequence(a, $0) })
+        #expect(sequence(larger, 8) != sequence(a, 7))
         let float: TrainingBatch<Float> = try task.data.trainingBatch(step: 5, batchSize: 8, seed: 7)
         #expect(float.vectorInputs == a.vectorInputs.map { Float($0) })
         #expect(float.lengths == a.lengths)

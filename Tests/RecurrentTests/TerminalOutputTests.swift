@@ -15,11 +15,11 @@ struct TerminalOutputTests {
         // However many updates the run made, one line shows them, holding the last step; the
         // held-out loss at step 20 took a line of its own before it.
         #expect(progress.count == 1, "\(lines)")
-        if let at = progress.first, at + 1 < lines.count, at > 0 {
-            #expect(lines[at].hasPrefix("step 40/40  loss ") && lines[at].hasSuffix(" left"), "\(lines[at])")
-            #expect(lines[at - 1].hasPrefix("step 20  validation loss "), "\(lines)")
-            #expect(lines[at + 1].hasPrefix("trained 40 steps in "), "\(lines)")
-        }
+        let at = try #require(progress.first, "\(lines)")
+        try #require(at > 0 && at + 1 < lines.count, "\(lines)")
+        #expect(lines[at].hasPrefix("step 40/40  loss ") && lines[at].hasSuffix(" left"), "\(lines[at])")
+        #expect(lines[at - 1].hasPrefix("step 20  validation loss "), "\(lines)")
+        #expect(lines[at + 1].hasPrefix("trained 40 steps in "), "\(lines)")
         #expect(onTerminal.terminal.contains("\rstep 40/40  loss "), "\(onTerminal.terminal)")
         let pipedProgress = piped.stdout.split(separator: "\n").filter { $0.hasPrefix("step ") && $0.contains("/40") }
         #expect(pipedProgress.map { String($0.split(separator: " ")[1]) } == (1...10).map { "\(4 * $0)/40" }, "\(piped.stdout)")

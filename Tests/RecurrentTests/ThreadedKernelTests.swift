@@ -61,21 +61,50 @@ struct ThreadedKernelTests {
         }
     }
 
-    @Test("Products from several threads at once on one pool (one gets it, the others compute alone) are bit-identical")
+    @Test("Four threads computing products at once on one pool get bit-identical results, and the pool's workers take part")
     func concurrentCallers() {
         let pool = KernelThreadPool()
         let expected = Self.product(m: 150, n: 100, k: 130, layout: .rowMajor, threads: 1, tile: .narrow, pool: pool)
-        final class Results: @unchecked Sendable {
-            let lock = NSLock()
-            var products = [[Float]](repeating: [], count: 8)
+        let before = pool.chunksRunByWorkers
+        /// Four callers' products, and a gate they all pass before computing: none starts
+        /// before every caller is running, so they run at the same time.
+        final class Callers: @unchecked Sendable {
+            let condition = NSCondition()
+            var arrived = 0, finished = 0
+            var products = [[[Float]]](repeating: [], count: 4)
+            func arriveAndWait() {
+                condition.withLock {
+                    arrived += 1
+                    condition.broadcast()
+                    while arrived < 4 { condition.wait() }
+                }
+            }
         }
-        let results = Results()
-        DispatchQueue.concurrentPerform(iterations: 8) { i in
-            let product = Self.product(m: 150, n: 100, k: 130, layout: .rowMajor, threads: 1 + i % 3,
-                                       tile: GemmTile.allCases[i % 2], pool: pool)
-            results.lock.withLock { results.products[i] = product }
-        }
-        for i in 0..<8 { #expect(KernelTests.mismatches(results.products[i], expected) == [], "caller \(i)") }
+        // Rounds until a worker has taken a chunk (see threadCountDoesNotMatter), every result checked.
+        let deadline = ContinuousClock.now + .seconds(10)
+        repeat {
+            let callers = Callers()
+            for i in 0..<4 {
+                Thread {
+                    callers.arriveAndWait()
+                    let products = (0..<2).map { j in
+                        Self.product(m: 150, n: 100, k: 130, layout: .rowMajor, threads: 2 + (i + j) % 2,
+                                     tile: GemmTile.allCases[(i + j) % 2], pool: pool)
+                    }
+                    callers.condition.withLock {
+                        callers.products[i] = products
+                        callers.finished += 1
+                        callers.condition.broadcast()
+                    }
+                }.start()
+            }
+            callers.condition.withLock { while callers.finished < 4 { callers.condition.wait() } }
+            for i in 0..<4 {
+                #expect(callers.products[i].count == 2 && callers.products[i].allSatisfy { KernelTests.mismatches($0, expected) == [] },
+                        "caller \(i)")
+            }
+        } while pool.chunksRunByWorkers == before && ContinuousClock.now < deadline
+        #expect(pool.chunksRunByWorkers > before, "no caller's product was shared with the pool's threads")
     }
 
     @Test("The thread pool runs every chunk exactly once, for any participant count")
@@ -116,9 +145,19 @@ struct ThreadedKernelTests {
         }
     }
 
-    @Test("Threads are a setting: 0 becomes 1, and the task override wins over the process setting")
+    @Test("Threads are a setting: the process setting is clamped to 1...the cores, 0 becomes 1, and the task override wins")
     func threadSettings() {
-        KernelSettings.withThreadCount(0) { #expect(Kernels.current.threads == 1) }
+        let saved = KernelSettings.threadCount
+        defer { KernelSettings.threadCount = saved }
+        KernelSettings.threadCount = 10_000
+        #expect(KernelSettings.threadCount == KernelSettings.maximumThreadCount)
+        KernelSettings.threadCount = 0
+        #expect(KernelSettings.threadCount == 1 && Kernels.current.threads == 1)
         KernelSettings.withThreadCount(3) { #expect(Kernels.current.threads == 3) }
+        #expect(Kernels.current.threads == 1)
+        KernelSettings.withThreadCount(0) { #expect(Kernels.current.threads == 1) }
+        KernelSettings.threadCount = saved
+        KernelSettings.withThreadCount(1) { #expect(Kernels.current.threads == 1) }
+        #expect(Kernels.current.threads == saved)
     }
 }

@@ -29,7 +29,8 @@ struct TraceCommandTests {
         #expect(steps.count == 6)
         #expect(Set(steps[0].keys) == ["t", "x", "f", "i", "o", "c", "h"])
         let h5 = try #require((steps[5]["h"] as? [Double])?.first)
-        #expect(abs(h5 - -0.3807970779778824) < 1e-12)
+        // At the last step (x = 0) the output gate is σ(0) = 1/2 and the cell -1: h = -tanh(1)/2.
+        #expect(abs(h5 - -tanh(1.0) / 2) < 1e-12)
     }
 
     @Test("JSON steps of the gated RNN have g and s; of the simple RNN, s; every value an array")
@@ -55,7 +56,7 @@ struct TraceCommandTests {
         let lines = result.stdout.split(separator: "\n")
         #expect(lines.first == "t,x,f,i,o,c,h")
         #expect(lines.count == 7)
-        #expect(lines[6].hasSuffix(",-0.3807970779778824"))
+        #expect(lines[6].hasSuffix(",0.5,-1.0,\(-tanh(1.0) / 2)"), "\(lines[6])")  // o = σ(0), c = -1, h = -tanh(1)/2
     }
 
     @Test("Bad input: one line on standard error, non-zero exit", arguments: [

@@ -18,17 +18,18 @@ struct UsableProcessorTests {
         }.reduce(0, +)
     }
 
-    @Test("The thread limit and the machine profile count the processors of the process's affinity mask")
+    @Test("The thread limit and the machine profile count the processors of the process's affinity mask",
+          .enabled(if: FileManager.default.fileExists(atPath: "/proc/self/status"), "Linux lists the mask in /proc/self/status"))
     func countsTheAffinityMask() throws {
-        guard let allowed = try Self.allowedProcessors() else { return }  // not Linux
+        let allowed = try #require(try Self.allowedProcessors(), "no Cpus_allowed_list in /proc/self/status")
         #expect(KernelSettings.maximumThreadCount == min(64, allowed))
         #expect(MachineProfile.current.processors == allowed)
     }
 
-    @Test("Under taskset -c 0 the CLI takes one thread: --threads 2 is refused naming the one processor")
+    @Test("Under taskset -c 0 the CLI takes one thread: --threads 2 is refused naming the one processor",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset") && KernelSettings.maximumThreadCount >= 2,
+                   "needs taskset and two usable cores, to have something to restrict"))
     func tasksetLimitsTheThreads() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset"),
-              KernelSettings.maximumThreadCount >= 2 else { return }  // nothing to restrict
         // --repeats 0 is refused after --threads, so neither command runs a benchmark.
         let pinned = try CLI.shell(#"/usr/bin/taskset -c 0 "$0" bench --threads 2 --repeats 0"#)
         #expect(pinned.status == 64)
