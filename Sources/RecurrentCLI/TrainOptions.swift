@@ -196,8 +196,10 @@ struct ArchitectureOptions: ParsableArguments {
             return
         }
         if prefix != nil { throw ValidationError("--prefix is for --model (the module to train inside a larger file)") }
-        for case let (option, value?) in [("--hidden", hidden), ("--layers", layers), ("--embedding", embedding)] where value < 1 {
-            throw ValidationError("\(option) must be at least 1, got \(value)")
+        let sizes = [("--hidden", hidden, RecurrentConfiguration.maximumSize), ("--layers", layers, RecurrentConfiguration.maximumLayers),
+                     ("--embedding", embedding, RecurrentConfiguration.maximumSize)]
+        for case let (option, value?, largest) in sizes where !(1...largest).contains(value) {
+            throw ValidationError("\(option) must be in 1...\(largest), got \(value)")
         }
         for case let (option, value?) in [("--forget-bias", forgetBias), ("--input-bias", inputBias)] {
             guard value.isFinite else { throw ValidationError("\(option) must be a finite number, got \(value)") }
