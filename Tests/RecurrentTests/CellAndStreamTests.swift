@@ -27,7 +27,7 @@ struct CellAndStreamTests {
         let cell = try LSTMCell<Float>(inputSize: 3, hiddenSize: 6, projectionSize: 2, seed: 9)
         let step = try cell(Tensor([0.1, 0.2, 0.3]))
         #expect(step.h.shape == [2] && step.c.shape == [6] && step.i.shape == [6])
-        #expect(throws: RecurrentError.self) { try cell(Tensor([0.1, 0.2])) }
+        #expect(throws: RecurrentError(.shape, "cell input: expected (3) or (B, 3), got (2)")) { try cell(Tensor([0.1, 0.2])) }
     }
 
     @Test("Streaming step by step and in chunks gives bit-identical numbers to the whole sequence",
@@ -56,7 +56,9 @@ struct CellAndStreamTests {
     @Test("A bidirectional network cannot stream; a wrong-shaped step is a shape error")
     func streamingErrors() throws {
         let bi = try RecurrentNetwork<Float>(.init(cell: .gru, inputSize: 2, hiddenSize: 3, bidirectional: true))
-        #expect(throws: RecurrentError.self) { try RecurrentStream(network: bi) }
+        #expect(throws: RecurrentError(.unsupported, "a bidirectional network cannot stream: its reverse direction needs the whole sequence")) {
+            try RecurrentStream(network: bi)
+        }
         var stream = try RecurrentStream(network: try RecurrentNetwork<Float>(.init(cell: .gru, inputSize: 2, hiddenSize: 3)))
         #expect(throws: RecurrentError(.shape, "stream input: expected (1, 2) or (2), got (3)")) {
             try stream.step(Tensor([1, 2, 3]))

@@ -238,8 +238,10 @@ struct ArrayDatasetTests {
             == "targets: targets have shape (5), expected (T, N, O) for a loss at every step or (N, O) for the last step")
         #expect(recurrentError { try ArrayDataset(inputs: inputs, targets: values, classes: 4) }?.message
             == "targets: targets have shape (3, 5, 1), expected class indices (T, N) for every step or (N) for the last step")
-        #expect(recurrentError { try ArrayDataset(inputs: Tensor<Float>(zeros: [3, 5]), targets: values) }?.kind == .shape)
-        #expect(recurrentError { try ArrayDataset(inputs: inputs, targets: values, validationFraction: 0.95) }?.kind == .value)
+        #expect(recurrentError { try ArrayDataset(inputs: Tensor<Float>(zeros: [3, 5]), targets: values) }
+            == RecurrentError(.shape, "inputs: inputs have shape (3, 5), expected (T, N, X)"))
+        #expect(recurrentError { try ArrayDataset(inputs: inputs, targets: values, validationFraction: 0.95) }
+            == RecurrentError(.value, "validation fraction 0.95 of 5 sequences leaves none to train on"))
     }
 
     @Test("Class-index targets may be int64 or int32, PyTorch's dtypes for them; integer value targets and huge indices are refused")

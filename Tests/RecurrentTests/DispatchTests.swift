@@ -65,8 +65,10 @@ struct DispatchTests {
             #expect(refused.stderr.hasPrefix("Error: RECURRENT_ISA=\(missing.rawValue): this CPU cannot run \(missing.rawValue) (it runs "))
             #expect(refused.stderr.split(separator: "\n").count == 1)
         }
-        #expect(throws: RecurrentError.self) {
-            try KernelSettings.withInstructionSet(InstructionSet.allCases.first { !$0.isSupported } ?? .neon) {}
+        let missing = InstructionSet.allCases.first { !$0.isSupported } ?? .neon
+        let runs = InstructionSet.allCases.filter(\.isSupported).map(\.rawValue).joined(separator: ", ")
+        #expect(throws: RecurrentError(.unsupported, "instruction set: this CPU cannot run \(missing.rawValue) (it runs \(runs))")) {
+            try KernelSettings.withInstructionSet(missing) {}
         }
     }
 

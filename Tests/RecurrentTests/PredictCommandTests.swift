@@ -61,7 +61,8 @@ struct PredictCommandTests {
          "Error: initial state h: expected shape (4, 2, 6), got (4, 3, 6)"),
         ("two modules", ["--model", "two_recurrent_modules/model.safetensors", "--input", "lstm_basic/input.npy"],
          "Error: model.safetensors: holds 2 recurrent modules (decoder., encoder.); choose one with --prefix"),
-        ("missing model", ["--model", "nowhere/model.safetensors", "--input", "lstm_basic/input.npy"], "Error: "),
+        ("missing model", ["--model", "nowhere/model.safetensors", "--input", "lstm_basic/input.npy"],
+         "Error: \(TorchCase.root.appendingPathComponent("nowhere/model.safetensors").path): no such file\n"),
         // The upper bound is the input's steps, known once it is read.
         ("length past the steps", ["--model", "lstm_basic/model.safetensors", "--input", "lstm_basic/input.npy", "--lengths", "9,5,5,5"],
          "Error: lengths[0] = 9 is outside 0...7"),

@@ -34,15 +34,18 @@ struct TextCorpusTests {
     @Test("encoding a character outside the vocabulary names it; tiny texts and bad options are value errors")
     func errors() throws {
         let corpus = try TextCorpus(text: "abcabc", sequenceLength: 2)
-        let error = recurrentError { try corpus.encode("abZ") }
-        #expect(error?.kind == .value)
-        #expect(error?.message.contains("'Z' (U+005A) at position 2") == true)
-        #expect(recurrentError { try TextCorpus(text: "", sequenceLength: 2) }?.kind == .value)
-        #expect(recurrentError { try TextCorpus(text: "x", sequenceLength: 2) }?.message.contains("1 character") == true)
-        #expect(recurrentError { try TextCorpus(text: "abc", sequenceLength: 0) }?.kind == .value)
-        #expect(recurrentError { try TextCorpus(text: "abc", sequenceLength: 1, validationFraction: 1) }?.kind == .value)
-        #expect(recurrentError { try TextCorpus(text: "abc", sequenceLength: 1, validationFraction: 0.8) }?
-            .message.contains("training part has 1 character") == true)
+        #expect(recurrentError { try corpus.encode("abZ") }
+            == RecurrentError(.value, "character 'Z' (U+005A) at position 2 is not in the vocabulary of text (3 characters)"))
+        #expect(recurrentError { try TextCorpus(text: "", sequenceLength: 2) }
+            == RecurrentError(.value, "text: the text has 0 characters, a language model needs at least 2"))
+        #expect(recurrentError { try TextCorpus(text: "x", sequenceLength: 2) }
+            == RecurrentError(.value, "text: the text has 1 character, a language model needs at least 2"))
+        #expect(recurrentError { try TextCorpus(text: "abc", sequenceLength: 0) }
+            == RecurrentError(.value, "text: sequence length 0 must be at least 1"))
+        #expect(recurrentError { try TextCorpus(text: "abc", sequenceLength: 1, validationFraction: 1) }
+            == RecurrentError(.value, "text: validation fraction 1.0 must be in [0, 1)"))
+        #expect(recurrentError { try TextCorpus(text: "abc", sequenceLength: 1, validationFraction: 0.8) }
+            == RecurrentError(.value, "text: the training part has 1 character (validation fraction 0.8 of 3), it needs at least 2"))
         let missing = URL(fileURLWithPath: "/nonexistent/corpus.txt")
         let io = recurrentError { try TextCorpus(contentsOf: missing, sequenceLength: 4) }
         #expect(io?.kind == .io && io?.message.contains("/nonexistent/corpus.txt") == true)
@@ -75,7 +78,7 @@ struct TextCorpusTests {
         #expect(recurrentError { try streams.validate(batchSize: 4) }?.message
             == "text: the 20 training characters are too few for 4 streams of 5 characters plus one; "
             + "use a batch size of at most 3 or a sequence length of at most 4")
-        #expect(recurrentError { try corpus.validate(batchSize: 0) }?.kind == .value)
+        #expect(recurrentError { try corpus.validate(batchSize: 0) } == RecurrentError(.value, "batch size 0 must be at least 1"))
         // Neither alone fits: the advice was cut off after "use".
         let two = try TextCorpus(text: "abcdefghij", sequenceLength: 64, validationFraction: 0.8)
         #expect(recurrentError { try two.validate(batchSize: 32) }?.message
