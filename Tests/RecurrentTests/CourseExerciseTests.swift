@@ -20,22 +20,10 @@ struct CourseExerciseTests {
     }
 
     /// The homework's LSTM written out by hand in float64, for the unrounded comparison.
-    static func homeworkReference(_ xs: [Double]) -> [Double] {
-        func sigmoid(_ v: Double) -> Double { 1 / (1 + exp(-v)) }
-        var h = 0.0, c = 0.0, out: [Double] = []
-        for x in xs {
-            let f = sigmoid(0 * h + 0 * x - 100), i = sigmoid(0 * h + 100 * x + 100), o = sigmoid(0 * h + 100 * x + 0)
-            c = f * c + i * tanh(-100 * h + 50 * x + 0)
-            h = o * tanh(c)
-            out.append(h)
-        }
-        return out
-    }
-
     @Test("Homework without rounding matches float64 to 1e-6 in Double and in Float; h_5 ≈ -0.3808")
     func homeworkExact() throws {
         let xs: [Double] = [0, 0, 1, 1, 1, 0]
-        let expected = Self.homeworkReference(xs)
+        let expected = homeworkReference(xs)
         let trace = try Trace(model: homework, inputs: xs.map { [$0] }, round: false)
         #expect(maxAbsDiff(trace.visibleStates.flatMap { $0 }, expected) < 1e-12)
         #expect(abs(expected[5] - -0.3808) < 1e-4)

@@ -69,7 +69,7 @@ struct SafetensorsFileTests {
         let readError = try #require(recurrentError { try SafetensorsFile<Float>.read(missing) })
         #expect(readError == RecurrentError(.io, "/nonexistent-recurrent/m.safetensors: no such file"))
         let directory = FormatFixtures.directory
-        #expect(recurrentError { try SafetensorsFile<Float>.read(directory) }?.message.contains("is a directory") == true)
+        #expect(recurrentError { try SafetensorsFile<Float>.read(directory) } == RecurrentError(.io, "\(directory.path): is a directory, not a file"))
         let writeError = try #require(recurrentError { try SafetensorsFile<Float>().write(to: missing) })
         #expect(writeError.kind == .io)
         #expect(writeError.message.hasPrefix("/nonexistent-recurrent/m.safetensors: cannot write"))

@@ -4,18 +4,9 @@ import Testing
 
 /// The homework's LSTM with its given weights, run with the exact sigmoid and tanh and h
 /// rounded to the nearest integer at every step, as the homework says.
+/// The homework LSTM's rounded states for a sequence of bits (`homeworkReference`).
 private func homeworkLSTM(_ bits: [Int]) -> [Int] {
-    func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
-    var h = 0.0, c = 0.0
-    return bits.map { bit in
-        let x = Double(bit)
-        let f = sigmoid(0 * h + 0 * x - 100)
-        let i = sigmoid(0 * h + 100 * x + 100)
-        let o = sigmoid(0 * h + 100 * x + 0)
-        c = f * c + i * tanh(-100 * h + 50 * x + 0)
-        h = (o * tanh(c)).rounded()
-        return Int(h)
-    }
+    homeworkReference(bits.map(Double.init), rounded: true).map { Int($0) }
 }
 
 /// A batch and how to check it, for tests that run over every synthetic task.
@@ -109,7 +100,7 @@ struct TaskTests {
         #expect(task.output == .classes(count: 3))
         #expect(!task.carriesState)
         #expect(task.batchesPerEpoch(batchSize: 32) == nil)
-        #expect(recurrentError { try ParityTask(length: 0) }?.kind == .value)
+        #expect(recurrentError { try ParityTask(length: 0) } == RecurrentError(.value, "parity task: length 0 must be at least 1"))
     }
 
     // MARK: Adding
@@ -214,7 +205,7 @@ struct TaskTests {
     func copyBaseline() throws {
         let task = try CopyTask(delay: 100, symbols: 10, alphabet: 8)
         #expect(abs(task.trivialLoss - 10 * log(8.0) / 120) < 1e-15)
-        #expect(recurrentError { try CopyTask(delay: 0) }?.kind == .value)
+        #expect(recurrentError { try CopyTask(delay: 0) } == RecurrentError(.value, "copy task: delay 0 must be at least 1"))
     }
 
     // MARK: Temporal order
@@ -246,7 +237,7 @@ struct TaskTests {
         }
         // 640 sequences, 160 expected per class.
         #expect(classCounts.allSatisfy { (110...210).contains($0) })
-        #expect(recurrentError { try TemporalOrderTask(length: 9) }?.kind == .value)
+        #expect(recurrentError { try TemporalOrderTask(length: 9) } == RecurrentError(.value, "temporal order task: length 9 must be at least 10"))
     }
 
     // MARK: Every task
