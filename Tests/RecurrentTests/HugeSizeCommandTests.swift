@@ -74,6 +74,8 @@ struct HugeSizeCommandTests {
 
     @Test("Long gradient experiments and forecasts are refused by the memory their rows take, under a ulimit")
     func rowsCountedInMemory() throws {
+        // 2,000,000 steps × (256 + 3 · H · 8) bytes, with six float64 copies of the largest network
+        // (an LSTM(1, 1), 16 parameters): 560,000,768 bytes = 534.1 × 2^20.
         let gradients = try CLI.shell("ulimit -v 300000; \"$0\" experiment gradients --length 2000000 --hidden 1 --sequences 1")
         #expect(gradients.status == 1 && gradients.stderr.hasPrefix("Error: the gradient norms over 2000000 steps of 1 units would need 534.1 MB")
             && gradients.stderr.filter(\.isNewline).count == 1, "\(gradients.stderr)")

@@ -103,6 +103,7 @@ struct ImpossibleNetworkTests {
         let huge = RecurrentConfiguration(cell: .lstm, inputSize: 1_000_000, hiddenSize: 1_000_000)
         let error = recurrentError { try RecurrentNetwork<Float>(huge) }
         let have = MemoryBudget.describe(MemoryBudget.physicalBytes)
+        // 4H(X + H) weights and 8H biases: 8,000,008,000,000 floats of 4 bytes = 3.2e13 bytes = 29.1 × 2^40.
         #expect(error?.message == "the parameters of LSTM(1000000, 1000000) would need 29.1 TB of memory; this machine has \(have)")
         #expect(MemoryBudget.product([1 << 40, 1 << 30]) == nil)
         #expect(MemoryBudget.sum([Int.max, 1]) == nil)

@@ -152,27 +152,31 @@ struct StrictJSONTests {
         #expect(JSONValue.number("9007199254740993").nonNegativeInteger == 9_007_199_254_740_993)
     }
 
-    @Test("invalid JSON is refused with a reason and offset", arguments: [
-        ("{\"a\":01}", "number with a leading zero"),
-        ("[1,]", "expected a value, found character ']'"),
-        ("\"\\ud800\"", "lone surrogate"),
-        ("\"a\u{01}\"", "unescaped control character"),
-        ("\"\\x\"", "invalid escape sequence"),
-        ("{\"a\" 1}", "expected ':' after an object key"),
-        ("[1 2]", "expected ',' or ']' in an array"),
-        ("nul", "expected a value"),
-        ("\"abc", "unterminated string"),
-        ("1.", "expected a digit after '.'"),
-        ("", "expected a value, found end of input"),
-    ])
-    func invalid(text: String, reason: String) throws {
+    /// Each case: the text, the whole reason, and the offset of the byte at fault (the text's
+    /// length when it ends too early).
+    static let invalidTexts: [(String, String, Int)] = [
+        ("{\"a\":01}", "number with a leading zero", 6),
+        ("[1,]", "expected a value, found character ']'", 3),
+        ("\"\\ud800\"", "lone surrogate in a \\u escape", 7),
+        ("\"a\u{01}\"", "unescaped control character in a string", 2),
+        ("\"\\x\"", "invalid escape sequence in a string", 2),
+        ("{\"a\" 1}", "expected ':' after an object key, found character '1'", 5),
+        ("[1 2]", "expected ',' or ']' in an array, found character '2'", 3),
+        ("nul", "expected a value, found character 'n'", 0),
+        ("\"abc", "unterminated string", 4),
+        ("1.", "expected a digit after '.' in a number, found end of input", 2),
+        ("", "expected a value, found end of input", 0),
+    ]
+
+    @Test("invalid JSON is refused with a reason and the offset of the byte at fault", arguments: Self.invalidTexts)
+    func invalid(text: String, reason: String, offset: Int) throws {
         do {
             _ = try parse(text)
             Issue.record("parsed invalid JSON \(text)")
         } catch {
             let failure = try #require(error as? StrictJSONParser.Failure)
-            #expect(failure.reason.contains(reason), "\(failure.reason)")
-            #expect(failure.offset <= text.utf8.count)
+            #expect(failure.reason == reason)
+            #expect(failure.offset == offset)
         }
     }
 }
