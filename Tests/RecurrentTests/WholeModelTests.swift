@@ -87,7 +87,7 @@ struct WholeModelTests {
         }
     }
 
-    @Test("Saving keeps the module's own tensor names and values, so load_state_dict(strict=True) takes it back",
+    @Test("Saving writes back the module's state_dict: the same tensor names, shapes and values (what load_state_dict(strict=True) checks)",
           arguments: ModelCase.runnable)
     func savingKeepsSourceNames(name: String) throws {
         let c = try ModelCase(name)
