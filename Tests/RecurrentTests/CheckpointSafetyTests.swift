@@ -271,8 +271,8 @@ struct CheckpointSafetyTests {
         }
         // The data refuses first: (2^40 training + 1024 held-out sequences) × 20 steps × (an input
         // and a target) × 16 bytes (drawn as float64, then kept) = 2^40 · 640 bytes + 640 KB.
-        #expect(refusal.message.hasPrefix("\(1 << 40) training and 1024 held-out sequences of 20 steps (\(try ParityTask().summary)) "
-            + "would need 640.0 TB of memory; this "), "\(refusal.message)")
+        expectMemoryRefusal(refusal.message, needing: "\(1 << 40) training and 1024 held-out sequences of 20 steps "
+            + "(\(try ParityTask().summary)) would need 640.0 TB of memory; ")
         let cfg = model.configuration
         // 20 steps of (1 input + 3·3 outputs + (4 + 3)·16 tape and its row-block padding, at most 143, + 3·16 states)
         // and 8 copies of 1267 parameters, 4 bytes each.

@@ -369,16 +369,13 @@ struct TrainCommandTests {
 
     /// Each case: the arguments, the exit status (64 for a usage error, 1 for one met while
     /// running) and the whole message after "Error: ". A message ending in "of memory; " is
-    /// followed by this machine's memory or the process's limit.
+    /// followed by this machine's memory or the process's limit (`expectMemoryRefusal`).
     @Test("Bad options and data: one-line errors naming the problem, with their exit status", arguments: Self.badOptions)
     func errors(_ arguments: [String], _ status: Int32, _ expected: String) throws {
         let result = try CLI.run(arguments)
         #expect(result.status == status, "\(result.stderr)")
         if expected.hasSuffix("of memory; ") {
-            let machine = try #require(result.stderr.split(separator: "of memory; ").last)
-            #expect(result.stderr.hasPrefix("Error: " + expected), "\(result.stderr)")
-            #expect(machine.wholeMatch(of: /(this machine has|this process may use) [0-9.]+ [KMGTP]?B( more \(its ulimit\))?\n/) != nil,
-                    "\(result.stderr)")
+            expectMemoryRefusal(result.errorMessage, needing: expected)
         } else {
             #expect(result.stderr == "Error: \(expected)\n")
         }

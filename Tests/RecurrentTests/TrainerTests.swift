@@ -153,11 +153,10 @@ struct TrainerTests {
         let error = try #require(throws: RecurrentError.self) {
             try Trainer(model: model, data: ParityTask(length: 100_000), options: TrainingOptions(batchSize: 32, steps: 1))
         }
-        // The figure is the training footprint, whose formula `memoryIsCheckedFirst` pins; the
-        // rest of the line names this machine's memory or the process's limit.
+        // The figure is the training footprint, whose formula `memoryIsCheckedFirst` pins.
         let bytes = try #require(model.configuration.trainingBytes(batch: 32, steps: 100_000, scalarSize: 4))
-        #expect(error.message.hasPrefix("training LSTM(1, 2048) on batches of 32 sequences of 100000 steps would need "
-            + "\(MemoryBudget.describe(bytes)) of memory; this "), "\(error.message)")
+        expectMemoryRefusal(error.message, needing: "training LSTM(1, 2048) on batches of 32 sequences of 100000 steps would need "
+            + "\(MemoryBudget.describe(bytes)) of memory; ")
     }
 
     @Test("Epochs whose steps cannot be counted are refused, not an overflow")

@@ -8,6 +8,13 @@ enum CLI {
         var signaled = false
         var stdout: String
         var stderr: String
+        /// The message of a one-line error ("Error: message\n" and nothing else on standard error).
+        var errorMessage: String? { CLI.errorMessage(stderr) }
+    }
+
+    /// The message of standard error `text` when it is one error line, "Error: message\n".
+    static func errorMessage(_ text: String) -> String? {
+        text.wholeMatch(of: /Error: (.*)\n/).map { String($0.1) }
     }
 
     /// The directory holding the built products (the test bundle's directory).
