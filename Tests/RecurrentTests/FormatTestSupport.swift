@@ -73,11 +73,12 @@ func withTemporaryDirectory<R>(_ body: (URL) throws -> R) throws -> R {
     return try body(directory)
 }
 
-/// A malformed input, the error kind it must produce and a distinctive part of the message.
+/// A malformed input, the error kind it must produce and its whole message after the file's
+/// name and ": ".
 struct MalformedCase: Sendable, CustomTestStringConvertible {
     var label: String
     var bytes: [UInt8]
     var kind: RecurrentError.Kind
-    var messagePart: String
+    var message: String
     var testDescription: String { label }
 }

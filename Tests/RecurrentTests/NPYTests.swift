@@ -115,49 +115,49 @@ struct NPYTests {
         let valid = npyFile(header: header(shape: "(4,)"), data: four)
         return [
             MalformedCase(label: "int64 dtype", bytes: npyFile(header: header("<i8", shape: "(2,)"), data: four),
-                          kind: .unsupported, messagePart: "dtype '<i8' is not supported (float32 or float64 little-endian only)"),
+                          kind: .unsupported, message: "dtype '<i8' is not supported (float32 or float64 little-endian only)"),
             MalformedCase(label: "big-endian float32", bytes: npyFile(header: header(">f4", shape: "(4,)"), data: four),
-                          kind: .unsupported, messagePart: "dtype '>f4' is not supported"),
+                          kind: .unsupported, message: "dtype '>f4' is not supported (float32 or float64 little-endian only)"),
             MalformedCase(label: "float16", bytes: npyFile(header: header("<f2", shape: "(8,)"), data: four),
-                          kind: .unsupported, messagePart: "dtype '<f2' is not supported"),
+                          kind: .unsupported, message: "dtype '<f2' is not supported (float32 or float64 little-endian only)"),
             MalformedCase(label: "uint8", bytes: npyFile(header: header("|u1", shape: "(16,)"), data: four),
-                          kind: .unsupported, messagePart: "dtype '|u1' is not supported"),
+                          kind: .unsupported, message: "dtype '|u1' is not supported (float32 or float64 little-endian only)"),
             MalformedCase(label: "structured dtype",
                           bytes: npyFile(header: "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (4,)}", data: four),
-                          kind: .unsupported, messagePart: "structured dtypes are not supported"),
+                          kind: .unsupported, message: "structured dtypes are not supported (float32 or float64 little-endian only)"),
             MalformedCase(label: "fortran order", bytes: npyFile(header: header(fortran: "True", shape: "(2, 2)"), data: four),
-                          kind: .unsupported, messagePart: "fortran_order True"),
+                          kind: .unsupported, message: "fortran_order True (column-major data) is not supported, save in C order"),
             MalformedCase(label: "bad magic", bytes: [0x93] + Array("NUMPZ".utf8) + valid.dropFirst(6),
-                          kind: .format, messagePart: "not a .npy file (bad magic string"),
-            MalformedCase(label: "empty file", bytes: [], kind: .format, messagePart: "file is empty"),
+                          kind: .format, message: "not a .npy file (bad magic string, expected \\x93NUMPY)"),
+            MalformedCase(label: "empty file", bytes: [], kind: .format, message: "file is empty, not a .npy file"),
             MalformedCase(label: "unknown version", bytes: Array(valid.prefix(6)) + [4, 0] + valid.dropFirst(8),
-                          kind: .unsupported, messagePart: "format version 4.0 is not supported"),
+                          kind: .unsupported, message: ".npy format version 4.0 is not supported (1.0, 2.0, 3.0 only)"),
             MalformedCase(label: "truncated data", bytes: Array(valid.dropLast(3)),
-                          kind: .format, messagePart: "truncated data: shape (4) of float32 needs 16 bytes of data, the file has 13"),
+                          kind: .format, message: "truncated data: shape (4) of float32 needs 16 bytes of data, the file has 13"),
             MalformedCase(label: "extra data", bytes: valid + [0, 0, 0, 0],
-                          kind: .format, messagePart: "extra data: shape (4) of float32 needs 16 bytes of data, the file has 20"),
+                          kind: .format, message: "extra data: shape (4) of float32 needs 16 bytes of data, the file has 20"),
             MalformedCase(label: "truncated header", bytes: Array(valid.prefix(30)),
-                          kind: .format, messagePart: "header runs past the end of the file"),
+                          kind: .format, message: "truncated file: the 58-byte header runs past the end of the file (30 bytes)"),
             MalformedCase(label: "truncated header length", bytes: Array(valid.prefix(9)),
-                          kind: .format, messagePart: "ends inside the header length"),
+                          kind: .format, message: "truncated file: 9 bytes, ends inside the header length"),
             MalformedCase(label: "unparsable header", bytes: npyFile(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (4,", data: four),
-                          kind: .format, messagePart: "header does not parse"),
+                          kind: .format, message: "header does not parse: unexpected end of header at character 53"),
             MalformedCase(label: "not a dict", bytes: npyFile(header: "[1, 2]", data: four),
-                          kind: .format, messagePart: "header is not a dictionary"),
+                          kind: .format, message: "header is not a dictionary"),
             MalformedCase(label: "missing shape", bytes: npyFile(header: "{'descr': '<f4', 'fortran_order': False}", data: four),
-                          kind: .format, messagePart: "header has no 'shape' key"),
+                          kind: .format, message: "header has no 'shape' key"),
             MalformedCase(label: "unexpected key", bytes: npyFile(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), 'x': 1}", data: four),
-                          kind: .format, messagePart: "header has an unexpected key 'x'"),
+                          kind: .format, message: "header has an unexpected key 'x'"),
             MalformedCase(label: "shape not a tuple", bytes: npyFile(header: header(shape: "[4]"), data: four),
-                          kind: .format, messagePart: "header 'shape' is not a tuple"),
+                          kind: .format, message: "header 'shape' is not a tuple"),
             MalformedCase(label: "negative dimension", bytes: npyFile(header: header(shape: "(-4,)"), data: four),
-                          kind: .format, messagePart: "non-negative integers"),
+                          kind: .format, message: "header 'shape' holds something other than non-negative integers"),
             MalformedCase(label: "fortran_order not a bool", bytes: npyFile(header: header(fortran: "0", shape: "(4,)"), data: four),
-                          kind: .format, messagePart: "'fortran_order' is not True or False"),
+                          kind: .format, message: "header 'fortran_order' is not True or False"),
             MalformedCase(label: "overflowing shape", bytes: npyFile(header: header(shape: "(4294967296, 4294967296)"), data: four),
-                          kind: .format, messagePart: "shape (4294967296, 4294967296) is too large"),
+                          kind: .format, message: "shape (4294967296, 4294967296) is too large"),
             MalformedCase(label: "deep nesting", bytes: npyFile(header: String(repeating: "(", count: 100), data: four),
-                          kind: .format, messagePart: "nesting too deep"),
+                          kind: .format, message: "header does not parse: nesting too deep at character 32"),
         ]
     }()
 
@@ -165,9 +165,7 @@ struct NPYTests {
     func malformedFiles(testCase: MalformedCase) throws {
         let error = try #require(recurrentError { try NPY.read(data: Data(testCase.bytes), name: "x.npy", as: Float.self) })
         #expect(error.kind == testCase.kind)
-        #expect(error.message.hasPrefix("x.npy: "))
-        #expect(error.message.contains(testCase.messagePart), "\(error.message)")
-        #expect(!error.message.contains("\n"))
+        #expect(error.message == "x.npy: " + testCase.message)
     }
 
     @Test("the malformed cases all give different messages")

@@ -62,17 +62,17 @@ struct OptimizerCheckpointTests {
         message = recurrentErrorMessage(.value) {
             _ = try Optimizer<Float>(adam, parameterCount: 3, stepCount: 4, state: ["exp_avg": ok, "exp_avg_sq": [0, -1, 0]])
         }
-        #expect(message.contains("exp_avg_sq"))
+        #expect(message == "optimizer state 'exp_avg_sq' has negative values")
         message = recurrentErrorMessage(.value) {
             _ = try Optimizer<Float>(adam, parameterCount: 3, stepCount: 4, state: ["exp_avg": [0, .nan, 0], "exp_avg_sq": ok])
         }
         #expect(message == "optimizer state 'exp_avg' contains NaN or infinity")
         message = recurrentErrorMessage(.value) { _ = try Optimizer<Float>(adam, parameterCount: 3, stepCount: -1, state: [:]) }
-        #expect(message.contains("step count"))
+        #expect(message == "optimizer step count must be in 0...9007199254740992, got -1")
         message = recurrentErrorMessage(.name) {
             _ = try Optimizer<Float>(.init(kind: .sgd, learningRate: 0.1), parameterCount: 3, stepCount: 1, state: ["momentum_buffer": ok])
         }
-        #expect(message.contains("expected: none"))
+        #expect(message == "optimizer state: unknown buffer 'momentum_buffer' for sgd (expected: none)")
     }
 
     @Test("Adam's moments exist from the start; SGD's momentum buffer only after the first step")
