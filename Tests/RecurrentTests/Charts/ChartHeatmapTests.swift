@@ -13,7 +13,7 @@ import Testing
                 columnLabels: ["a", "b", "c"], values: values)
     }
 
-    @Test func fourByThreeGridHasTwelveCellsWithValuesAndWrittenText() throws {
+    @Test("A 4 x 3 heatmap has twelve cells with their values, positions and written text") func fourByThreeGridHasTwelveCellsWithValuesAndWrittenText() throws {
         let document = try XML.parse(map().svg())
         let cells = try XML.elements(in: document, withAttribute: "data-row")
         #expect(cells.count == 12)
@@ -28,13 +28,13 @@ import Testing
                             "0.12", "2.00", "-2.00", "0.25", "1.99", "0.75"])
     }
 
-    @Test func cellsCarryHoverTitlesWithRowColumnAndValue() throws {
+    @Test("Each cell's hover title names its row, column and value") func cellsCarryHoverTitlesWithRowColumnAndValue() throws {
         let document = try XML.parse(map().svg())
         let cells = try XML.elements(in: document, withAttribute: "data-row")
         #expect(cells[7].stringValue == "u2 · b: 2")
     }
 
-    @Test func divergingScaleDefaultsToMaxAbsoluteValue() throws {
+    @Test("A diverging heatmap spans the largest absolute value either side of 0") func divergingScaleDefaultsToMaxAbsoluteValue() throws {
         let document = try XML.parse(map().svg())
         let cells = try XML.elements(in: document, withAttribute: "data-row")
         let fills = cells.compactMap { XML.attribute($0, "fill") }
@@ -49,7 +49,7 @@ import Testing
         #expect(XML.attribute(written[5], "fill") == "#000000")
     }
 
-    @Test func sequentialScaleUsesViridisBetweenBounds() throws {
+    @Test("A sequential heatmap colours with viridis between its bounds") func sequentialScaleUsesViridisBetweenBounds() throws {
         let heat = Heatmap(title: "Seq", values: [[0, 0.5, 1, 3]], colorScale: .sequential(lo: 0, hi: 1),
                            decimals: 1)
         let document = try XML.parse(heat.svg())
@@ -59,7 +59,7 @@ import Testing
         #expect(written == ["0.0", "0.5", "1.0", "3.0"])
     }
 
-    @Test func nonFiniteCellsAreHatchedAndLabelledNaN() throws {
+    @Test("Non-finite cells are hatched and labelled NaN") func nonFiniteCellsAreHatchedAndLabelledNaN() throws {
         let heat = Heatmap(title: "Bad", values: [[1, .nan], [.infinity]], showValues: false)
         let svg = heat.svg()
         #expect(!svg.contains("nan") && !svg.contains("inf"))
@@ -72,7 +72,7 @@ import Testing
         #expect(svg.contains("id=\"missing-hatch\""))
     }
 
-    @Test func rowGroupsDrawSeparatorsAndNames() throws {
+    @Test("Row groups draw separators and their names") func rowGroupsDrawSeparatorsAndNames() throws {
         let gates = ["i", "f", "g", "o"]
         let heat = Heatmap(title: "Gates", values: Array(repeating: [0.5, -0.5], count: 8),
                            rowGroups: gates.enumerated().map { .init(name: $0.element, rows: ($0.offset * 2)..<($0.offset * 2 + 2)) })
@@ -84,7 +84,7 @@ import Testing
         #expect(separators.count == 3)
     }
 
-    @Test func svgSizeFollowsTheGrid() throws {
+    @Test("The SVG's size follows the grid") func svgSizeFollowsTheGrid() throws {
         let small = Heatmap(title: "S", values: Array(repeating: [1, 2], count: 2))
         let large = Heatmap(title: "S", values: Array(repeating: Array(repeating: 1.0, count: 20), count: 30))
         let smallRoot = try XML.parse(small.svg()).rootElement()
@@ -95,7 +95,7 @@ import Testing
         #expect(heights.count == 2 && heights[1] >= heights[0] + 28 * 24 - 120)
     }
 
-    @Test func htmlPageEmbedsTheSVGAndIsDeterministic() throws {
+    @Test("The HTML page embeds the SVG, the same on every call") func htmlPageEmbedsTheSVGAndIsDeterministic() throws {
         let page = map().html()
         #expect(page.hasPrefix("<!DOCTYPE html>"))
         #expect(page.contains("<title>Weights — W_ih</title>"))
@@ -105,7 +105,7 @@ import Testing
         #expect(map().svg() == map().svg())
     }
 
-    @Test func emptyHeatmapIsValidAndSaysNoData() throws {
+    @Test("An empty heatmap is a valid document that says \"no data\"") func emptyHeatmapIsValidAndSaysNoData() throws {
         for heat in [Heatmap(title: "Empty", values: []), Heatmap(title: "Empty rows", values: [[], []])] {
             let svg = heat.svg()
             _ = try XML.parse(svg)
@@ -114,7 +114,7 @@ import Testing
         }
     }
 
-    @Test func labelsAreEscaped() throws {
+    @Test("Titles, labels and group names are escaped") func labelsAreEscaped() throws {
         let heat = Heatmap(title: "<&>", rowLabels: ["\"r\""], columnLabels: ["'c'"], values: [[1]],
                            rowGroups: [.init(name: "g&", rows: 0..<1)])
         let svg = heat.svg()

@@ -15,7 +15,7 @@ import Testing
                          series: [a, b, c])
     }
 
-    @Test func threeSeriesChartHoldsThreeSeriesWithPointCountsAndRanges() throws {
+    @Test("A three-series chart holds each series with its points and the axes' ranges") func threeSeriesChartHoldsThreeSeriesWithPointCountsAndRanges() throws {
         let document = try XML.parse(threeSeriesChart().svg())
         let series = try XML.elements(in: document, withAttribute: "data-series")
         #expect(series.compactMap { XML.attribute($0, "data-series") } == ["train", "valid", "raw"])
@@ -26,7 +26,7 @@ import Testing
         #expect(plot.first.flatMap { XML.attribute($0, "data-y-range") } == "0 10")
     }
 
-    @Test func svgIsStandaloneWithTitleBackgroundAndAxisLabels() throws {
+    @Test("The SVG stands alone, with its title, background and axis labels") func svgIsStandaloneWithTitleBackgroundAndAxisLabels() throws {
         let svg = threeSeriesChart().svg()
         #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"420\" viewBox=\"0 0 720 420\""))
         #expect(svg.contains("<title>Loss — LSTM 2x64</title>"))
@@ -40,7 +40,7 @@ import Testing
         #expect(try XML.elements(in: document, named: "path").count == 3)
     }
 
-    @Test func logAxisSkipsNonFiniteAndNonPositivePoints() throws {
+    @Test("A log axis leaves out non-finite and non-positive points") func logAxisSkipsNonFiniteAndNonPositivePoints() throws {
         let points: [(x: Double, y: Double)] = [(1, 1), (2, .nan), (3, -1), (4, 0), (5, 0.01),
                                                 (.infinity, 1), (6, .infinity), (.nan, 0.5)]
         let chart = LineChart(title: "Log", yScale: .log10,
@@ -54,7 +54,7 @@ import Testing
         #expect(plot.first.flatMap { XML.attribute($0, "data-y-range") } == "0.01 1")
     }
 
-    @Test func referenceLinesAreDrawnAndWidenTheRange() throws {
+    @Test("Reference lines are drawn and widen the range to include them") func referenceLinesAreDrawnAndWidenTheRange() throws {
         let chart = LineChart(title: "Criterion", yScale: .log10,
                               series: [.init(name: "loss", values: [1, 0.5, 0.2])],
                               referenceLines: [.init(value: 0.01, label: "criterion 0.01")])
@@ -65,13 +65,13 @@ import Testing
         #expect(plot.first.flatMap { XML.attribute($0, "data-y-range") } == "0.01 1")
     }
 
-    @Test func outputIsIdenticalAcrossCalls() {
+    @Test("A chart is the same on every call") func outputIsIdenticalAcrossCalls() {
         let chart = threeSeriesChart()
         #expect(chart.svg() == chart.svg())
         #expect(chart.svg() == threeSeriesChart().svg())
     }
 
-    @Test func emptyChartIsValidAndSaysNoData() throws {
+    @Test("An empty chart is a valid document that says \"no data\"") func emptyChartIsValidAndSaysNoData() throws {
         for chart in [LineChart(title: "Empty"),
                       LineChart(title: "All NaN", series: [.init(name: "x", values: [.nan, .nan])]),
                       LineChart(title: "Log empty", xScale: .log10, yScale: .log10, series: [.init(name: "x", points: [])])] {
@@ -82,7 +82,7 @@ import Testing
         }
     }
 
-    @Test func textIsEscapedInTitlesLabelsAndSeriesNames() throws {
+    @Test("Titles, axis labels and series names are escaped") func textIsEscapedInTitlesLabelsAndSeriesNames() throws {
         let chart = LineChart(title: "a<b & \"c\" 'd'", xLabel: "x>y", yLabel: "<y>",
                               series: [.init(name: "s&<\"'>", values: [1, 2])])
         let svg = chart.svg()
@@ -92,7 +92,7 @@ import Testing
         #expect(series.first.flatMap { XML.attribute($0, "data-series") } == "s&<\"'>")
     }
 
-    @Test func downsampleKeepsMinimumAndMaximumOfHundredThousandPoints() {
+    @Test("Downsampling 100,000 points keeps each column's minimum and maximum") func downsampleKeepsMinimumAndMaximumOfHundredThousandPoints() {
         var points = (0..<100_000).map { (x: Double($0), y: Double(($0 * 7919) % 1000) / 1000) }
         points[31_337].y = -5
         points[77_777].y = 9
@@ -103,7 +103,7 @@ import Testing
         #expect(zip(kept, kept.dropFirst()).allSatisfy { $0.x < $1.x })
     }
 
-    @Test func longSeriesAreDownsampledInTheSVGButKeepTheirExtremes() throws {
+    @Test("Long series are downsampled in the SVG but keep their extremes") func longSeriesAreDownsampledInTheSVGButKeepTheirExtremes() throws {
         var values = (0..<100_000).map { Double(($0 * 7919) % 1000) / 1000 }
         values[31_337] = -5
         values[77_777] = 9
@@ -121,7 +121,7 @@ import Testing
         #expect(steps == count)
     }
 
-    @Test func downsampleLeavesShortSeriesAndDropsUndrawablePoints() {
+    @Test("Downsampling leaves short series as they are and drops points that cannot be drawn") func downsampleLeavesShortSeriesAndDropsUndrawablePoints() {
         let points: [(x: Double, y: Double)] = [(0, 1), (1, .nan), (2, 3)]
         let kept = LineChart.downsample(points, columns: 10)
         #expect(kept.map(\.x) == [0, 2])
@@ -129,7 +129,7 @@ import Testing
         #expect(logKept.map(\.x) == [10])
     }
 
-    @Test func extremeMagnitudesNeverCrashOrPrintNonFiniteText() throws {
+    @Test("Values near the largest doubles draw without non-finite text") func extremeMagnitudesNeverCrashOrPrintNonFiniteText() throws {
         let points: [(x: Double, y: Double)] = [(-1e308, 1e308), (1e308, -1e308), (0, Double.leastNonzeroMagnitude)]
         let many = (0..<3000).map { (x: $0 % 2 == 0 ? -1e308 : 1e308, y: Double($0)) }
         for chart in [LineChart(title: "Huge", series: [.init(name: "h", points: points), .init(name: "m", points: many)]),
@@ -138,8 +138,14 @@ import Testing
             _ = try XML.parse(svg)
             #expect(!svg.contains("nan") && !svg.contains("inf") && !svg.contains("NaN") && !svg.contains("Inf"))
         }
+        // A heatmap over ±1e308, whose span overflows: the ends should take the ends of the scale and 0
+        // its middle. Today the span is infinite: 1e308 is drawn as missing and the rest at the bottom.
         let heat = Heatmap(title: "Huge", values: [[1e308, -1e308], [Double.leastNonzeroMagnitude, 0]], colorScale: .sequential())
-        _ = try XML.parse(heat.svg())
+        let cells = try XML.elements(in: try XML.parse(heat.svg()), withAttribute: "data-row")
+        withKnownIssue("ColorScale divides by hi - lo, which overflows past ±8.9e307 (held back with the library frozen for the fuzz counts)") {
+            #expect(cells.compactMap { XML.attribute($0, "fill") } == ["#FDE725", "#440154", "#21908C", "#21908C"])
+        }
+        #expect(cells.compactMap { XML.attribute($0, "data-value") } == ["1e308", "-1e308", "4.94066e-324", "0"])
         #expect(LineChart.downsample(many, columns: 10).count <= 20)
     }
 }

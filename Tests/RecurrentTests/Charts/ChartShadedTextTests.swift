@@ -6,7 +6,7 @@ import Testing
 @testable import Recurrent
 
 @Suite struct ShadedTextTests {
-    @Test func backgroundColorsFollowTheTrackAndMarkMissingValues() {
+    @Test("Each character's background follows its track's value; missing values are marked") func backgroundColorsFollowTheTrackAndMarkMissingValues() {
         let text = ShadedText(text: "abcd")
         let colors = text.backgroundColors(for: .init(name: "u", values: [-1, 0, 1]))
         #expect(colors == ["#2166AC", "#F7F7F7", "#B2182B", ChartPalette.missing])
@@ -14,7 +14,7 @@ import Testing
         #expect(sequential.backgroundColors(for: .init(name: "u", values: [0, .nan])) == ["#440154", ChartPalette.missing])
     }
 
-    @Test func htmlEscapesTextAndHasOneSpanPerCharacter() throws {
+    @Test("The page escapes the text and has one span per character") func htmlEscapesTextAndHasOneSpanPerCharacter() throws {
         let source = "a<b&\"c'\nz"
         let shaded = ShadedText(text: source, values: (0..<9).map { Double($0) - 4 }, title: "Unit <7>")
         let page = shaded.html()
@@ -29,7 +29,7 @@ import Testing
         #expect(spans.map { $0.stringValue ?? "" }.joined() == source)
     }
 
-    @Test func tracksBecomeOptionsAndEmbeddedJSON() throws {
+    @Test("Each track becomes an option and embedded JSON") func tracksBecomeOptionsAndEmbeddedJSON() throws {
         let shaded = ShadedText(text: "hi")
         let tracks = [ShadedText.Track(name: "unit 0", values: [1, -1]),
                       ShadedText.Track(name: "</script> & co", values: [0.5, 0])]
@@ -44,21 +44,21 @@ import Testing
         #expect(!page.contains("http://") && !page.contains("https://") && !page.contains("src="))
     }
 
-    @Test func pageIsDeterministic() {
+    @Test("The page is the same on every call") func pageIsDeterministic() {
         let shaded = ShadedText(text: "same\ntext", values: [0.1, 0.2, -0.3, 0.4, 0, 1, 2, 3, 4])
         #expect(shaded.html() == shaded.html())
         #expect(shaded.html(title: "t", tracks: [.init(name: "a", values: [1])]) ==
                 shaded.html(title: "t", tracks: [.init(name: "a", values: [1])]))
     }
 
-    @Test func emptyTextGivesValidPageWithNoDataNote() throws {
+    @Test("An empty text gives a valid page with a \"no data\" note") func emptyTextGivesValidPageWithNoDataNote() throws {
         let page = ShadedText(text: "").html(title: "Empty", tracks: [])
         _ = try XML.parse(page)
         #expect(page.contains(">no data</pre>"))
         #expect(!page.contains("nan") && !page.contains("inf"))
     }
 
-    @Test func nonFiniteValuesAreGreyAndNeverLowercase() throws {
+    @Test("Non-finite values are grey and never printed in lowercase") func nonFiniteValuesAreGreyAndNeverLowercase() throws {
         let page = ShadedText(text: "xyz", values: [.nan, .infinity, 1]).html()
         _ = try XML.parse(page)
         #expect(!page.contains("nan") && !page.contains("inf"))
