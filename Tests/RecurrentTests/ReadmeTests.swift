@@ -19,7 +19,21 @@ struct ReadmeTests {
         let model = try CourseModel(json: Data(json.utf8), source: "README")
         #expect(model.cell == .gated && model.parameters.hiddenSize == 2 && model.parameters.inputSize == 1)
         let trace = try Trace(model: model, inputs: [[1], [0]])
+        // The README's numbers, stepped in float64: g = σ(W_gs s + W_gx x + b_g),
+        // s' = (1 - g) ⊙ s + g ⊙ tanh(W_ss s + W_sx x) from s0 = (0.5, -0.5).
+        func sigmoid(_ v: Double) -> Double { 1 / (1 + exp(-v)) }
+        var s = [0.5, -0.5]
+        var expected: [(g: [Double], s: [Double])] = []
+        for x in [1.0, 0.0] {
+            let g = [sigmoid(4 * x), sigmoid(-4 * x)]
+            s = (0..<2).map { (1 - g[$0]) * s[$0] + g[$0] * tanh(s[$0] + x) }
+            expected.append((g, s))
+        }
         #expect(trace.steps.count == 2)
+        for (step, want) in zip(trace.steps, expected) {
+            let (g, s) = (try #require(step.values["g"]), try #require(step.values["s"]))
+            #expect(maxAbsDiff(g, want.g) < 1e-12 && maxAbsDiff(s, want.s) < 1e-12, "\(step.values)")
+        }
     }
 
     @Test("The README's trace output is what recurrent trace prints")
