@@ -7,7 +7,8 @@
 #   scripts/fuzz-long.sh report                      inputs per target on its version, from the ledger
 #   scripts/fuzz-long.sh run [goal] [hours] [target ...]
 #       builds (scripts/fuzz.sh), then fuzzes each target below `goal` inputs on its version
-#       (default 10000000), one process per core at nice 19, in chunks of FUZZ_CHUNK seconds
+#       (default 10000000), one process per core at nice 19 (in a session of its own, niced as
+#       a whole: see `idle` below), in chunks of FUZZ_CHUNK seconds
 #       (default 1800), until every target reaches the goal or `hours` (default 2) pass; a
 #       chunk cut short by a kill is lost, nothing else is.
 #   scripts/fuzz-long.sh record TARGET SEED LOG      adds a row for a run made by hand (its log)
@@ -68,6 +69,15 @@ report() {
     done
 }
 
+# idle COMMAND...: runs COMMAND in a new session whose scheduling group is at nice 19, and
+# returns its status. Where the kernel groups processes by session (autogroup, on by default on
+# desktops and on many servers), a process's own nice value weighs only against its session's
+# other processes: a `nice -n 19` fuzzer in a session of its own takes half the CPU from a build
+# in another, and every `setsid` (nohup'd runs, terminals) starts another session.
+idle() {
+    setsid -w bash -c 'echo 19 > /proc/self/autogroup 2>/dev/null; exec nice -n 19 "$@"' idle "$@"
+}
+
 # chunk TARGET GOAL SECONDS: one run toward GOAL, of at most SECONDS; 1 on a crash, 2 when the
 # run was stopped (`stop`): its inputs up to its last status line count, as no crash.
 chunk() {
@@ -78,7 +88,7 @@ chunk() {
     # Each worker keeps to its own core (CORE): the kernels then see one processor and start no
     # thread of their own, whose spinning would take time from the other core's fuzzer.
     local pin=(); [[ -n ${CORE:-} ]] && command -v taskset >/dev/null && pin=(taskset -c "$CORE")
-    SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:malloc_context_size=0 nice -n 19 "${pin[@]}" \
+    SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:malloc_context_size=0 idle "${pin[@]}" \
         "$BUILD/bin/$t" -seed="$seed" -runs="$remaining" -max_total_time="$seconds" -timeout=1800 \
         -rss_limit_mb=2048 -max_len="${MAX_LEN[$t]}" -print_final_stats=1 \
         -artifact_prefix="$REPO/Fuzz/crashes/$t/" ${FUZZ_FLAGS:-} "$BUILD/corpus/$t" >"$log" 2>&1 || status=$?
