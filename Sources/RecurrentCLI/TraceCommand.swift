@@ -33,6 +33,9 @@ struct TraceCommand: ParsableCommand {
         if model != nil && preset != nil {
             throw ValidationError("give --model or --preset, not both")
         }
+        if let preset {  // a usage error, like any other option's unknown value
+            do { _ = try CoursePreset.named(preset) } catch let error as RecurrentError { throw ValidationError(error.message) }
+        }
         // Every value a number (a usage error); how many make a step is known from the model.
         let words = (inputs ?? "").split(omittingEmptySubsequences: false, whereSeparator: { $0 == ";" || $0 == "," })
             .map { $0.trimmingCharacters(in: .whitespaces) }

@@ -60,7 +60,7 @@ struct TraceCommandTests {
     }
 
     @Test("Bad input: one line on standard error naming what is at fault, and its exit status", arguments: [
-        (["trace", "--preset", "nope"], Int32(1), "unknown preset 'nope' (presets: homework-lstm, lecture-lstm, gated-latch)"),
+        (["trace", "--preset", "nope"], Int32(64), "unknown preset 'nope' (presets: homework-lstm, lecture-lstm, gated-latch)"),
         (["trace", "--inputs", "1,a"], 64, "--inputs: 'a' is not a finite number"),
         (["trace", "--inputs", "1;nan"], 64, "--inputs: 'nan' is not a finite number"),
         (["trace", "--model", "/nonexistent/m.json", "--inputs", "1"], 1, "/nonexistent/m.json: cannot read the file"),
