@@ -63,6 +63,10 @@ struct BenchCommand: ParsableCommand {
                 guard parts.count == 5, parts.allSatisfy({ ($0 ?? 0) > 0 }) else {
                     throw ValidationError("--config takes five positive whole numbers B,T,X,H,L, got '\(text)'")
                 }
+                let (size, layers) = (RecurrentConfiguration.maximumSize, RecurrentConfiguration.maximumLayers)
+                guard parts[2]! <= size, parts[3]! <= size, parts[4]! <= layers else {
+                    throw ValidationError("--config '\(text)': X and H must be at most \(size), L at most \(layers)")
+                }
                 return .init(name: "custom", batch: parts[0]!, steps: parts[1]!, input: parts[2]!, hidden: parts[3]!, layers: parts[4]!)
             }
         }

@@ -30,6 +30,11 @@ struct RecurrentCommand: ParsableCommand {
             StandardError.write("Error: \(empty) has nothing after '='; give a value (\(empty)VALUE) or leave the option out\n")
             Foundation.exit(ExitCode.validationFailure.rawValue)
         }
+        if let empty = emptyArgument(in: Array(CommandLine.arguments.dropFirst())) {
+            StandardError.write("Error: argument \(empty.index)\(empty.after.map { " (after \($0))" } ?? "") is empty; "
+                + "give a value or leave it out\n")
+            Foundation.exit(ExitCode.validationFailure.rawValue)
+        }
         do {
             var command = try parseAsRoot()
             // RECURRENT_ISA, when set, must name an instruction set this CPU runs (checked after
@@ -83,6 +88,22 @@ struct RecurrentCommand: ParsableCommand {
                !argument.dropFirst(2).dropLast().contains("=") {
                 return argument
             }
+        }
+        return nil
+    }
+
+    /// Options whose empty value means something (`--prefix ""`: the module at the root of a
+    /// file) or gets a message of its own (`--prime`, `--columns`).
+    static let optionsJudgingEmptyValue: Set<String> = ["--prefix", "--head", "--embedding", "--prime", "--columns"]
+
+    /// The first empty argument before a `--` that ends the options, by position (1 = the first
+    /// after the program), with the argument before it: an empty path reads as the working
+    /// directory ("is a directory, not a file"), or as no file at all, ": no such file".
+    static func emptyArgument(in arguments: [String]) -> (index: Int, after: String?)? {
+        for (index, argument) in arguments.enumerated() {
+            if argument == "--" { return nil }
+            let before = index > 0 ? arguments[index - 1] : nil
+            if argument.isEmpty, !(before.map(optionsJudgingEmptyValue.contains) ?? false) { return (index + 1, before) }
         }
         return nil
     }

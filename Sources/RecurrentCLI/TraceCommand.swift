@@ -33,6 +33,9 @@ struct TraceCommand: ParsableCommand {
         if model != nil && preset != nil {
             throw ValidationError("give --model or --preset, not both")
         }
+        if model != nil && inputs == nil {  // a preset has its exercise's inputs; a model file has none
+            throw ValidationError("--inputs is required with --model")
+        }
         if let preset {  // a usage error, like any other option's unknown value
             do { _ = try CoursePreset.named(preset) } catch let error as RecurrentError { throw ValidationError(error.message) }
         }
@@ -53,9 +56,7 @@ struct TraceCommand: ParsableCommand {
             let chosen = try CoursePreset.named(preset ?? CoursePreset.homeworkLSTM.name)
             (courseModel, defaultInputs, defaultRound) = (chosen.model, chosen.inputs, chosen.roundsByDefault)
         }
-        guard let inputText = inputs ?? defaultInputs else {
-            throw RecurrentError(.value, "--inputs is required with --model")
-        }
+        guard let inputText = inputs ?? defaultInputs else { throw ValidationError("--inputs is required with --model") }
         let sequence = try parseInputSequence(inputText, inputSize: courseModel.parameters.inputSize)
         let trace = try Trace(model: courseModel, inputs: sequence, round: round ?? defaultRound)
         let name = model.map { fileURL($0).lastPathComponent } ?? (preset ?? CoursePreset.homeworkLSTM.name)

@@ -44,6 +44,10 @@ struct TrainCommand: ParsableCommand {
         case .csv: (isText, predictsNext) = (false, true)
         default: (isText, predictsNext) = (false, false)
         }
+        if case .task = data.kind, optimization.epochs != nil {
+            throw ValidationError("--epochs is for data that runs out (--text, --csv, --input/--target); a task draws new "
+                + "sequences at every step: give --steps")
+        }
         if architecture.embedding != nil, !isText { throw ValidationError("--embedding is for --text (a model of token ids)") }
         if architecture.bidirectional, predictsNext {
             throw ValidationError("--bidirectional: a model that reads the sequence backwards sees the next character or row it is to predict")

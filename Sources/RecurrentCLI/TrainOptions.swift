@@ -323,6 +323,7 @@ struct OptimizationOptions: ParsableArguments {
             throw ValidationError("\(option) is for --schedule step")
         }
         if schedule != .cosine, minLr != nil { throw ValidationError("--min-lr is for --schedule cosine") }
+        if nesterov, (momentum ?? 0) <= 0 { throw ValidationError("--nesterov needs --momentum above 0") }
         if steps != nil, epochs != nil { throw ValidationError("give --steps or --epochs, not both") }
         try checkRanges()
         for (option, value) in [("--lr", lr), ("--momentum", momentum), ("--weight-decay", weightDecay), ("--clip", clip),

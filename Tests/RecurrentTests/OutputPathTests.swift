@@ -22,7 +22,12 @@ struct OutputPathTests {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         try expectRefusal(["train", "--steps", "2", "--output", dir.path], "\(dir.path): is a directory; --output names a file")
-        try expectRefusal(["train", "--steps", "2", "--output", ""], "--output: the path is empty")
+        let empty = try CLI.run(["train", "--steps", "2", "--output", ""], in: dir)
+        #expect(empty.status == 64 && empty.stdout.isEmpty && empty.errorMessage == "argument 5 (after --output) is empty; give a value or leave it out")
+        // An empty module name is the module at the root of a file; after "--", an empty operand is left to the command.
+        #expect(RecurrentCommand.emptyArgument(in: ["predict", "--prefix", "", "--head", "", "--embedding", ""]) == nil)
+        #expect(RecurrentCommand.emptyArgument(in: ["plot", "--", ""]) == nil)
+        #expect(RecurrentCommand.emptyArgument(in: ["", "--prefix", ""])! == (1, nil))
         try expectRefusal(["experiment", "gradients", "--length", "5", "--svg", dir.path],
                           "\(dir.path): is a directory; --svg names a file")
         // A directory where the loss curve would go.

@@ -362,7 +362,19 @@ struct TrainCommandTests {
         (["train", "--embedding", "4"], 64, "--embedding is for --text (a model of token ids)"),
         (["bench", "--kernels", "--json"], 64, "--json is for the networks' benchmark, not --kernels"),
         (["bench", "--kernels", "--cell", "gru"], 64, "--cell is for the networks' benchmark, not --kernels"),
-        (["train", "--checkpoint", ""], 1, "--checkpoint: the path is empty"),
+        // An empty value read as a path named the working directory ("is a directory, not a file") or no file (": no such file").
+        (["train", "--checkpoint", ""], 64, "argument 3 (after --checkpoint) is empty; give a value or leave it out"),
+        (["predict", "--model", "", "--input", "x.npy", "--output", "y.npy"], 64, "argument 3 (after --model) is empty; give a value or leave it out"),
+        (["inspect", ""], 64, "argument 2 (after inspect) is empty; give a value or leave it out"),
+        (["plot", "a.loss.jsonl", "", "--output", "p.svg"], 64, "argument 3 (after a.loss.jsonl) is empty; give a value or leave it out"),
+        // Judged from the arguments alone, so usage errors naming the option (they were exit 1, naming none).
+        (["trace", "--model", "m.json"], 64, "--inputs is required with --model"),
+        (["train", "--optimizer", "sgd", "--nesterov"], 64, "--nesterov needs --momentum above 0"),
+        (["train", "--epochs", "1"], 64,
+         "--epochs is for data that runs out (--text, --csv, --input/--target); a task draws new sequences at every step: give --steps"),
+        (["bench", "--config", "1,5,2,4,9223372036854775807"], 64,
+         "--config '1,5,2,4,9223372036854775807': X and H must be at most 16777216, L at most 4096"),
+        (["bench", "--config", "1,5,16777217,4,1"], 64, "--config '1,5,16777217,4,1': X and H must be at most 16777216, L at most 4096"),
         (["train", "--schedule", "bogus"], 64,
          "The value 'bogus' is invalid for '--schedule <schedule>'. Please provide one of 'constant', 'step' or 'cosine'."),
     ]
