@@ -44,6 +44,7 @@ struct AddingExperimentCommand: ParsableCommand {
         guard length >= AddingTask.minimumLength else {
             throw ValidationError("--length must be at least \(AddingTask.minimumLength) (X1 is one of the first ten pairs), got \(length)")
         }
+        do { _ = try AddingTask(length: length) } catch let error as RecurrentError { throw ValidationError("--length: \(error.message)") }
         guard evaluateEvery >= 1 else { throw ValidationError("--evaluate-every must be at least 1, got \(evaluateEvery)") }
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
         if cells.isEmpty { throw ValidationError("--cells needs at least one cell") }

@@ -83,6 +83,10 @@ struct TrainingDataOptions: ParsableArguments {
         }
         if let seqLen, seqLen < 1 { throw ValidationError("--seq-len must be at least 1, got \(seqLen)") }
         try refuseUnused()
+        // Each task's own range of lengths (the adding task's X1 needs 20 steps; at most 2^40).
+        if case .task(let t) = kind, length != nil {
+            do { _ = try t.data(length: length) } catch let error as RecurrentError { throw ValidationError("--length: \(error.message)") }
+        }
     }
 
     /// Refuses options for another kind of data, which this one would ignore.
