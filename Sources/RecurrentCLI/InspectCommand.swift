@@ -36,6 +36,13 @@ struct InspectCommand: ParsableCommand {
         let prefixes = prefix != nil
             ? [try TorchStateDict.resolvePrefix(prefix, in: names, source: url.lastPathComponent, advice: "choose one with --prefix")]
             : TorchStateDict.modulePrefixes(in: names)
+        // Role options apply to the one recurrent module's model: without one they would be ignored.
+        let roles = [("--nonlinearity", nonlinearity != nil), ("--embedding", embedding != nil), ("--head", head != nil)]
+        if prefixes.count != 1, let (option, _) = roles.first(where: \.1) {
+            throw RecurrentError(.value, "\(url.lastPathComponent): " + (prefixes.isEmpty
+                ? "no recurrent module (no tensor named like weight_ih_l0), so \(option) has nothing to apply to"
+                : "\(option) is for one model, and the file holds \(prefixes.count) recurrent modules: choose one with --prefix"))
+        }
         let values = MemoryBudget.sum(header.entries.map { MemoryBudget.product($0.shape) ?? 0 })
         print("\(url.lastPathComponent): \(header.entries.count) tensors, \(values.map(\.grouped) ?? "too many to count") values")
         if prefixes.isEmpty { print("no recurrent module (no tensor named like weight_ih_l0)") }

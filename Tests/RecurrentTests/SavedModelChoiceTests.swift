@@ -173,6 +173,28 @@ struct SavedModelChoiceTests {
         }
     }
 
+    @Test("inspect refuses role options when no single recurrent module takes them (they were ignored); with one chosen, they apply")
+    func inspectRolesNeedOneModule() throws {
+        try withTemporaryDirectory { directory in
+            let none = directory.appendingPathComponent("w.safetensors")
+            try SafetensorsFile<Float>(tensors: [(name: "w", tensor: try Tensor(shape: [2], repeating: 1))]).write(to: none)
+            let refused = try CLI.run(["inspect", none.path, "--head", "nope"])
+            #expect(refused.status == 1 && refused.stdout.isEmpty && refused.errorMessage
+                == "w.safetensors: no recurrent module (no tensor named like weight_ih_l0), so --head has nothing to apply to")
+            // Two simple RNNs, under a. and b.
+            let two = directory.appendingPathComponent("two.safetensors")
+            try SafetensorsFile<Float>(tensors: try ["a.", "b."].flatMap { prefix in
+                try ["weight_ih_l0", "weight_hh_l0"].map { (name: prefix + $0, tensor: try Tensor<Float>(shape: [1, 1], repeating: 0.5)) }
+            }).write(to: two)
+            let several = try CLI.run(["inspect", two.path, "--nonlinearity", "relu"])
+            #expect(several.status == 1 && several.errorMessage
+                == "two.safetensors: --nonlinearity is for one model, and the file holds 2 recurrent modules: choose one with --prefix")
+            let chosen = try CLI.run(["inspect", two.path, "--prefix", "a", "--nonlinearity", "relu"])
+            #expect(chosen.status == 0 && chosen.stdout.split(separator: "\n").contains("RNN(1, 1, nonlinearity='relu', bias=False) at 'a.': 2 parameters"),
+                    "\(chosen.stdout)\(chosen.stderr)")
+        }
+    }
+
     @Test("inspect refuses a role option that disagrees with a saved model, and takes one that agrees")
     func inspectChecksRoles() throws {
         try withTemporaryDirectory { directory in
