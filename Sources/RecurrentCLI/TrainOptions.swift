@@ -101,6 +101,10 @@ struct TrainingDataOptions: ParsableArguments {
             throw ValidationError("--columns: a quote is not closed, or text follows a closing quote (a name with a comma is written \"a,b\")")
         }
         if columnList?.contains("") == true { throw ValidationError("--columns: an empty name in the list '\(shortQuote(columns ?? ""))'") }
+        // The same word twice (a name and its number, the same column, is found in the file).
+        if let list = columnList, let repeated = list.enumerated().first(where: { list[..<$0.offset].contains($0.element) })?.element {
+            throw ValidationError("--columns names '\(shortQuote(repeated))' twice")
+        }
         if text == nil, csv == nil, seqLen != nil { throw ValidationError("--seq-len is for --text and --csv") }
         if !isTask, length != nil { throw ValidationError("--length is for --task") }
         if isTask, validationSplit != nil {

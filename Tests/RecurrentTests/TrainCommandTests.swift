@@ -374,6 +374,7 @@ struct TrainCommandTests {
         // Judged from the arguments alone, so usage errors naming the option (they were exit 1, naming none).
         (["trace", "--model", "m.json"], 64, "--inputs is required with --model"),
         (["train", "--optimizer", "sgd", "--nesterov"], 64, "--nesterov needs --momentum above 0"),
+        (["train", "--csv", "s.csv", "--columns", "a,b,a"], 64, "--columns names 'a' twice"),
         (["train", "--epochs", "1"], 64,
          "--epochs is for data that runs out (--text, --csv, --input/--target); a task draws new sequences at every step: give --steps"),
         (["bench", "--config", "1,5,2,4,9223372036854775807"], 64,
