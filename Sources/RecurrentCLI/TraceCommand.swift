@@ -48,15 +48,14 @@ struct TraceCommand: ParsableCommand {
     }
 
     func run() throws {
-        let courseModel: CourseModel, defaultInputs: String?, defaultRound: Bool
+        let courseModel: CourseModel, inputText: String, defaultRound: Bool
         if let path = model {
-            courseModel = try CourseModel(contentsOf: fileURL(path))
-            (defaultInputs, defaultRound) = (nil, false)
+            // validate() refused --model without --inputs; an empty text would be refused below.
+            (courseModel, inputText, defaultRound) = (try CourseModel(contentsOf: fileURL(path)), inputs ?? "", false)
         } else {
             let chosen = try CoursePreset.named(preset ?? CoursePreset.homeworkLSTM.name)
-            (courseModel, defaultInputs, defaultRound) = (chosen.model, chosen.inputs, chosen.roundsByDefault)
+            (courseModel, inputText, defaultRound) = (chosen.model, inputs ?? chosen.inputs, chosen.roundsByDefault)
         }
-        guard let inputText = inputs ?? defaultInputs else { throw ValidationError("--inputs is required with --model") }
         let sequence = try parseInputSequence(inputText, inputSize: courseModel.parameters.inputSize)
         let trace = try Trace(model: courseModel, inputs: sequence, round: round ?? defaultRound)
         let name = model.map { fileURL($0).lastPathComponent } ?? (preset ?? CoursePreset.homeworkLSTM.name)

@@ -203,9 +203,11 @@ struct OutputPathTests {
         let refused = try CLI.run(run + ["--output", tooLong.path])
         #expect(refused.status == 1 && refused.stdout.isEmpty, "\(refused.stderr)")
         #expect(refused.errorMessage == "--output: the name \(String(repeating: "m", count: 24))... is 256 bytes long, over the system's limit of 255")
-        let deep = try CLI.run(run + ["--checkpoint", String(repeating: "d/", count: 2100)])
-        #expect(deep.status == 1 && deep.errorMessage == "--checkpoint: the path is 4234 bytes long (from the working directory), "
-            + "and the temporary files written beside it 4326: over the system's limit of 4095", "\(deep.stderr)")
+        // The length counted is the working directory's, a slash, 4200 bytes of d/ and the checkpoint's own name.
+        let deep = try CLI.run(run + ["--checkpoint", String(repeating: "d/", count: 2100)], in: dir)
+        let length = dir.path.utf8.count + 4224
+        #expect(deep.status == 1 && deep.errorMessage == "--checkpoint: the path is \(length) bytes long (from the working directory), "
+            + "and the temporary files written beside it \(length + 92): over the system's limit of 4095", "\(deep.stderr)")
     }
 
     @Test("Temporary files that killed writes left beside an output are removed by the next run that writes it")
