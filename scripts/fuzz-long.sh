@@ -134,6 +134,10 @@ record)
     if (( $(date -r "$4" +%s) < changed )); then
         echo "$4 is older than the last change to the fuzzed sources ($(date -u -d "@$changed" +%FT%TZ)): it fuzzed another version" >&2; exit 1
     fi
+    # A run recorded twice would count twice: the same target, seed and log date is refused.
+    if awk -F'\t' -v t="$2" -v s="$3" -v d="$(date -u -r "$4" +%FT%TZ)" '$2 == t && $5 == s && $6 == d { found = 1 } END { exit !found }' "$LEDGER"; then
+        echo "$4: this run ($2, seed $3) is in the ledger already" >&2; exit 1
+    fi
     crashed=$(grep -cE 'ERROR: (AddressSanitizer|libFuzzer)|Fatal error|fuzz property violated' "$4" || true)
     append "$v" "$2" "$n" "$(( crashed > 0 ? 1 : 0 ))" "$3" "$(date -u -r "$4" +%FT%TZ)"; echo "$2: $n inputs recorded for version $v" ;;
 run)
