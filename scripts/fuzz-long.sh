@@ -8,7 +8,7 @@
 #   scripts/fuzz-long.sh run [goal] [hours] [target ...]
 #       builds (scripts/fuzz.sh), then fuzzes each target below `goal` inputs on its version
 #       (default 10000000), one process per core at nice 19 (in a session of its own, niced as
-#       a whole: see `idle` below), in chunks of FUZZ_CHUNK seconds
+#       a whole: see `idle` below; two cores share the last target), in chunks of FUZZ_CHUNK seconds
 #       (default 1800), until every target reaches the goal or `hours` (default 2) pass; a
 #       chunk cut short by a kill is lost, nothing else is.
 #   scripts/fuzz-long.sh record TARGET SEED LOG      adds a row for a run made by hand (its log)
@@ -106,21 +106,32 @@ stop() {
 
 # worker GOAL DEADLINE TARGET...: takes the target nearest the goal (still below it) that no
 # other worker holds, runs a chunk of it, and so on until the deadline or the goal: targets
-# reach the goal one after another rather than all late together.
+# reach the goal one after another rather than all late together. When every target below the
+# goal is held, it joins the one nearest the goal (two libFuzzer processes share a corpus
+# folder: each writes a new unit under its hash), so no core idles while a target is left.
+# A crashed target is taken by no one again.
 worker() {
     local goal=$1 deadline=$2; shift 2
     while (( $(date +%s) + 10 < deadline )); do
-        local pick="" most=-1
+        local pick="" most=-1 held="" heldMost=-1 lock
         for t in "$@"; do
             local n; n=$(total "${VERSION[$t]}" "$t")
-            [[ ! -e $BUILD/long-held/$t ]] && (( n < goal && n > most )) && { pick=$t; most=$n; }
+            (( n < goal )) && [[ ! -e $BUILD/long-held/$t.crashed ]] || continue
+            if [[ ! -e $BUILD/long-held/$t ]]; then (( n > most )) && { pick=$t; most=$n; }
+            elif (( n > heldMost )); then held=$t; heldMost=$n; fi
         done
-        [[ -n $pick ]] && mkdir "$BUILD/long-held/$pick" 2>/dev/null || { [[ -z $pick ]] && return 0; continue; }
+        if [[ -n $pick ]]; then
+            lock=$BUILD/long-held/$pick; mkdir "$lock" 2>/dev/null || continue
+        elif [[ -n $held ]]; then
+            pick=$held; lock=$BUILD/long-held/$pick.joined-$BASHPID; mkdir -p "$lock"
+        else
+            return 0
+        fi
         local left=$(( deadline - $(date +%s) )) chunk=${FUZZ_CHUNK:-1800}
         local status=0
         chunk "$pick" "$goal" "$(( left < chunk ? left : chunk ))" || status=$?
         [[ $status -eq 1 ]] && touch "$BUILD/long-held/$pick.crashed"
-        [[ -e $BUILD/long-held/$pick.crashed ]] || rmdir "$BUILD/long-held/$pick"
+        rmdir "$lock"
         [[ $status -ne 2 ]] || return 0
     done
 }
