@@ -26,13 +26,8 @@ struct RecurrentCommand: ParsableCommand {
                 + "(a name in another encoding?): it would name another file; rename it\n")
             Foundation.exit(ExitCode.validationFailure.rawValue)
         }
-        if let empty = optionWithEmptyValue(in: CommandLine.arguments.dropFirst()) {
-            StandardError.write("Error: \(empty) has nothing after '='; give a value (\(empty)VALUE) or leave the option out\n")
-            Foundation.exit(ExitCode.validationFailure.rawValue)
-        }
-        if let empty = emptyArgument(in: Array(CommandLine.arguments.dropFirst())) {
-            StandardError.write("Error: argument \(empty.index)\(empty.after.map { " (after \($0))" } ?? "") is empty; "
-                + "give a value or leave it out\n")
+        if let message = usageErrorBeforeParsing(Array(CommandLine.arguments.dropFirst())) {
+            StandardError.write("Error: \(message)\n")
             Foundation.exit(ExitCode.validationFailure.rawValue)
         }
         do {
@@ -54,15 +49,30 @@ struct RecurrentCommand: ParsableCommand {
             if let code = error as? ExitCode {
                 Foundation.exit(reportLostOutput() ? 1 : code.rawValue)
             }
-            // Our messages are one line by construction; a line break can only come from a
-            // value the user gave (a path), so it is shown escaped. The parser's messages
-            // carry usage lines after the first.
-            let message = error is RecurrentError ? escapingControlCharacters(self.message(for: error))
-                : oneLine(self.message(for: error))
+            let message = errorLine(for: error)
             StandardError.write("Error: \(message.isEmpty ? "\(error)" : message)\n")
             Foundation.exit(code.rawValue)
         }
         if reportLostOutput() { Foundation.exit(1) }
+    }
+
+    /// Why the arguments (after the program's name) are refused before the parser sees them,
+    /// or nil: an option with nothing after its `=`, or an empty argument.
+    static func usageErrorBeforeParsing(_ arguments: [String]) -> String? {
+        if let empty = optionWithEmptyValue(in: arguments) {
+            return "\(empty) has nothing after '='; give a value (\(empty)VALUE) or leave the option out"
+        }
+        if let empty = emptyArgument(in: arguments) {
+            return "argument \(empty.index)\(empty.after.map { " (after \($0))" } ?? "") is empty; give a value or leave it out"
+        }
+        return nil
+    }
+
+    /// The line a failure prints after "Error: ", empty when the error has none. Our messages
+    /// are one line by construction; a line break can only come from a value the user gave (a
+    /// path), so it is shown escaped. The parser's messages carry usage lines after the first.
+    static func errorLine(for error: any Error) -> String {
+        error is RecurrentError ? escapingControlCharacters(message(for: error)) : oneLine(message(for: error))
     }
 
     /// The first argument whose bytes are not UTF-8, by position (1 = the first after the

@@ -36,11 +36,16 @@ enum FuzzCommands {
     /// process, the tests run the built executable there with the arguments).
     static func arguments(_ bytes: [UInt8], run: (ParsableCommand, [String], URL) -> Outcome) -> Outcome {
         let list = FuzzEntries.argumentList(bytes)
+        // What the CLI refuses before parsing, the parser never sees (its message is not empty).
+        if let refusal = RecurrentCommand.usageErrorBeforeParsing(list) {
+            return refusal.isEmpty ? .violated("an empty message: \(list)") : .parseRefused
+        }
         let command: ParsableCommand
         do {
             command = try RecurrentCommand.parseAsRoot(list)
         } catch {
-            let empty = RecurrentCommand.fullMessage(for: error).isEmpty
+            // The line the CLI would print after "Error: " (--help and --version exit 0 with text).
+            let empty = RecurrentCommand.errorLine(for: error).isEmpty
             return empty && RecurrentCommand.exitCode(for: error) != .success
                 ? .violated("no message for a failing exit: \(list)") : .parseRefused
         }
