@@ -47,6 +47,25 @@ enum Reference {
                     s[j] = (1 - g) * h[j] + g * cand
                 }
                 return (s, [])
+            case .lstm, .peephole, CellKind(rawValue: "cifg"):
+                return memoryStep(gi, gh, c)
+            case .gru:
+                var hNew = [Double](repeating: 0, count: H)
+                for j in 0..<H {
+                    let r = sigmoid(gi[j] + gh[j]), z = sigmoid(gi[H + j] + gh[H + j])
+                    let n = tanh(gi[2 * H + j] + r * gh[2 * H + j])
+                    hNew[j] = (1 - z) * n + z * h[j]
+                }
+                return (hNew, [])
+            default:
+                fatalError("no float64 reference for the \(kind) cell: add its equations here")
+            }
+        }
+
+        /// The cells with a memory c (the LSTM, its peephole and CIFG variants), from the two
+        /// pre-activations: returns (h, c).
+        private func memoryStep(_ gi: [Double], _ gh: [Double], _ c: [Double]) -> (h: [Double], c: [Double]) {
+            switch kind {
             case .lstm:
                 var cNew = [Double](repeating: 0, count: H), raw = [Double](repeating: 0, count: H)
                 for j in 0..<H {
@@ -68,14 +87,6 @@ enum Reference {
                     hNew[j] = o * tanh(cNew[j])
                 }
                 return (hNew, cNew)
-            case .gru:
-                var hNew = [Double](repeating: 0, count: H)
-                for j in 0..<H {
-                    let r = sigmoid(gi[j] + gh[j]), z = sigmoid(gi[H + j] + gh[H + j])
-                    let n = tanh(gi[2 * H + j] + r * gh[2 * H + j])
-                    hNew[j] = (1 - z) * n + z * h[j]
-                }
-                return (hNew, [])
             case CellKind(rawValue: "cifg"):
                 // Greff et al. (2017): the forget gate is 1 - i; blocks i, g, o.
                 var cNew = [Double](repeating: 0, count: H), hNew = [Double](repeating: 0, count: H)
