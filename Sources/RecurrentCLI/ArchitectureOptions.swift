@@ -62,15 +62,15 @@ struct ArchitectureOptions: ParsableArguments {
             try checkSinglePrecision(option, value)
         }
         let cell = newCell
-        if nonlinearity == .relu, !cell.usesNonlinearity {
-            throw ValidationError("--nonlinearity relu is for --cell rnn only; a \(cell.rawValue) has no choice of nonlinearity")
+        if let nonlinearity, !cell.usesNonlinearity {  // tanh too: it would be ignored
+            throw ValidationError("--nonlinearity \(nonlinearity.rawValue) is for --cell rnn only; the \(cell.rawValue) cell has no choice of nonlinearity")
         }
         if forgetBias != nil, !cell.hasForgetGate {
-            throw ValidationError("--forget-bias: a \(cell.rawValue) cell has no forget gate"
+            throw ValidationError("--forget-bias: the \(cell.rawValue) cell has no forget gate"
                 + (cell.hasInputGate ? " (its input gate's bias is --input-bias)" : ""))
         }
         if inputBias != nil, !cell.hasInputGate {
-            throw ValidationError("--input-bias: a \(cell.rawValue) cell has no input gate")
+            throw ValidationError("--input-bias: the \(cell.rawValue) cell has no input gate")
         }
     }
 

@@ -22,7 +22,7 @@ struct BenchCommand: ParsableCommand {
     @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("A configuration B,T,X,H,L to measure (repeatable).", valueName: "B,T,X,H,L"))
     var config: [String] = []
 
-    @Option(name: .customLong("cell"), help: "The cell (default lstm).")
+    @Option(name: .customLong("cell"), help: "The cell (default: lstm).")
     var cellChoice: CellKind?
 
     var cell: CellKind { cellChoice ?? .lstm }
@@ -30,7 +30,7 @@ struct BenchCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Threads for the matrix products (default: every core).")
     var threads: Int?
 
-    @Option(name: .customLong("repeats"), parsing: .unconditional, help: "At least this many timed runs per measurement, 1 to 10000 (default 5).")
+    @Option(name: .customLong("repeats"), parsing: .unconditional, help: "At least this many timed runs per measurement, 1 to 10000 (default: 5).")
     var repeatsChoice: Int?
 
     var repeats: Int { repeatsChoice ?? 5 }

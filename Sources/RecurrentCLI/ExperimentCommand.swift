@@ -22,7 +22,7 @@ struct AddingExperimentCommand: ParsableCommand {
             paper's criterion, 0.01, or the step budget runs out. Predicting 0.5 always scores about 0.04.
             """)
 
-    @Option(parsing: .unconditional, help: "T: sequences have T to T + T/10 pairs.")
+    @Option(parsing: .unconditional, help: "T: sequences have T to T + T/10 pairs; at least \(AddingTask.minimumLength).")
     var length = 100
 
     @Option(parsing: .unconditional, help: "The step budget for each cell (default: the recipe's, 4000 at batch 32).")
@@ -31,10 +31,10 @@ struct AddingExperimentCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Steps between held-out evaluations.")
     var evaluateEvery = 250
 
-    @Option(parsing: .upToNextOption, help: "The cells to compare.")
+    @Option(parsing: .upToNextOption, help: "The cells to compare, separated by spaces (--cells lstm gru).")
     var cells: [CellKind] = [.lstm, .rnn]
 
-    @Option(parsing: .unconditional, help: "Seed.")
+    @Option(parsing: .unconditional, help: "Seed of the data and of each model's initialisation.")
     var seed: UInt64 = 0
 
     @Option(help: ArgumentHelp("Also draw the held-out MSE against sequences seen, one line per cell, as SVG.", valueName: "file.svg"))
@@ -94,7 +94,7 @@ struct GradientsExperimentCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Random sequences to average over, 1 to 10000.")
     var sequences = 8
 
-    @Option(parsing: .unconditional, help: "Seed.")
+    @Option(parsing: .unconditional, help: "Seed of the data and of each model's initialisation.")
     var seed: UInt64 = 0
 
     @Option(help: ArgumentHelp("Also draw the norms against k on a log scale, one line per cell, as SVG.", valueName: "file.svg"))

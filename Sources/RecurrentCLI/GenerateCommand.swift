@@ -8,11 +8,11 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Sample text from a character-level model trained with `recurrent train --text`.")
 
-    @Option(help: ArgumentHelp("The model.", valueName: "file.safetensors"))
+    @Option(help: ArgumentHelp("The character model (written by `recurrent train --text`).", valueName: "file.safetensors"))
     var model: String
 
     @Option(help: "The text to start from (default: a newline).")
-    var prime = "\n"
+    var prime: String?
 
     @Option(parsing: .unconditional, help: "Characters to generate.")
     var length = 500
@@ -25,7 +25,7 @@ struct GenerateCommand: ParsableCommand {
 
     func validate() throws {
         guard length >= 0 else { throw ValidationError("--length must be 0 or more, got \(length)") }
-        guard !prime.isEmpty else { throw ValidationError("--prime is empty; the model needs at least one character to start from") }
+        guard prime?.isEmpty != true else { throw ValidationError("--prime is empty; the model needs at least one character to start from") }
         guard temperature >= 0, temperature.isFinite else {
             throw ValidationError("--temperature must be 0 or a finite positive number, got \(temperature)")
         }
@@ -33,7 +33,8 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try SequenceModel<Float>.load(from: fileURL(model))
-        if prime == "\n", let vocabulary = loaded.vocabulary, !vocabulary.contains("\n") {
+        let prime = self.prime ?? "\n"
+        if self.prime == nil, let vocabulary = loaded.vocabulary, !vocabulary.contains("\n") {
             throw RecurrentError(.value, "the model's text had no line breaks, so the default --prime (a newline) is not in its "
                 + "vocabulary; give --prime with characters of its text")
         }

@@ -43,8 +43,10 @@ struct InspectCommand: ParsableCommand {
                 ? "no recurrent module (no tensor named like weight_ih_l0), so \(option) has nothing to apply to"
                 : "\(option) is for one model, and the file holds \(prefixes.count) recurrent modules: choose one with --prefix"))
         }
+        // What the tensors make, worked out first: a role the user chose that fits nothing is an error.
+        let modelLines = prefixes.count == 1 ? try roleLines(header: header, prefix: prefixes[0], shapes: shapes, source: url.lastPathComponent) : []
         let values = MemoryBudget.sum(header.entries.map { MemoryBudget.product($0.shape) ?? 0 })
-        print("\(url.lastPathComponent): \(header.entries.count) tensors, \(values.map(\.grouped) ?? "too many to count") values")
+        print("\(url.lastPathComponent): \(header.entries.count.counted("tensor")), \(values.map(\.grouped) ?? "too many to count") values")
         if prefixes.isEmpty { print("no recurrent module (no tensor named like weight_ih_l0)") }
         for modulePrefix in prefixes {
             let config = try TorchStateDict.configuration(
@@ -57,7 +59,7 @@ struct InspectCommand: ParsableCommand {
                 print("  (an nn.RNN's nonlinearity is not in its weights: tanh assumed; --nonlinearity relu for ReLU)")
             }
         }
-        if prefixes.count == 1 { printRoles(header: header, prefix: prefixes[0], shapes: shapes, source: url.lastPathComponent) }
+        for line in modelLines { print(line) }
         let width = (names.map { Self.printable($0).count }.max() ?? 0)
         for entry in header.entries {
             let shape = "(" + entry.shape.map(String.init).joined(separator: ", ") + ")"
@@ -78,16 +80,18 @@ struct InspectCommand: ParsableCommand {
 }
 
 extension InspectCommand {
-    /// The model the file makes: its embedding, recurrent module and head, or why not.
-    func printRoles(header: SafetensorsHeader, prefix: String, shapes: [(name: String, shape: [Int])], source: String) {
+    /// The lines that say what model the file makes: its embedding, recurrent module and head,
+    /// or why it makes none.
+    /// - Throws: why, when the user chose the embedding or the head (`--embedding`, `--head`).
+    func roleLines(header: SafetensorsHeader, prefix: String, shapes: [(name: String, shape: [Int])], source: String) throws -> [String] {
+        var lines: [String] = []
         do {
             if let saved = try Self.savedModel(header, source: source) {
-                print("model (saved here): " + RecurrentCommand.escapingControlCharacters(Self.describe(saved)))
-                return
+                return ["model (saved here): " + RecurrentCommand.escapingControlCharacters(Self.describe(saved))]
             }
         } catch {
             // predict and train refuse such a file; what the tensors make is shown, and why.
-            print("model description refused (predict and train refuse the file): "
+            lines.append("model description refused (predict and train refuse the file): "
                 + RecurrentCommand.escapingControlCharacters((error as? RecurrentError)?.message ?? "\(error)"))
         }
         do {
@@ -102,12 +106,16 @@ extension InspectCommand {
                 headSize: roles.head.flatMap { byName[$0 + "weight"]?.first }, recurrentPrefix: prefix,
                 embeddingName: roles.embedding ?? "", headPrefix: roles.head ?? "", headHasBias: roles.headHasBias)
             try config.checkNoStrayParameter(among: shapes.map(\.name), source: source)
-            print("model: " + RecurrentCommand.escapingControlCharacters(Self.describe(config)))
-            if !roles.leftOut.isEmpty { print("  left out (not part of the model): " + RecurrentCommand.escapingControlCharacters(shortList(roles.leftOut, limit: 6))) }
+            lines.append("model: " + RecurrentCommand.escapingControlCharacters(Self.describe(config)))
+            if !roles.leftOut.isEmpty {
+                lines.append("  left out (not part of the model): " + RecurrentCommand.escapingControlCharacters(shortList(roles.leftOut, limit: 6)))
+            }
         } catch {
+            if embedding != nil || head != nil { throw error }
             // Names from the file (a tensor named with a terminal escape) are shown escaped, as in the list above.
-            print("model: none: " + RecurrentCommand.escapingControlCharacters("\(error)"))
+            lines.append("model: none (" + RecurrentCommand.escapingControlCharacters("\(error)") + ")")
         }
+        return lines
     }
 
     /// The model a file written here describes in its metadata; nil when it has none.
@@ -139,4 +147,7 @@ extension Int {
         }
         return (self < 0 ? "-" : "") + out
     }
+
+    /// The count with its noun, singular for 1: `1 step`, `3 steps` (the noun takes an s).
+    func counted(_ noun: String) -> String { "\(self) \(noun)\(self == 1 ? "" : "s")" }
 }

@@ -8,13 +8,13 @@ extension OptimizerKind: ExpressibleByArgument {}
 struct OptimizationOptions: ParsableArguments {
     enum Schedule: String, ExpressibleByArgument, CaseIterable { case constant, step, cosine }
 
-    @Option(help: "sgd, adam (default) or adamw.")
+    @Option(help: "The optimizer.")
     var optimizer: OptimizerKind = .adam
 
     @Option(parsing: .unconditional, help: "The learning rate (default: the task's; 0.002 for text; 0.001 otherwise).")
     var lr: Double?
 
-    @Option(parsing: .unconditional, help: "SGD momentum (default 0).")
+    @Option(parsing: .unconditional, help: "SGD momentum (default: 0).")
     var momentum: Double?
 
     @Flag(help: "SGD with Nesterov momentum.")
@@ -26,16 +26,16 @@ struct OptimizationOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Clip the gradients' global norm to this (default: the task's; 5 for text; none otherwise); inf turns a task's clipping off.")
     var clip: Double?
 
-    @Option(help: "Learning-rate schedule: constant (default), step (--step-size, --gamma) or cosine (to --min-lr).")
+    @Option(help: "The learning-rate schedule: step decays by --gamma every --step-size steps, cosine falls to --min-lr.")
     var schedule: Schedule = .constant
 
-    @Option(parsing: .unconditional, help: "Steps between decays of the step schedule (default 1000).")
+    @Option(parsing: .unconditional, help: "Steps between decays of the step schedule (default: 1000).")
     var stepSize: Int?
 
-    @Option(parsing: .unconditional, help: "The step schedule's decay factor (default 0.5).")
+    @Option(parsing: .unconditional, help: "The step schedule's decay factor (default: 0.5).")
     var gamma: Double?
 
-    @Option(parsing: .unconditional, help: "The cosine schedule's final learning rate (default 0).")
+    @Option(parsing: .unconditional, help: "The cosine schedule's final learning rate (default: 0).")
     var minLr: Double?
 
     @Option(parsing: .unconditional, help: "Sequences per batch (default: the task's, else 32).")
@@ -47,10 +47,10 @@ struct OptimizationOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Passes over finite data.")
     var epochs: Int?
 
-    @Option(parsing: .unconditional, help: "Seed of the data and of a new model's initialisation (default 0).")
+    @Option(parsing: .unconditional, help: "Seed of the data and of a new model's initialisation (default: 0).")
     var seed: UInt64?
 
-    @Option(parsing: .unconditional, help: "Stop training after this many seconds.")
+    @Option(parsing: .unconditional, help: "Stop training after this many seconds. Without --steps or --epochs, a task still stops at its own step count, and other data trains until the time is up.")
     var maxTime: Double?
 
     @Option(parsing: .unconditional, help: "Threads for the matrix products (default: every core). Results do not depend on it.")

@@ -32,6 +32,11 @@ struct PlotCommand: ParsableCommand {
 
     func run() throws {
         for path in curves { try checkReadable(path) }
+        for (index, path) in curves.enumerated() {
+            if let earlier = curves[..<index].first(where: { sameFile($0, path) }) {
+                throw RecurrentError(.value, "\(earlier) and \(path) are the same loss curve; give each run once")
+            }
+        }
         try checkWritable([("--output", output)], inputs: curves.map { (what: "curve", path: $0) })
         // Each run by its file's name, or by its path as given when two names are the same (a/run, b/run).
         let names = curves.map { fileURL($0).lastPathComponent.replacingOccurrences(of: ".loss.jsonl", with: "") }

@@ -24,7 +24,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Keep a checkpoint in this directory and resume from it if one is there.", valueName: "dir"))
     var checkpoint: String?
 
-    @Option(parsing: .unconditional, help: "Steps between checkpoints (default 200).")
+    @Option(parsing: .unconditional, help: "Steps between checkpoints (default: 200).")
     var checkpointEvery: Int?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Measure and print the held-out loss every N steps (not counted as training time).", valueName: "N"))
@@ -61,7 +61,13 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         // Where the results go is checked before any work, so that no run is lost at its end.
         try checkWritable(outputs, inputs: inputs)
-        if let checkpoint { try prepareDirectory(checkpoint) }
+        if let checkpoint {
+            // The checkpoint's directory would take the place of the output written at the end.
+            if let clash = outputs.first(where: { sameFile($0.path, checkpoint) }) {
+                throw RecurrentError(.io, "--checkpoint and \(clash.what) name the same path, \(checkpoint): the checkpoint is a directory")
+            }
+            try prepareDirectory(checkpoint)
+        }
         optimization.applyThreads()
         let recipe = self.data.recipe
         let (data, model) = try dataAndModel(recipe: recipe)
@@ -111,8 +117,8 @@ struct TrainCommand: ParsableCommand {
         var data = try self.data.makeData(modelColumns: modelColumns)
         // The seed draws a new model and some data: given for neither, it would change nothing.
         if optimization.seed != nil, architecture.model != nil, !data.drawsFromSeed {
-            throw RecurrentError(.value, "--seed changes nothing here: the model is loaded (--model) and \(data.summary) is "
-                + "read in order (--shuffle, or --sampling windows for a text, draws from the seed)")
+            throw ValidationError("--seed changes nothing here: the model is loaded (--model) and the data are read in order "
+                + "(--shuffle, or --sampling windows for a text, draws from the seed)")
         }
         var model = try architecture.makeModel(for: data, recipe: recipe, seed: optimization.seed ?? 0)
         if let corpus = data as? TextCorpus, let vocabulary = model.vocabulary, vocabulary != corpus.vocabulary.map({ String($0) }) {
@@ -167,7 +173,7 @@ struct TrainCommand: ParsableCommand {
     /// Prints the summary and the held-out result (not after an interruption), and saves.
     func finish(_ trainer: Trainer<Float>, data: any TrainingData, stoppedEarly: Bool) throws {
         let last = trainer.curve.last
-        var summary = String(format: "trained %ld steps in %.1f s", trainer.step, trainer.secondsBefore)
+        var summary = "trained \(trainer.step.counted("step"))" + String(format: " in %.1f s", trainer.secondsBefore)
         if stoppedEarly { summary += Interruption.requested ? " (interrupted)" : " (time limit)" }
         if let last { summary += String(format: "; last batch loss %.4f", last.loss) }
         print(summary)
@@ -214,7 +220,7 @@ struct TrainCommand: ParsableCommand {
         var text = "\(options.optimizer.kind.rawValue) lr \(options.optimizer.learningRate), batch \(options.batchSize)"
         let largest = data.largestBatch(batchSize: options.batchSize)
         if largest < options.batchSize { text += " (\(largest) sequences: all the data has)" }
-        text += total >= TrainingDataOptions.unbounded ? ", until the time limit" : ", \(total) steps"
+        text += total >= TrainingDataOptions.unbounded ? ", until the time limit" : ", \(total.counted("step"))"
         if let clip = options.clipNorm { text += ", clip \(clip)" }
         if let limit = options.maxTime { text += ", at most \(limit) s" }
         return text

@@ -46,13 +46,13 @@ struct TrainingDataOptions: ParsableArguments {
     @Flag(help: "Shuffle the .npy sequences every epoch (default: in order, as PyTorch's DataLoader).")
     var shuffle = false
 
-    @Option(parsing: .unconditional, help: "Steps per training chunk for --text and --csv (default 64 and 32).")
+    @Option(parsing: .unconditional, help: "Steps per training chunk for --text and --csv (default: 64 for --text, 32 for --csv).")
     var seqLen: Int?
 
     @Option(help: "With --text: windows (the default: the text cut into windows at a random phase each epoch, every window once per epoch in a shuffled order, each from a zero state) or streams (contiguous chunks, the state carried between them: truncated backpropagation through time).")
     var sampling: TextSampling?
 
-    @Option(parsing: .unconditional, help: "The fraction of the data held out for validation, at its end (default 0.1 for --text and --csv, 0 for .npy).")
+    @Option(parsing: .unconditional, help: "The fraction of the data held out for validation, at its end (default: 0.1 for --text and --csv, 0 for .npy).")
     var validationSplit: Double?
 
     var kind: Kind {

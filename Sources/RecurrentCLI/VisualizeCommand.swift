@@ -7,7 +7,7 @@ import Recurrent
 struct VisualizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "visualize",
-        abstract: "Shade a text by what a character model's units do as it reads it (an HTML page).",
+        abstract: "Shade a text by what the units of a character model (a one-way LSTM or GRU) do as it reads it (an HTML page).",
         discussion: """
             The model reads the text one character at a time; each character is shaded by the chosen \
             value of one unit at that step (blue negative, red positive), and a menu switches units. The \

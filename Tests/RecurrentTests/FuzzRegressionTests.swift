@@ -66,7 +66,7 @@ struct FuzzRegressionTests {
             #expect(error.message == "\(url.lastPathComponent): nonlinearity 'relu' is only for the simple RNN; these weights are of cell 'lstm'")
         }
         let train = try CLI.run(["train", "--task", "parity", "--cell", "gru", "--nonlinearity", "relu", "--steps", "1"])
-        #expect(train.status == 64 && train.errorMessage == "--nonlinearity relu is for --cell rnn only; a gru has no choice of nonlinearity",
+        #expect(train.status == 64 && train.errorMessage == "--nonlinearity relu is for --cell rnn only; the gru cell has no choice of nonlinearity",
                 "\(train.stderr)")
     }
 

@@ -33,7 +33,7 @@ struct HugeSizeCommandTests {
         let result = try CLI.run(["train", "--input", "x.npy", "--target", "y.npy", "--loss", "mse", "--batch-size", "9223372036854775807"],
                                  in: try Self.arrays())
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("batch 9223372036854775807 (4 sequences: all the data has), 1 steps"), "\(result.stdout)")
+        #expect(result.stdout.contains("batch 9223372036854775807 (4 sequences: all the data has), 1 step"), "\(result.stdout)")
     }
 
     @Test("A class count outside 1...2^24 (the largest head) is a usage error naming --classes, before the data is read")

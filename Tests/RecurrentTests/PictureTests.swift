@@ -32,6 +32,17 @@ struct PictureTests {
         #expect(page.status == 0 && page.stdout.hasPrefix("<!DOCTYPE html>") && page.stdout.contains("<svg"))
     }
 
+    @Test("plot refuses one loss curve given twice, however spelled (both were drawn, under one name)")
+    func plotSameCurveTwice() throws {
+        let dir = try CLI.temporaryDirectory()
+        try (1...3).map { #"{"step": \#($0), "loss": 0.5, "lr": 0.01, "seconds": 0.1}"# }.joined(separator: "\n")
+            .write(to: dir.appendingPathComponent("a.loss.jsonl"), atomically: true, encoding: .utf8)
+        let result = try CLI.run(["plot", "a.loss.jsonl", "./a.loss.jsonl", "--output", "p.svg"], in: dir)
+        #expect(result.status == 1 && result.errorMessage == "a.loss.jsonl and ./a.loss.jsonl are the same loss curve; give each run once",
+                "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("p.svg").path))
+    }
+
     @Test("train --output writes the loss picture beside the curve; plot overlays runs; a bad curve writes nothing")
     func lossPictures() throws {
         let dir = try CLI.temporaryDirectory()

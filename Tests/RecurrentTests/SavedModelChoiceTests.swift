@@ -136,8 +136,8 @@ struct SavedModelChoiceTests {
                 == "p.safetensors: tensor 'lstm.bias_hh_l0' has no place in the model the other tensors make (LSTM(1, 1, bias=False))")
             // inspect says so too (it showed the model without the bias).
             let inspected = try CLI.run(["inspect", url.path])
-            #expect(inspected.status == 0 && inspected.stdout.split(separator: "\n").contains("model: none: p.safetensors: tensor 'lstm.bias_hh_l0' "
-                + "has no place in the model the other tensors make (LSTM(1, 1, bias=False))"), "\(inspected.stdout)")
+            #expect(inspected.status == 0 && inspected.stdout.split(separator: "\n").contains("model: none (p.safetensors: tensor 'lstm.bias_hh_l0' "
+                + "has no place in the model the other tensors make (LSTM(1, 1, bias=False)))"), "\(inspected.stdout)")
         }
     }
 
@@ -209,5 +209,14 @@ struct SavedModelChoiceTests {
             #expect(right.status == 0 && right.stdout.contains("model (saved here): recurrent 'rnn.' RNN(2, 3) → head 'head.' Linear(3, 2)"),
                     "\(right.stdout)\(right.stderr)")
         }
+    }
+
+    @Test("inspect: an --embedding or --head that fits no module of a PyTorch file is an error (it printed 'model: none' and exited 0)",
+          arguments: [(["--embedding", "foo"], "model.safetensors: 'foo' is not a module that can be the embedding (expected weight (V, 3))"), (["--head", "weight_ih_l0"], "model.safetensors: 'weight_ih_l0' is not a module that can be the head (expected weight (O, 5) and (O))")])
+    func inspectRefusesRoleThatFitsNothing(_ option: [String], _ expected: String) throws {
+        let f = try TorchCase("lstm_basic")
+        let result = try CLI.run(["inspect", f.url("model.safetensors").path] + option)
+        #expect(result.status == 1 && result.stdout.isEmpty, "\(result.stdout)")
+        #expect(result.errorMessage == expected)
     }
 }

@@ -14,6 +14,9 @@ struct TrainRefusalTests {
         (["train", "--task", "parity", "--cell", "transformer"], 64,
          "The value 'transformer' is invalid for '--cell <cell>'. Please provide one of the following: rnn, gated, lstm, gru, peephole, cifg"),
         (["train", "--validate-every", "0"], 64, "--validate-every must be at least 1, got 0"),
+        (["train", "--cell", "gru", "--nonlinearity", "tanh"], 64,
+         "--nonlinearity tanh is for --cell rnn only; the gru cell has no choice of nonlinearity"),
+        (["train", "--nonlinearity", "tanh"], 64, "--nonlinearity tanh is for --cell rnn only; the lstm cell has no choice of nonlinearity"),
         (["train", "--sampling", "windows"], 64, "--sampling is for --text only"),
         (["train", "--text", "t.txt", "--sampling", "shuffled"], 64,
          "The value 'shuffled' is invalid for '--sampling <sampling>'. Please provide one of 'streams' and 'windows'."),
@@ -167,10 +170,10 @@ struct TrainRefusalTests {
     }
 
     @Test("A gate bias for a gate the cell lacks is refused, by the command and by the library, not ignored", arguments: [
-        (["train", "--cell", "gated", "--forget-bias", "1"], "--forget-bias: a gated cell has no forget gate"),
-        (["train", "--cell", "cifg", "--forget-bias", "1"], "--forget-bias: a cifg cell has no forget gate (its input gate's bias is --input-bias)"),
-        (["train", "--cell", "gru", "--input-bias", "-1"], "--input-bias: a gru cell has no input gate"),
-        (["train", "--cell", "rnn", "--input-bias", "-1"], "--input-bias: a rnn cell has no input gate"),
+        (["train", "--cell", "gated", "--forget-bias", "1"], "--forget-bias: the gated cell has no forget gate"),
+        (["train", "--cell", "cifg", "--forget-bias", "1"], "--forget-bias: the cifg cell has no forget gate (its input gate's bias is --input-bias)"),
+        (["train", "--cell", "gru", "--input-bias", "-1"], "--input-bias: the gru cell has no input gate"),
+        (["train", "--cell", "rnn", "--input-bias", "-1"], "--input-bias: the rnn cell has no input gate"),
     ])
     func gateBiasWithoutGate(_ arguments: [String], _ expected: String) throws {
         let result = try CLI.run(arguments)
@@ -182,7 +185,6 @@ struct TrainRefusalTests {
         let bias = arguments[3] == "--forget-bias" ? Initialization(forgetBias: 1) : Initialization(inputBias: -1)
         #expect(throws: RecurrentError.self) { try SequenceModel<Float>(configuration, initialization: bias, seed: 1) }
     }
-
 
     @Test("Options that shape a new model are refused beside --model, which would ignore them",
           arguments: [["--hidden", "7"], ["--cell", "gru"], ["--layers", "2"], ["--bidirectional"], ["--forget-bias", "3"]])
@@ -196,4 +198,13 @@ struct TrainRefusalTests {
                 "\(result.stderr)")
     }
 
+    @Test("A checkpoint directory on the path of an output is refused before training: its directory took the output's place, and the run was lost",
+          arguments: [("m.safetensors", "--output"), ("m.loss.svg", "--output's loss picture")])
+    func checkpointOnAnOutput(_ checkpoint: String, _ what: String) throws {
+        let dir = try CLI.temporaryDirectory()
+        let result = try CLI.run(["train", "--steps", "2", "--output", "m.safetensors", "--checkpoint", checkpoint], in: dir)
+        #expect(result.status == 1 && result.stdout.isEmpty, "\(result.stdout)")
+        #expect(result.errorMessage == "--checkpoint and \(what) name the same path, \(checkpoint): the checkpoint is a directory")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == [])
+    }
 }
