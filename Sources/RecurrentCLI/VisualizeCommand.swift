@@ -39,9 +39,16 @@ struct VisualizeCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Offer at most this many units in the menu.")
     var units = 64
 
+    /// The values a model may have: the LSTM's c, h and gates i, f, o, g; the GRU's h and r, z, n.
+    static let values = ["c", "h", "i", "f", "o", "g", "r", "z", "n"]
+
     func validate() throws {
         guard length >= 1 else { throw ValidationError("--length must be at least 1, got \(length)") }
         guard units >= 1 else { throw ValidationError("--units must be at least 1, got \(units)") }
+        // Which of these the model has is known once it is read.
+        if let value, !Self.values.contains(value) {
+            throw ValidationError("--value must be one of \(Self.values.joined(separator: ", ")), got '\(shortQuote(value))'")
+        }
         // Their upper bounds are the model's, checked once it is read.
         for (option, value) in [("--layer", layer), ("--unit", unit)] {
             if let value, value < 0 { throw ValidationError("\(option) must be at least 0, got \(value)") }

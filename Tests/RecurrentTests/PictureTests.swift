@@ -159,13 +159,15 @@ struct PictureTests {
         try Data([0x61, 0xFF, 0x62]).write(to: dir.appendingPathComponent("latin1.txt"))
         try "say\nhi Q".write(to: dir.appendingPathComponent("q.txt"), atomically: true, encoding: .utf8)
         for (arguments, message) in [(["--unit", "12"], "--unit 12 is out of range: the layer has units 0...11"),
-                                     (["--value", "q"], "--value q: this lstm model has c, h, i, f, o, g"),
+                                     (["--value", "r"], "--value r: this lstm model has c, h, i, f, o, g"),
                                      (["--text", "latin1.txt"], "{dir}/latin1.txt: not a UTF-8 text file"),
                                      (["--text", "q.txt"], "q.txt line 2, character 4: 'Q' (U+0051) is not in the model's vocabulary (17 characters)"),
                                      (["--text", "."], ".: is a directory, not a file")] {
             let bad = try CLI.run(["visualize", "--model", "m.safetensors", "--text", "t.txt", "--output", "bad.html"] + arguments, in: dir)
             #expect(bad.status == 1 && bad.errorMessage == message.replacingOccurrences(of: "{dir}", with: dir.path), "\(bad.stderr)")
         }
+        let unknown = try CLI.run(["visualize", "--model", "m.safetensors", "--text", "t.txt", "--output", "bad.html", "--value", "q"], in: dir)
+        #expect(unknown.status == 64 && unknown.errorMessage == "--value must be one of c, h, i, f, o, g, r, z, n, got 'q'", "\(unknown.stderr)")
         let encoder = ModelCase.root.appendingPathComponent("gru_encoder_decoder/model.safetensors").path
         let notText = try CLI.run(["visualize", "--model", encoder, "--text", "t.txt", "--output", "bad.html"], in: dir)
         #expect(notText.status == 1 && notText.errorMessage == "not a character model (it has no vocabulary): visualize reads models trained on text", "\(notText.stderr)")
