@@ -72,7 +72,7 @@ struct SafetensorsFileTests {
         #expect(recurrentError { try SafetensorsFile<Float>.read(directory) } == RecurrentError(.io, "\(directory.path): is a directory, not a file"))
         let writeError = try #require(recurrentError { try SafetensorsFile<Float>().write(to: missing) })
         #expect(writeError.kind == .io)
-        #expect(writeError.message.hasPrefix("/nonexistent-recurrent/m.safetensors: cannot write"))
+        #expect(writeError.message == "/nonexistent-recurrent/m.safetensors: cannot write, directory /nonexistent-recurrent does not exist")
     }
 
     @Test("an empty file is refused as too short, not trapped on")

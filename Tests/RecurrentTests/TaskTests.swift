@@ -169,7 +169,7 @@ struct TaskTests {
         #expect(task.input == .vectors(size: 2))
         #expect(task.output == .values(size: 1))
         #expect(task.lengthRange == 100...110)
-        #expect(recurrentError { try AddingTask(length: 19) }?.message.contains("length 19") == true)
+        #expect(recurrentError { try AddingTask(length: 19) }?.message == "adding task: length 19 must be at least 20 (X1 is one of the first ten pairs)")
     }
 
     // MARK: Copy
