@@ -238,7 +238,7 @@ struct CheckpointSafetyTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["checkpoint.safetensors", "unrelated.txt"])
     }
 
-    @Test("A loss or gradient that becomes infinite stops training at that step, naming the tensor; the last checkpoint stays good")
+    @Test("A gradient that becomes infinite stops training at that step, naming the step and the tensor; the weights and the last checkpoint stay finite")
     func nonFiniteTrainingStops() throws {
         let dir = try CLI.temporaryDirectory()
         let x = try Tensor<Float>(shape: [5, 4, 2], scalars: Reference.randomArray(40, seed: 3).map(Float.init))
@@ -253,23 +253,43 @@ struct CheckpointSafetyTests {
         } catch {
             message = "\(error)"
         }
-        // The line names the step that failed and the first tensor that went non-finite: the
-        // weights after a bad update, else the gradients, else the loss.
-        let step = trainer.step + 1, advice = "(a smaller learning rate or gradient clipping may help)"
-        func firstNonFinite(_ values: [Float]) -> String? {
-            trainer.model.parameters.entries.first { !values[$0.offset..<($0.offset + $0.count)].allSatisfy(\.isFinite) }?.name
-        }
-        #expect(step > 1, "the first update of a finite model is finite")
-        if let tensor = firstNonFinite(trainer.model.parameters.storage) {
-            #expect(message == "step \(step): the update made '\(tensor)' NaN or infinite; training stopped \(advice)")
-        } else if let tensor = firstNonFinite(trainer.gradients) {
-            #expect(message == "step \(step): the gradient of '\(tensor)' is NaN or infinite; training stopped \(advice)")
-        } else {
-            #expect(message.hasPrefix("step \(step): the loss is ") && message.hasSuffix("; training stopped before the update \(advice)"),
-                    "\(message)")
-        }
+        // The line names the step that failed and the first tensor that went non-finite. Step 1's
+        // update (learning rate 1e30) leaves finite weights so large that step 2's gradient
+        // overflows, first in the input weights; the update is not made.
+        #expect(trainer.step == 1)
+        #expect(message == "step 2: the gradient of 'rnn.weight_ih_l0' is NaN or infinite; training stopped "
+                + "(a smaller learning rate or gradient clipping may help)")
+        #expect(trainer.model.parameters.storage.allSatisfy { $0.isFinite })
+        let gradient = try #require(trainer.model.parameters.entries.first { $0.name == "rnn.weight_ih_l0" })
+        #expect(!trainer.gradients[gradient.offset..<(gradient.offset + gradient.count)].allSatisfy { $0.isFinite })
         let saved = try SafetensorsFile<Float>.read(dir.appendingPathComponent(Trainer<Float>.checkpointFileName))
         #expect(saved.tensors.allSatisfy { $0.tensor.isFinite })
+    }
+
+    @Test("A non-finite loss stops training before the update; an update that overflows stops it after, naming the tensor")
+    func nonFiniteLossOrUpdateStops() throws {
+        let x = try Tensor<Float>(shape: [5, 4, 2], scalars: Reference.randomArray(40, seed: 3).map(Float.init))
+        let y = try Tensor<Float>(shape: [5, 4, 1], scalars: [Float](repeating: 100, count: 20))
+        let data = try ArrayDataset(inputs: x, targets: y)
+        let advice = "training stopped (a smaller learning rate or gradient clipping may help)"
+        // An infinite head bias (as a bad update would leave it) makes every output and the loss
+        // infinite: the loss is named, before its gradients, and nothing is updated.
+        var model = try SequenceModel<Float>(.init(recurrent: .init(cell: .lstm, inputSize: 2, hiddenSize: 4), headSize: 1), seed: 2)
+        let bias = try #require(model.parameters.entries.first { $0.name == "head.bias" })
+        model.parameters.storage[bias.offset] = .infinity
+        let sgd = TrainingOptions(batchSize: 4, steps: 5, optimizer: .init(kind: .sgd, learningRate: 0.1))
+        var infinite = try Trainer(model: model, data: data, options: sgd)
+        let lossError = #expect(throws: RecurrentError.self) { try infinite.run() }
+        #expect(lossError?.description == "step 1: the loss is inf; training stopped before the update "
+                + "(a smaller learning rate or gradient clipping may help)")
+        #expect(infinite.step == 0 && infinite.model.parameters.storage == model.parameters.storage)
+        // The largest finite learning rate times gradients of about 100: the first weights overflow.
+        let huge = TrainingOptions(batchSize: 4, steps: 5, optimizer: .init(kind: .sgd, learningRate: Double(Float.greatestFiniteMagnitude)))
+        model.parameters.storage[bias.offset] = 0
+        var overflowing = try Trainer(model: model, data: data, options: huge)
+        let updateError = #expect(throws: RecurrentError.self) { try overflowing.run() }
+        #expect(updateError?.description == "step 1: the update made 'rnn.weight_ih_l0' NaN or infinite; " + advice)
+        #expect(overflowing.step == 0)
     }
 
     @Test("Training is refused before any allocation when its batches cannot fit in memory, with the figures")

@@ -113,7 +113,7 @@ struct TimeSeriesCSVTests {
             #expect(series.name == url.path && series.summary.contains(url.path))
             let missing = directory.appendingPathComponent("missing.csv")
             let io = recurrentError { try TimeSeriesCSV(contentsOf: missing, sequenceLength: 5) }
-            #expect(io?.kind == .io && io?.message.contains(missing.path) == true)
+            #expect(io?.kind == .io && io?.message == "\(missing.path): no such file")
         }
     }
 }

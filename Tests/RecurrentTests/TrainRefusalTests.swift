@@ -177,13 +177,14 @@ struct TrainRefusalTests {
     ])
     func gateBiasWithoutGate(_ arguments: [String], _ expected: String) throws {
         let result = try CLI.run(arguments)
-        #expect(result.status != 0)
-        #expect(result.stderr.hasPrefix("Error: ") && result.stderr.contains(expected), "\(result.stderr)")
-        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(result.status == 64 && result.stderr == "Error: \(expected)\n", "\(result.status) \(result.stderr)")
         let cell = try #require(CellKind(rawValue: arguments[2]))
         let configuration = SequenceModelConfiguration(recurrent: .init(cell: cell, inputSize: 1, hiddenSize: 4), headSize: 1)
         let bias = arguments[3] == "--forget-bias" ? Initialization(forgetBias: 1) : Initialization(inputBias: -1)
-        #expect(throws: RecurrentError.self) { try SequenceModel<Float>(configuration, initialization: bias, seed: 1) }
+        let error = #expect(throws: RecurrentError.self) { try SequenceModel<Float>(configuration, initialization: bias, seed: 1) }
+        let gate = arguments[3] == "--forget-bias" ? "a forget-gate bias" : "an input-gate bias"
+        let lacking = arguments[3] == "--forget-bias" ? "forget" : "input"
+        #expect(error?.description == "\(gate) for the \(cell.rawValue) cell, which has no \(lacking) gate")
     }
 
     @Test("Options that shape a new model are refused beside --model, which would ignore them",

@@ -129,15 +129,27 @@ import Testing
         #expect(logKept.map(\.x) == [10])
     }
 
-    @Test("Values near the largest doubles draw without non-finite text") func extremeMagnitudesNeverCrashOrPrintNonFiniteText() throws {
+    @Test("Values near the largest doubles land where they belong, without non-finite text") func extremeMagnitudesLandOnTheFrameWithoutNonFiniteText() throws {
         let points: [(x: Double, y: Double)] = [(-1e308, 1e308), (1e308, -1e308), (0, Double.leastNonzeroMagnitude)]
         let many = (0..<3000).map { (x: $0 % 2 == 0 ? -1e308 : 1e308, y: Double($0)) }
-        for chart in [LineChart(title: "Huge", series: [.init(name: "h", points: points), .init(name: "m", points: many)]),
-                      LineChart(title: "Huge log", xScale: .log10, yScale: .log10, series: [.init(name: "h", points: points)])] {
+        let linear = LineChart(title: "Huge", series: [.init(name: "h", points: points), .init(name: "m", points: many)])
+        let log = LineChart(title: "Huge log", xScale: .log10, yScale: .log10, series: [.init(name: "h", points: points)])
+        for chart in [linear, log] {
             let svg = chart.svg()
             _ = try XML.parse(svg)
             #expect(!svg.contains("nan") && !svg.contains("inf") && !svg.contains("NaN") && !svg.contains("Inf"))
         }
+        // The span 2e308 overflows; the points must still reach the plot's corners and centre. The
+        // frame: left 79.6 (the widest tick label + 40), top 50, right 648.8 (width 720 less the
+        // legend), bottom 370 (height 420 - 50), centre (364.2, 210). The 3000 points of "m" lie within
+        // 3000 of 0, which is the centre line at this scale, drawn from the left edge to the right.
+        let document = try XML.parse(linear.svg())
+        #expect(try XML.elements(in: document, withAttribute: "data-x-range").first.flatMap { XML.attribute($0, "data-x-range") }
+                == "-1e308 1e308")
+        let paths = try XML.elements(in: document, named: "path").compactMap { XML.attribute($0, "d") }
+        #expect(paths == ["M79.6 50L648.8 370L364.2 210", "M79.6 210L648.8 210"])
+        // On log axes no point of "h" is positive on both: nothing is drawn, and the chart says so.
+        #expect(log.svg().contains(">no data</text>"))
         // A heatmap over ±1e308, whose span overflows: the ends should take the ends of the scale and 0
         // its middle. Today the span is infinite: 1e308 is drawn as missing and the rest at the bottom.
         let heat = Heatmap(title: "Huge", values: [[1e308, -1e308], [Double.leastNonzeroMagnitude, 0]], colorScale: .sequential())
