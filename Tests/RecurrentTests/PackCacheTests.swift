@@ -1,4 +1,3 @@
-import Foundation
 import Testing
 @testable import Recurrent
 
@@ -65,12 +64,8 @@ extension PackCacheTests {
         let network = try RecurrentNetwork<Float>(cfg, seed: 4)
         let fresh = try RecurrentNetwork<Float>(cfg, parameters: network.parameters)
         let pool = KernelThreadPool()
-        // A worker not yet scheduled leaves its chunks to the caller: call again until one ran.
         var two: [Tensor<Float>] = []
-        let deadline = ContinuousClock.now + .seconds(5)
-        repeat {
-            two.append(try withKernels(.best, threads: 2, pool: pool) { try network(x).output })
-        } while pool.chunksRunByWorkers == 0 && ContinuousClock.now < deadline
+        try repeatUntilAWorkerRan(pool) { two.append(try withKernels(.best, threads: 2, pool: pool) { try network(x).output }) }
         #expect(pool.chunksRunByWorkers > 0, "no chunk of the two-thread pass ran on a worker thread")
         let one = try withKernels(.best, threads: 1) { try network(x).output }
         #expect(one == (try withKernels(.best, threads: 1) { try fresh(x).output }))

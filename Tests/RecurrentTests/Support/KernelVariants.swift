@@ -16,3 +16,12 @@ extension InstructionSet {
     /// Whether the variant fuses multiply-adds (every one but the x86-64 baseline).
     var fusesMultiplyAdd: Bool { self != .baseline }
 }
+
+/// Runs `body` again until one of `pool`'s workers has taken a chunk, or `seconds` have passed:
+/// a worker the OS has not scheduled yet leaves its chunks to the caller, and on a busy machine
+/// that can happen to a whole pass. `body` checks every result; the caller then expects
+/// `pool.chunksRunByWorkers > 0`.
+func repeatUntilAWorkerRan(_ pool: KernelThreadPool, seconds: Int = 5, _ body: () throws -> Void) rethrows {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    repeat { try body() } while pool.chunksRunByWorkers == 0 && ContinuousClock.now < deadline
+}
